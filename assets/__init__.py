@@ -1,0 +1,1 @@
+"""Reusable asset factories and verification checks."""

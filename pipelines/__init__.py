@@ -1,0 +1,1 @@
+"""Concrete workflows and the one Definitions that loads them."""

@@ -1,0 +1,38 @@
+"""The `aiwf` command: demo, offline model server, and the operator commands each capability adds."""
+
+import argparse
+import sys
+
+
+def _add_home(sub) -> None:
+    p = sub.add_parser("home", help="print AIWF_HOME and DAGSTER_HOME (creating them)")
+
+    def run(args):
+        from resources.home import aiwf_home, ensure_dagster_home
+
+        print(f"AIWF_HOME={aiwf_home()}\nDAGSTER_HOME={ensure_dagster_home()}")
+        return 0
+
+    p.set_defaults(func=run)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from pipelines import demo
+    from resources.offline import llm_server
+
+    parser = argparse.ArgumentParser(prog="aiwf", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_home(sub)
+    demo.add_cli(sub)
+    llm_server.add_cli(sub)
+    # Each capability registers its own subcommands here with add_cli(sub).
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

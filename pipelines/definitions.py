@@ -1,0 +1,23 @@
+"""The one Definitions: each workflow's assets, checks, jobs, schedules and sensors, resources bound by key."""
+
+import dagster as dg
+
+from pipelines import content_ops
+from pipelines.resources import build_resources
+
+# Each workflow module exposes lists named assets, asset_checks, jobs, schedules and sensors.
+WORKFLOWS = [content_ops]
+
+
+def _gather(attr: str) -> list:
+    return [item for module in WORKFLOWS for item in getattr(module, attr, [])]
+
+
+defs = dg.Definitions(
+    assets=_gather("assets"),
+    asset_checks=_gather("asset_checks"),
+    jobs=_gather("jobs"),
+    schedules=_gather("schedules"),
+    sensors=_gather("sensors"),
+    resources=build_resources(),
+)

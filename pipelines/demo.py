@@ -1,0 +1,133 @@
+"""`aiwf demo`: materialize the demo workflows headless through Dagster and say what happened.
+
+Runs go through the Dagster instance at DAGSTER_HOME (default $AIWF_HOME/dagster), so they show up in
+`make ui` exactly as UI-launched runs do. With no OPENAI_BASE_URL and no OPENAI_API_KEY it starts the
+offline test-double model server and says so; every output made offline is marked offline.
+"""
+
+import json
+import os
+import shutil
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Callable
+
+from resources.home import REPO_ROOT, aiwf_home, ensure_dagster_home
+
+OFFLINE_KEY = "offline-test-double"
+
+
+@dataclass
+class DemoStep:
+    """One job of the demo, the partitions it runs for, and what it needs first (sample data, local servers)."""
+
+    job: str
+    partitions: Callable[[], list[str]]
+    setup: Callable[[ExitStack], None] | None = None
+    tags: dict = field(default_factory=dict)
+
+
+def _seed_briefs(_: ExitStack) -> None:
+    from pipelines.content_ops import briefs_dir
+
+    target = briefs_dir()
+    target.mkdir(parents=True, exist_ok=True)
+    for sample in sorted((REPO_ROOT / "pipelines" / "samples" / "briefs").glob("*.md")):
+        if not (target / sample.name).exists():
+            shutil.copyfile(sample, target / sample.name)
+
+
+def _brief_days() -> list[str]:
+    from assets.documents import list_documents, read_document
+    from pipelines.content_ops import briefs_dir
+
+    days = set()
+    for path in list_documents(briefs_dir()):
+        try:
+            days.add(read_document(path)["day"])
+        except ValueError:
+            continue
+    return sorted(days)
+
+
+DEMO_JOBS: list[DemoStep] = [
+    DemoStep("content_ops_job", _brief_days, _seed_briefs),
+]
+
+
+def start_offline_model_if_needed(stack: ExitStack, say: Callable[[str], None]) -> bool:
+    """Start the offline test double when no model endpoint is configured; True when it did."""
+    if os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"):
+        say(f"model endpoint: {os.environ.get('OPENAI_BASE_URL') or 'OpenAI'}")
+        return False
+    from resources.offline.llm_server import OfflineLLMServer
+
+    server = OfflineLLMServer().start()
+    stack.callback(server.stop)
+    os.environ["OPENAI_BASE_URL"], os.environ["OPENAI_API_KEY"] = server.url, OFFLINE_KEY
+    stack.callback(lambda: [os.environ.pop(k, None) for k in ("OPENAI_BASE_URL", "OPENAI_API_KEY")])
+    say(f"no OPENAI_BASE_URL or OPENAI_API_KEY set: started the OFFLINE test-double model at {server.url}; "
+        "outputs are marked offline and are not real model answers")
+    return True
+
+
+def run_demo(say: Callable[[str], None] = print) -> dict:
+    """Execute every DemoStep on the instance at DAGSTER_HOME; return the summary dict."""
+    from dagster import DagsterEventType, DagsterInstance
+
+    from pipelines.definitions import defs
+    from resources.ledger import CallLedger, summarize
+
+    ensure_dagster_home()
+    summary = {"assets_materialized": 0, "asset_checks_passed": 0, "asset_checks_failed": 0, "runs_failed": 0,
+               "run_ids": []}
+    with ExitStack() as stack:
+        offline = start_offline_model_if_needed(stack, say)
+        instance = stack.enter_context(DagsterInstance.get())
+        for step in DEMO_JOBS:
+            if step.setup:
+                step.setup(stack)
+            job = defs.resolve_job_def(step.job)
+            for partition in step.partitions():
+                result = job.execute_in_process(instance=instance, partition_key=partition, raise_on_error=False,
+                                                tags={"aiwf/demo": "1", **step.tags})
+                summary["run_ids"].append(result.run_id)
+                summary["runs_failed"] += 0 if result.success else 1
+                for event in result.all_events:
+                    if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+                        summary["assets_materialized"] += 1
+                    elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+                        passed = event.event_specific_data.passed
+                        summary["asset_checks_passed" if passed else "asset_checks_failed"] += 1
+                say(f"  {step.job} [{partition}] run {result.run_id[:8]}: "
+                    f"{'succeeded' if result.success else 'FAILED'}")
+    totals = summarize(CallLedger().rows(summary["run_ids"]))
+    summary.update(totals)
+    summary["offline"] = offline or totals["offline"]
+    summary["aiwf_home"] = str(aiwf_home())
+    return summary
+
+
+def _print_summary(summary: dict, say: Callable[[str], None]) -> None:
+    say(f"\n{summary['assets_materialized']} assets materialized, {summary['asset_checks_passed']} checks passed, "
+        f"{summary['asset_checks_failed']} failed, {summary['runs_failed']} runs failed")
+    say(f"model: {summary['llm_calls']} requests answered, {summary['llm_retries']} failed attempts retried, "
+        f"{summary['cache_hits']} cache hits, {summary['tokens']} tokens, ${summary['cost_usd']:.4f}"
+        + ("  (OFFLINE test double)" if summary["offline"] else ""))
+    say(f"look at: {summary['aiwf_home']}/publish_queue (drafts ready to publish), `make ui` (runs, metadata, "
+        "checks), `aiwf review` (pending approvals)")
+
+
+def add_cli(sub) -> None:
+    parser = sub.add_parser("demo", help="materialize the demo workflows and print what happened")
+    parser.add_argument("--json", action="store_true", help="end with one JSON line of figures")
+
+    def run(args) -> int:
+        say = print
+        summary = run_demo(say)
+        _print_summary(summary, say)
+        if args.json:
+            print(json.dumps(summary))
+        return 0 if summary["runs_failed"] == 0 and summary["asset_checks_failed"] == 0 else 1
+
+    parser.set_defaults(func=run)

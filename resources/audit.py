@@ -1,0 +1,253 @@
+"""The audit trail: an append-only, hash-chained JSON Lines log under $AIWF_HOME/audit/.
+
+Each line is canonical JSON holding its sequence number, the previous line's hash and its own hash over
+everything else, so changing, adding or removing any byte breaks `verify()`. Every event is mirrored into the
+`audit_events` table of aiwf's Store (Postgres when AIWF_PG_URL is set), which also lets verify notice a
+truncated file. Anyone may call `audit_event(kind, payload, provenance)`; writers in threads and processes
+serialise on an fcntl lock. Kinds in use: model_call, check, approval_requested, approval_decision, side_effect.
+"""
+
+import fcntl
+import hashlib
+import json
+import os
+import socket
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from resources.home import home_path
+from resources.store import Store, get_store
+
+GENESIS = "0" * 64
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS audit_events (
+        log TEXT NOT NULL, seq INTEGER NOT NULL, ts {float} NOT NULL, kind TEXT NOT NULL, run_id TEXT,
+        hash TEXT NOT NULL, prev TEXT NOT NULL, line TEXT NOT NULL, PRIMARY KEY (log, seq))""",
+    "CREATE INDEX IF NOT EXISTS audit_events_run ON audit_events (run_id)",
+    "CREATE TABLE IF NOT EXISTS audit_sync (source TEXT PRIMARY KEY, position INTEGER NOT NULL)",
+]
+_SECRET_KEYS = ("secret", "token", "password", "api_key", "apikey", "authorization", "credential")
+_thread_lock = threading.Lock()
+_held = threading.local()  # how deep this thread is inside locked(): flock is not re-entrant across handles
+
+
+def canonical(obj: Any) -> bytes:
+    """The one byte form of an entry: sorted keys, no spaces, UTF-8; what is hashed and what is written."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+def entry_hash(entry: dict) -> str:
+    return hashlib.sha256(canonical({k: v for k, v in entry.items() if k != "hash"})).hexdigest()
+
+
+def scrub(value: Any) -> Any:
+    """Secrets never reach the audit log: values under secret-like keys and token-shaped strings are masked."""
+    if isinstance(value, dict):
+        return {k: "[REDACTED]" if any(s in str(k).lower() for s in _SECRET_KEYS) else scrub(v)
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub(v) for v in value]
+    if isinstance(value, str):
+        from resources.pii import redact_secrets
+
+        return redact_secrets(value)
+    return value
+
+
+@dataclass
+class VerifyReport:
+    """The outcome of verify(): ok, how many lines were checked, and the first problem found."""
+
+    ok: bool
+    lines: int
+    problem: str | None = None
+    line_no: int | None = None
+
+
+class AuditLog:
+    """One hash-chained log file plus its Store mirror."""
+
+    def __init__(self, path: Path | None = None, store: Store | None = None):
+        self.path = Path(path) if path else home_path("audit") / "audit.jsonl"
+        self.store = store or get_store()
+        self.store.migrate("audit", SCHEMA)
+        self.log_id = f"{socket.gethostname()}:{self.path.resolve()}"  # several hosts may share one Postgres
+
+    @contextmanager
+    def locked(self) -> Iterator["AuditLog"]:
+        """Hold the log exclusively (threads and processes) for a read-then-append sequence; re-entrant."""
+        if getattr(_held, "depth", 0):
+            _held.depth += 1
+            try:
+                yield self
+            finally:
+                _held.depth -= 1
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with _thread_lock, open(self.path, "ab") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            _held.depth = 1
+            try:
+                yield self
+            finally:
+                _held.depth = 0
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def append(self, kind: str, payload: dict, provenance: dict | None = None) -> dict:
+        """Append one event and mirror it to the Store; the chain head is read under the lock."""
+        with self.locked():
+            return self._append(kind, payload, provenance)
+
+    def _append(self, kind: str, payload: dict, provenance: dict | None) -> dict:
+        last = self._last_entry()
+        entry = {"seq": last["seq"] + 1 if last else 1, "ts": round(time.time(), 6), "kind": kind,
+                 "payload": scrub(payload or {}), "provenance": scrub(provenance or {}),
+                 "prev": last["hash"] if last else GENESIS}
+        entry["hash"] = entry_hash(entry)
+        line = canonical(entry)
+        with open(self.path, "ab") as handle:
+            handle.write(line + b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        self.store.execute(
+            "INSERT INTO audit_events (log, seq, ts, kind, run_id, hash, prev, line) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (log, seq) DO NOTHING",
+            (self.log_id, entry["seq"], entry["ts"], kind, entry["provenance"].get("run_id"), entry["hash"], entry["prev"],
+             line.decode()))
+        return entry
+
+    def entries(self) -> Iterator[dict]:
+        if not self.path.exists():
+            return
+        with open(self.path, "rb") as handle:
+            for raw in handle:
+                yield json.loads(raw)
+
+    def for_run(self, run_id: str) -> list[dict]:
+        return [e for e in self.entries() if e.get("provenance", {}).get("run_id") == run_id]
+
+    def verify(self) -> VerifyReport:
+        """Re-derive every hash and link; compare the tail with the Store mirror to catch truncation."""
+        with self.locked():  # never read a line a writer is halfway through
+            data = self.path.read_bytes() if self.path.exists() else b""
+        prev, count = GENESIS, 0
+        if data and not data.endswith(b"\n"):
+            return VerifyReport(False, count, "the last line is incomplete (no newline)", data.count(b"\n") + 1)
+        for count, raw in enumerate(data.splitlines(), start=1):
+            problem = _line_problem(raw, count, prev)
+            if problem:
+                return VerifyReport(False, count - 1, problem, count)
+            prev = json.loads(raw)["hash"]
+        mirrored = self.store.query("SELECT seq FROM audit_events WHERE log = ? ORDER BY seq DESC LIMIT 1",
+                                    (self.log_id,))
+        if mirrored and mirrored[0]["seq"] > count:
+            return VerifyReport(False, count, f"the log ends at line {count} but {mirrored[0]['seq']} events "
+                                "were recorded: lines were removed", count)
+        if mirrored and count:
+            row = self.store.query("SELECT hash FROM audit_events WHERE log = ? AND seq = ?", (self.log_id, count))
+            if row and row[0]["hash"] != prev:
+                return VerifyReport(False, count, "the last line differs from the mirrored copy", count)
+        return VerifyReport(True, count)
+
+    def _last_entry(self) -> dict | None:
+        """The last line, read backwards from the end so appends stay O(1) as the log grows."""
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return None
+        with open(self.path, "rb") as handle:
+            end = handle.seek(0, os.SEEK_END)
+            chunk, pos = b"", end
+            while pos > 0 and chunk.count(b"\n") < 2:
+                step = min(65536, pos)
+                pos -= step
+                handle.seek(pos)
+                chunk = handle.read(step) + chunk
+        return json.loads(chunk.rstrip(b"\n").rsplit(b"\n", 1)[-1])
+
+
+def _line_problem(raw: bytes, line_no: int, prev: str) -> str | None:
+    try:
+        entry = json.loads(raw)
+    except ValueError:
+        return f"line {line_no} is not valid JSON"
+    if not isinstance(entry, dict) or canonical(entry) != raw:
+        return f"line {line_no} is not in canonical form (bytes were changed)"
+    if entry.get("seq") != line_no:
+        return f"line {line_no} has sequence number {entry.get('seq')} (lines were removed or reordered)"
+    if entry.get("prev") != prev:
+        return f"line {line_no} does not link to the previous line's hash"
+    if entry.get("hash") != entry_hash(entry):
+        return f"line {line_no} hash mismatch: its content was changed"
+    return None
+
+
+def audit_event(kind: str, payload: dict, provenance: dict | None = None) -> dict:
+    """Append one event to this AIWF_HOME's audit log (safe from any thread or process)."""
+    return AuditLog().append(kind, payload, provenance)
+
+
+def sync_ledger_to_audit(log: AuditLog | None = None) -> int:
+    """Copy model calls from the call ledger into the audit log, each exactly once; returns how many."""
+    from resources.ledger import CallLedger
+
+    log = log or AuditLog()
+    CallLedger(log.store)  # makes sure the ledger table exists before it is read
+    with log.locked():
+        done = _position(log.store, "llm_calls")
+        rows = log.store.query("SELECT * FROM llm_calls WHERE id > ? ORDER BY id", (done,))
+        for row in rows:
+            log.append("model_call", _model_call_payload(row), _model_call_provenance(row))
+        if rows:
+            _set_position(log.store, "llm_calls", rows[-1]["id"])
+    return len(rows)
+
+
+def sync_checks_to_audit(instance, run_id: str, log: AuditLog | None = None) -> int:
+    """Copy a Dagster run's asset-check outcomes into the audit log, each exactly once."""
+    from dagster import DagsterEventType
+
+    log = log or AuditLog()
+    with log.locked():
+        done = _position(log.store, f"checks:{run_id}")
+        records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION).records
+        fresh = [r for r in records if r.storage_id > done]
+        for record in fresh:
+            ev = record.event_log_entry.dagster_event.event_specific_data
+            log.append("check", {
+                "asset_key": ev.asset_key.to_user_string(), "check": ev.check_name, "passed": ev.passed,
+                "severity": ev.severity.value, "description": ev.description, "blocking": ev.blocking,
+                "metadata": {k: str(getattr(v, "value", v))[:500] for k, v in (ev.metadata or {}).items()},
+            }, {"run_id": run_id, "partition_key": ev.partition})
+        if fresh:
+            _set_position(log.store, f"checks:{run_id}", fresh[-1].storage_id)
+    return len(fresh)
+
+
+def sync_run(instance, run_id: str) -> int:
+    """Bring a finished run's model calls and check outcomes into the audit log."""
+    return sync_ledger_to_audit() + sync_checks_to_audit(instance, run_id)
+
+
+def _model_call_payload(row: dict) -> dict:
+    keys = ("kind", "status", "tier", "tokens_in", "tokens_out", "cost_usd", "latency_ms", "attempt",
+            "error_class")
+    return {"ledger_id": row["id"], **{k: row.get(k) for k in keys},
+            "cache_hit": bool(row.get("cache_hit")), "offline": bool(row.get("offline"))}
+
+
+def _model_call_provenance(row: dict) -> dict:
+    keys = ("run_id", "asset_key", "partition_key", "model", "prompt_name", "prompt_version", "prompt_hash")
+    return {**{k: row.get(k) for k in keys}, "input_hash": row.get("request_hash")}
+
+
+def _position(store: Store, source: str) -> int:
+    rows = store.query("SELECT position FROM audit_sync WHERE source = ?", (source,))
+    return int(rows[0]["position"]) if rows else 0
+
+
+def _set_position(store: Store, source: str, position: int) -> None:
+    store.execute("INSERT INTO audit_sync (source, position) VALUES (?, ?) "
+                  "ON CONFLICT (source) DO UPDATE SET position = excluded.position", (source, int(position)))

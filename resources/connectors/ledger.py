@@ -1,0 +1,163 @@
+"""The action ledger: one row per external action (intent → done, failed or compensated), keyed by idempotency key.
+
+An action recorded `done` is never sent again; a replay with a different payload under the same key is refused.
+Every status change is also appended to `action_history`, so the ledger shows what happened and when.
+"""
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from resources.connectors.errors import ActionCompensated, ActionInFlight, IdempotencyConflict
+from resources.store import Store, get_store
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS action_ledger (
+        idempotency_key TEXT PRIMARY KEY,
+        workflow TEXT NOT NULL, entity TEXT NOT NULL, action TEXT NOT NULL, payload_version TEXT NOT NULL,
+        connector TEXT NOT NULL, payload_hash TEXT NOT NULL, payload TEXT NOT NULL,
+        status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+        result TEXT, error TEXT, saga_id TEXT, compensates TEXT, owner TEXT,
+        created_ts {float} NOT NULL, updated_ts {float} NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS action_ledger_workflow ON action_ledger (workflow, status)",
+    """CREATE TABLE IF NOT EXISTS action_history (
+        id {id}, idempotency_key TEXT NOT NULL, ts {float} NOT NULL, status TEXT NOT NULL, detail TEXT)""",
+    "CREATE INDEX IF NOT EXISTS action_history_key ON action_history (idempotency_key)",
+]
+
+STATUSES = ("intent", "done", "failed", "compensated")
+_SECRET_WORDS = ("token", "secret", "password", "authorization", "api_key", "apikey", "webhook_url")
+
+
+def idempotency_key(workflow: str, entity: str, action: str, payload_version: str) -> str:
+    """The one key of a logical change: same workflow, entity, action and payload version → same key."""
+    parts = [str(p) for p in (workflow, entity, action, payload_version)]
+    if not all(parts):
+        raise ValueError(f"an idempotency key needs workflow, entity, action and payload_version, got {parts}")
+    return "aiwf-" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
+
+
+def payload_hash(payload: Any) -> str:
+    """Hash of the canonical JSON of a payload: key order and whitespace do not change it."""
+    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
+
+
+def canonical_json(payload: Any) -> str:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def redact(value: Any) -> Any:
+    """The payload as stored: values under secret-looking keys replaced, so no ledger holds a credential."""
+    if isinstance(value, dict):
+        return {
+            k: "***" if any(w in str(k).lower() for w in _SECRET_WORDS) else redact(v) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What the ledger allows: send the action now, or skip it because it is already done."""
+
+    send: bool
+    status: str
+    result: dict | None = None
+    attempts: int = 0
+
+
+class ActionLedger:
+    """Durable intent/outcome records in aiwf's Store (SQLite by default, Postgres with AIWF_PG_URL)."""
+
+    def __init__(self, store: Store | None = None, lease_s: float = 300.0):
+        self.store = store or get_store()
+        self.lease_s = lease_s
+        self.store.migrate("action_ledger", SCHEMA)
+
+    def claim(self, action, connector: str, owner: str, saga_id: str | None = None) -> Claim:
+        """Record the intent to send `action` (or learn it is done); refuses a changed payload or a live claim."""
+        key, phash, now = action.key, action.payload_hash, time.time()
+        lock = " FOR UPDATE" if self.store.dialect == "postgres" else ""
+        with self.store.transaction() as cur:
+            cur.execute(
+                "INSERT INTO action_ledger (idempotency_key, workflow, entity, action, payload_version, connector, "
+                "payload_hash, payload, status, attempts, saga_id, compensates, owner, created_ts, updated_ts) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'intent', 1, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
+                (key, action.workflow, action.entity, action.action, action.payload_version, connector, phash,
+                 canonical_json(redact(action.payload)), saga_id, action.compensates, owner, now, now),
+            )
+            if cur.rowcount == 1:
+                self._history(cur, key, "intent", f"attempt 1 by {owner}")
+                return Claim(True, "intent", attempts=1)
+            cur.execute(
+                "SELECT payload_hash, status, owner, updated_ts, attempts, result FROM action_ledger "
+                f"WHERE idempotency_key = ?{lock}", (key,),
+            )
+            stored_hash, status, holder, updated, attempts, result = cur.fetchone()
+            if stored_hash != phash:
+                raise IdempotencyConflict(
+                    f"idempotency key {key} ({action.describe()}) was first used with payload {stored_hash[:12]}, "
+                    f"now {phash[:12]}: refused. Bump payload_version to make a new change."
+                )
+            if status == "done":
+                return Claim(False, "done", json.loads(result) if result else None, attempts)
+            if status == "compensated":
+                raise ActionCompensated(f"{action.describe()} ({key}) was compensated; use a new payload_version")
+            if status == "intent" and holder != owner and now - updated < self.lease_s:
+                raise ActionInFlight(f"{action.describe()} ({key}) is being sent by {holder}; retry later")
+            cur.execute(
+                "UPDATE action_ledger SET status = 'intent', owner = ?, attempts = attempts + 1, updated_ts = ? "
+                "WHERE idempotency_key = ?", (owner, now, key),
+            )
+            self._history(cur, key, "intent", f"attempt {attempts + 1} by {owner} (was {status})")
+            return Claim(True, "intent", attempts=attempts + 1)
+
+    def mark(
+        self, key: str, status: str, result: dict | None = None, error: str | None = None, detail: str | None = None
+    ) -> None:
+        """Move an action to done, failed or compensated, keeping its result or error."""
+        if status not in STATUSES:
+            raise ValueError(f"unknown action status {status!r}; expected one of {STATUSES}")
+        with self.store.transaction() as cur:
+            cur.execute(
+                "UPDATE action_ledger SET status = ?, result = COALESCE(?, result), error = ?, updated_ts = ? "
+                "WHERE idempotency_key = ?",
+                (status, canonical_json(redact(result)) if result is not None else None, error, time.time(), key),
+            )
+            if cur.rowcount != 1:
+                raise KeyError(f"no action with idempotency key {key} in the ledger")
+            self._history(cur, key, status, detail or error)
+
+    def get(self, key: str) -> dict | None:
+        rows = self.store.query("SELECT * FROM action_ledger WHERE idempotency_key = ?", (key,))
+        return rows[0] if rows else None
+
+    def rows(self, workflow: str | None = None, saga_id: str | None = None) -> list[dict]:
+        sql, params = "SELECT * FROM action_ledger WHERE 1 = 1", []
+        for column, value in (("workflow", workflow), ("saga_id", saga_id)):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                params.append(value)
+        return self.store.query(sql + " ORDER BY created_ts, idempotency_key", params)
+
+    def history(self, key: str) -> list[dict]:
+        return self.store.query(
+            "SELECT ts, status, detail FROM action_history WHERE idempotency_key = ? ORDER BY id", (key,)
+        )
+
+    def counts(self, workflow: str | None = None) -> dict[str, int]:
+        """How many actions are in each status (for metadata and the demo summary)."""
+        out = dict.fromkeys(STATUSES, 0)
+        for row in self.rows(workflow):
+            out[row["status"]] += 1
+        return out
+
+    @staticmethod
+    def _history(cur, key: str, status: str, detail: str | None) -> None:
+        cur.execute(
+            "INSERT INTO action_history (idempotency_key, ts, status, detail) VALUES (?, ?, ?, ?)",
+            (key, time.time(), status, detail),
+        )

@@ -1,0 +1,1 @@
+"""Sensors: the triggers that launch workflows."""

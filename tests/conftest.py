@@ -1,0 +1,46 @@
+"""Shared fixtures: every test gets its own AIWF_HOME; model calls go over HTTP to the offline test double."""
+
+import os
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def aiwf_home(tmp_path, monkeypatch):
+    """An empty AIWF_HOME per test, and no real OpenAI credentials, so nothing leaks between tests."""
+    home = tmp_path / "aiwf"
+    monkeypatch.setenv("AIWF_HOME", str(home))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.delenv("AIWF_PG_URL", raising=False)
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("GX_ANALYTICS_ENABLED", "false")
+    return home
+
+
+@pytest.fixture(scope="session")
+def offline_server():
+    """One offline OpenAI-compatible server for the session; tests reset its faults with .configure()."""
+    from resources.offline.llm_server import OfflineLLMServer
+
+    server = OfflineLLMServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def offline_llm(offline_server):
+    """The offline server with faults and latency cleared, and an LLMResource pointed at it."""
+    from resources.llm import LLMResource
+
+    offline_server.configure(latency_ms=0, jitter_ms=0, fail_429_rate=0, fail_500_rate=0, timeout_rate=0)
+    return LLMResource(base_url=offline_server.url, api_key="sk-test-secret-key", backoff_base_s=0.01,
+                       backoff_max_s=0.05)
+
+
+def require_service(name: str, reason: str) -> None:
+    """Fail on CI (CI=true) when a local service is missing; skip elsewhere."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{name} is required on CI: {reason}")
+    pytest.skip(f"{name} not available: {reason}")
