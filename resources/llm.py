@@ -337,13 +337,15 @@ class LLMSession:
         return raw
 
     def _check_budget(self, call) -> None:
-        if self.budget_usd is None or not self.ids.get("run_id"):
+        """Refuse to send when the run (or, outside a run, this session) has used its budget."""
+        if self.budget_usd is None:
             return
-        spent, _ = self.ledger.run_cost(self.ids["run_id"])
+        run_id = self.ids.get("run_id")
+        spent = self.ledger.run_cost(run_id)[0] if run_id else self.stats.cost_usd
         if spent >= self.budget_usd:
             raise retry.BudgetExceeded(
-                f"run {self.ids['run_id']} has spent ${spent:.4f} of its ${self.budget_usd:.4f} budget; "
-                f"{call['model']!r} was not called")
+                f"{'run ' + run_id if run_id else 'this session'} has spent ${spent:.4f} of its "
+                f"${self.budget_usd:.4f} budget; {call['model']!r} was not called")
 
     def _record(self, call, *, status, cache_hit=False, attempt=1, latency_ms=0.0, tokens_in=0, tokens_out=0,
                 error_class=None, offline=False) -> None:

@@ -35,6 +35,8 @@ Structured answers (:class:`SchemaAnswerer`) produce a value that validates agai
 * arrays get ``minItems`` items (default 1), capped by ``maxItems``; ``uniqueItems`` is honoured for enums.
 * objects get every property in ``properties`` (strict mode requires them all); with no properties,
   ``minProperties`` keys ``key_1``, ``key_2``, ... of ``additionalProperties``' type.
+* from nesting depth 6 on, nullable values are ``null`` and arrays get only ``minItems`` items, so recursive
+  models end; a schema that requires infinite nesting gets a ``ValueError`` (the server answers 500).
 """
 
 from __future__ import annotations
@@ -156,7 +158,8 @@ _SCORE_NAME = re.compile(r"confidence|score|probab|likelihood", re.IGNORECASE)
 class SchemaAnswerer:
     """Builds a value valid against ``schema`` from the last user message and a seed (see module docstring)."""
 
-    max_depth = 12
+    shallow_depth = 6  # from this nesting depth on: optional (nullable) values are null, arrays minItems long
+    max_depth = 64  # a schema that cannot be satisfied more shallowly (required self-reference) is refused
 
     def __init__(self, schema: dict, message: str, seed: int):
         self.root = schema or {}
@@ -170,13 +173,14 @@ class SchemaAnswerer:
 
     # -- schema plumbing -------------------------------------------------------------------------------------
     def resolve(self, schema: Any, depth: int = 0) -> dict:
-        while isinstance(schema, dict) and "$ref" in schema and depth < self.max_depth:
+        for _ in range(self.max_depth):
+            if not (isinstance(schema, dict) and "$ref" in schema):
+                break
             node: Any = self.root
             for part in schema["$ref"].lstrip("#").strip("/").split("/"):
                 if part:
                     node = node[part.replace("~1", "/").replace("~0", "~")]
             schema = {**node, **{k: v for k, v in schema.items() if k != "$ref"}}
-            depth += 1
         if isinstance(schema, dict) and schema.get("allOf"):
             merged = {k: v for k, v in schema.items() if k != "allOf"}
             for part in schema["allOf"]:
@@ -188,6 +192,8 @@ class SchemaAnswerer:
         return schema if isinstance(schema, dict) else {}
 
     def value(self, schema: Any, name: str = "", depth: int = 0) -> Any:
+        if depth > self.max_depth:
+            raise ValueError("schema nests too deeply (a required self-reference?)")
         schema = self.resolve(schema, depth)
         if "const" in schema:
             return schema["const"]
@@ -195,7 +201,8 @@ class SchemaAnswerer:
         if options:
             resolved = [self.resolve(o, depth + 1) for o in options]
             non_null = [o for o in resolved if o.get("type") != "null"]
-            chosen = non_null[0] if non_null and depth < self.max_depth else resolved[-1]
+            nullable = len(non_null) < len(resolved)
+            chosen = non_null[0] if non_null and not (nullable and depth >= self.shallow_depth) else {"type": "null"}
             return self.value({**{k: v for k, v in schema.items() if k not in ("anyOf", "oneOf")}, **chosen},
                               name, depth + 1)
         if "enum" in schema:
@@ -203,7 +210,8 @@ class SchemaAnswerer:
             return pick_enum(values, self.message, self.rng) if values else None
         kind = schema.get("type")
         if isinstance(kind, list):
-            kind = next((t for t in kind if t != "null"), "null")
+            shallow = "null" in kind and depth >= self.shallow_depth
+            kind = "null" if shallow else next((t for t in kind if t != "null"), "null")
         if kind is None:
             kind = "object" if "properties" in schema else "array" if "items" in schema else "string"
         return getattr(self, "_" + kind, self._string)(schema, name, depth)
@@ -232,8 +240,8 @@ class SchemaAnswerer:
         n = max(int(schema.get("minItems", 0)) or 1, len(prefix))
         if "maxItems" in schema:
             n = min(n, int(schema["maxItems"]))
-        if depth >= self.max_depth:
-            n = int(schema.get("minItems", 0))
+        if depth >= self.shallow_depth:
+            n = max(int(schema.get("minItems", 0)), len(prefix))
         items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
         out: list = []
         for i in range(n):

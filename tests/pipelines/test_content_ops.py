@@ -1,0 +1,106 @@
+"""Content ops materialized with real resources: the offline model over HTTP, Parquet tables, the ledger."""
+
+import shutil
+from datetime import datetime, timezone
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from pipelines import content_ops
+from pipelines.partitions import daily
+from resources.home import REPO_ROOT
+from resources.io import ParquetIOManager
+from resources.ledger import CallLedger
+from resources.quarantine import Quarantine
+
+TODAY = datetime.now(timezone.utc).date().isoformat()
+
+
+@pytest.fixture
+def briefs(tmp_path, monkeypatch):
+    folder = tmp_path / "briefs"
+    shutil.copytree(REPO_ROOT / "pipelines" / "samples" / "briefs", folder)
+    monkeypatch.setenv("AIWF_BRIEFS_DIR", str(folder))
+    return folder
+
+
+def run(resources, assets, checks, raise_on_error=True):
+    return dg.materialize([*assets, *checks], resources=resources, partition_key=TODAY,
+                          raise_on_error=raise_on_error)
+
+
+def check_results(result) -> dict:
+    return {e.check_name: e for e in result.get_asset_check_evaluations()}
+
+
+def test_workflow_materializes_briefs_to_publish_queue(briefs, offline_llm, aiwf_home):
+    result = run({"llm": offline_llm, "io_manager": ParquetIOManager()}, content_ops.assets, content_ops.asset_checks)
+    assert result.success
+    assert all(e.passed for e in check_results(result).values()) and len(check_results(result)) == 4
+    queue = result.output_for_node("publish_queue")
+    assert sorted(queue.slug) == ["cold-brew-basics", "grinder-burr-care", "water-for-coffee"]
+    assert all((aiwf_home / "publish_queue" / TODAY / f"{s}.md").exists() for s in queue.slug)
+    assert queue.offline.all()
+    rows = CallLedger().rows([result.run_id])
+    assert {r["asset_key"] for r in rows} == {"research_notes", "drafts"}
+    assert {r["partition_key"] for r in rows} == {TODAY}
+    drafts_meta = result.asset_materializations_for_node("drafts")[0].metadata
+    assert drafts_meta["llm_calls"].value == 3 and drafts_meta["offline"].value is True
+
+
+def test_rerun_of_a_partition_sends_no_request_and_replaces_output(briefs, offline_llm, offline_server):
+    resources = {"llm": offline_llm, "io_manager": ParquetIOManager()}
+    run(resources, content_ops.assets, content_ops.asset_checks)
+    sent = offline_server.counters()["answered_total"]
+    second = run(resources, content_ops.assets, content_ops.asset_checks)
+    assert offline_server.counters()["answered_total"] == sent
+    assert len(second.output_for_node("publish_queue")) == 3
+
+
+def test_invalid_brief_is_quarantined_with_reason(briefs, offline_llm):
+    (briefs / "broken.md").write_text("no front matter here")
+    (briefs / "untitled.md").write_text("---\naudience: x\n---\nSome notes.\n")
+    run({"llm": offline_llm, "io_manager": ParquetIOManager()}, [content_ops.topic_briefs], [])
+    reasons = {r["row_key"]: r["reason"] for r in Quarantine().rows("topic_briefs")}
+    assert "front matter" in reasons["broken.md"] and "title" in reasons["untitled.md"]
+
+
+BAD_DRAFT = ("Cold brew is steeped in cold water. It cures 95 percent of headaches, a revolutionary claim!! "
+             "See https://spam.example.com/buy for more.")
+
+
+@dg.asset(name="drafts", partitions_def=daily, group_name="content_ops")
+def bad_drafts(research_notes: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame([{"slug": "Bad Slug", "title": "Cold", "body": BAD_DRAFT, "word_count": 20,
+                          "model": "m", "prompt": "p", "offline": True}] * 2)
+
+
+def test_checks_fail_on_bad_drafts_and_block_the_queue(briefs, offline_llm):
+    assets = [content_ops.topic_briefs, content_ops.research_notes, bad_drafts, content_ops.publish_queue]
+    result = run({"llm": offline_llm, "io_manager": ParquetIOManager()}, assets, content_ops.asset_checks,
+                 raise_on_error=False)
+    checks = check_results(result)
+    assert not checks["drafts_match_expectations"].passed
+    assert not checks["drafts_claims_are_supported"].passed
+    assert not checks["drafts_match_brand_tone"].passed
+    assert not checks["drafts_have_no_broken_links"].passed
+    assert "spam.example.com" in str(checks["drafts_have_no_broken_links"].metadata["failures"].value)
+    assert not result.asset_materializations_for_node("publish_queue")
+
+
+def test_sensor_launches_one_run_per_brief_version(briefs):
+    instance = dg.DagsterInstance.ephemeral()
+    context = dg.build_sensor_context(instance=instance)
+    first = content_ops.new_brief_sensor(context)
+    keys = {r.run_key for r in first}
+    assert len(keys) == 3 and {r.partition_key for r in first} == {TODAY}
+    assert {r.run_key for r in content_ops.new_brief_sensor(context)} == keys  # same files, same keys
+    (briefs / "cold-brew-basics.md").write_text((briefs / "cold-brew-basics.md").read_text() + "\nMore.\n")
+    assert len({r.run_key for r in content_ops.new_brief_sensor(context)} - keys) == 1
+
+
+def test_sensor_skips_an_empty_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("AIWF_BRIEFS_DIR", str(tmp_path / "empty"))
+    result = content_ops.new_brief_sensor(dg.build_sensor_context())
+    assert isinstance(result, dg.SkipReason)
