@@ -24,8 +24,7 @@ test: $(STAMP)
 	$(BIN)/pytest -q
 
 ui: $(STAMP)
-	$(BIN)/aiwf home >/dev/null
-	$(BIN)/dagster dev -w workspace.yaml
+	$(BIN)/aiwf ui
 
 clean:
 	rm -rf $(AIWF_HOME)

@@ -17,14 +17,21 @@ def _add_home(sub) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from pipelines import demo
-    from resources.offline import llm_server
+    from pipelines import demo, worker_cli
+    from pipelines import audit_cli
+    from resources import review_app
+    from resources.offline import llm_server, shop_server
 
     parser = argparse.ArgumentParser(prog="aiwf", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_home(sub)
     demo.add_cli(sub)
+    demo.add_ui_cli(sub)
     llm_server.add_cli(sub)
+    worker_cli.add_cli(sub)
+    review_app.add_cli(sub)
+    audit_cli.add_cli(sub)
+    shop_server.add_cli(sub)
     # Each capability registers its own subcommands here with add_cli(sub).
     return parser
 

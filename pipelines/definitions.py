@@ -2,11 +2,11 @@
 
 import dagster as dg
 
-from pipelines import content_ops
+from pipelines import catalog, content_ops, governance, returns_triage
 from pipelines.resources import build_resources
 
 # Each workflow module exposes lists named assets, asset_checks, jobs, schedules and sensors.
-WORKFLOWS = [content_ops]
+WORKFLOWS = [content_ops, catalog, governance, returns_triage]
 
 
 def _gather(attr: str) -> list:

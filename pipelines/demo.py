@@ -50,8 +50,38 @@ def _brief_days() -> list[str]:
     return sorted(days)
 
 
+def _catalog_days() -> list[str]:
+    from pipelines.catalog import DEMO_DAY
+
+    return [DEMO_DAY]
+
+
+def _start_shop(stack: ExitStack) -> None:
+    from resources.offline.shop_server import start_shop_for_demo
+
+    start_shop_for_demo(stack)
+
+
+def _seed_returns(_: ExitStack) -> None:
+    from pipelines.returns_feed import returns_dir
+
+    target = returns_dir()
+    target.mkdir(parents=True, exist_ok=True)
+    for sample in sorted((REPO_ROOT / "pipelines" / "samples" / "returns").iterdir()):
+        if not (target / sample.name).exists():
+            shutil.copyfile(sample, target / sample.name)
+
+
+def _returns_days() -> list[str]:
+    from pipelines.returns_feed import day_of, feed_files
+
+    return sorted({day_of(p) for p in feed_files()})
+
+
 DEMO_JOBS: list[DemoStep] = [
     DemoStep("content_ops_job", _brief_days, _seed_briefs),
+    DemoStep("catalog_job", _catalog_days, _start_shop),
+    DemoStep("returns_triage_job", _returns_days, _seed_returns),
 ]
 
 
@@ -129,5 +159,24 @@ def add_cli(sub) -> None:
         if args.json:
             print(json.dumps(summary))
         return 0 if summary["runs_failed"] == 0 and summary["asset_checks_failed"] == 0 else 1
+
+    parser.set_defaults(func=run)
+
+
+def add_ui_cli(sub) -> None:
+    parser = sub.add_parser("ui", help="open the Dagster UI; starts the offline model when none is configured")
+    parser.add_argument("--port", type=int, default=3000)
+
+    def run(args) -> int:
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        ensure_dagster_home()
+        with ExitStack() as stack:
+            start_offline_model_if_needed(stack, print)
+            dagster = Path(sys.executable).with_name("dagster")
+            return subprocess.call([str(dagster), "dev", "-w", str(REPO_ROOT / "workspace.yaml"),
+                                    "-p", str(args.port)], cwd=REPO_ROOT)
 
     parser.set_defaults(func=run)

@@ -1,5 +1,9 @@
 """Resources bound by key for every workflow; configuration comes from the environment at run time."""
 
+import dagster as dg
+
+from resources.approvals import ApprovalsResource
+from resources.connectors import ShopResource
 from resources.io import ParquetIOManager
 from resources.llm import LLMResource
 
@@ -9,4 +13,6 @@ def build_resources() -> dict:
     return {
         "llm": LLMResource(),
         "io_manager": ParquetIOManager(),
+        "shop": ShopResource(base_url=dg.EnvVar("AIWF_SHOP_URL")),
+        "approvals": ApprovalsResource(),
     }

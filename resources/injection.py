@@ -14,7 +14,8 @@ PATTERNS: dict[str, re.Pattern] = {
         r"\b(?:ignore|disregard|forget|override|bypass)\b[^.\n]{0,30}?\b(?:all|any|previous|prior|above|"
         rf"earlier|preceding|your|system|original|the above|the previous)\b[^.\n]{{0,20}}?\b{_TARGETS}\b", re.I),
     "role_change": re.compile(
-        r"\b(?:you are now|from now on,? you (?:are|will|must)|pretend (?:to be|you are)|act as (?:an? |the )?"
+        r"\b(?:you are now (?:an?\b|the\b|in \w+ mode|DAN\b|free\b|no longer|unrestricted|jailbroken|my\b)|"
+        r"from now on,? you (?:are|will|must)|pretend (?:to be|you are)|act as (?:an? |the )?"
         r"(?:unrestricted|unfiltered|jailbroken|different|new|evil))\b", re.I),
     "prompt_exfiltration": re.compile(
         r"\b(?:reveal|print|show|repeat|output|leak|tell me)\b[^.\n]{0,30}\b(?:system prompt|hidden prompt|"

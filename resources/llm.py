@@ -10,6 +10,7 @@ session bound to their context so every ledger row carries run, asset and partit
 """
 
 import asyncio
+import functools
 import hashlib
 import json
 import time
@@ -26,6 +27,7 @@ from resources.cache import ResponseCache
 from resources.ledger import CallLedger, CallRecord
 from resources.pricing import cost_usd
 from resources.prompts import Prompt
+from resources.rate_limit import estimate_tokens, shared_limiter
 from resources.session_stats import SessionStats
 
 OFFLINE_HEADER = "x-aiwf-offline"
@@ -60,6 +62,8 @@ class LLMResource(dg.ConfigurableResource):
     backoff_base_s: float = 0.5
     backoff_max_s: float = 20.0
     use_cache: bool = True
+    requests_per_minute: int | None = Field(default=None, description="Client-side cap on requests per minute.")
+    tokens_per_minute: int | None = Field(default=None, description="Client-side cap on tokens per minute.")
     run_budget_usd: float | None = Field(default=None, description="Stop a run before it spends more.")
     redact_pii: bool = False
 
@@ -116,6 +120,8 @@ class LLMSession:
         self._sync: openai.OpenAI | None = None
         self._async: openai.AsyncOpenAI | None = None
         self._inflight: dict[str, asyncio.Future] = {}
+        self.limiter = shared_limiter(resource.base_url or "default", resource.requests_per_minute,
+                                      resource.tokens_per_minute)
 
     # --- clients -------------------------------------------------------------------------------
     def _client(self) -> openai.OpenAI:
@@ -127,6 +133,12 @@ class LLMSession:
         if self._async is None:
             self._async = _make_client(openai.AsyncOpenAI, self.resource)
         return self._async
+
+    async def aclose(self) -> None:
+        """Close the async client: its connections belong to the event loop that is about to end."""
+        if self._async is not None:
+            await self._async.close()
+            self._async = None
 
     # --- chat ----------------------------------------------------------------------------------
     def complete(self, prompt: Prompt, variables: dict | None = None, *, tier: str = "cheap",
@@ -173,11 +185,12 @@ class LLMSession:
             messages = redact_messages(messages)
         model = model or self.resource.model_for(tier)
         params = {"temperature": 0, **prompt.params, **params}
-        schema = response_model.model_json_schema() if response_model else None
+        schema = _json_schema(response_model) if response_model else None
         payload = {"model": model, "messages": messages, "params": params, "schema": schema,
                    "prompt": [prompt.name, prompt.version, prompt.hash]}
+        est = estimate_tokens(messages, params.get("max_completion_tokens") or params.get("max_tokens"))
         return {"kind": "chat", "model": model, "tier": tier, "messages": messages, "params": params,
-                "response_model": response_model, "prompt": prompt, "hash": request_hash(payload)}
+                "response_model": response_model, "prompt": prompt, "hash": request_hash(payload), "est_tokens": est}
 
     def _send_chat(self, call, messages=None):
         api = self._client().chat.completions.with_raw_response
@@ -191,7 +204,7 @@ class LLMSession:
     def _dispatch(api, call, messages):
         kwargs = {"model": call["model"], "messages": messages or call["messages"], **call["params"]}
         if call["response_model"] is not None:  # openai's own strict schema; we validate the answer ourselves
-            kwargs["response_format"] = type_to_response_format_param(call["response_model"])
+            kwargs["response_format"] = _response_format(call["response_model"])
         return api.create(**kwargs)
 
     def _finish_chat(self, call, raw, repair) -> Completion:
@@ -204,7 +217,7 @@ class LLMSession:
                 parsed = call["response_model"].model_validate_json(text)
             except ValidationError as err:
                 if repair is None:
-                    raise retry.LLMError(_invalid_json(call, err)) from err
+                    raise retry.LLMError(_invalid_json(call, err), error_class="invalid_output") from err
                 return self._finish_chat(call, repair(_repair_messages(call, text, err)), None)
         usage = completion.usage
         tokens_in, tokens_out = (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
@@ -293,6 +306,7 @@ class LLMSession:
     def _with_retries(self, call, send):
         for attempt in range(1, self.resource.max_attempts + 1):
             self._check_budget(call)
+            self.limiter.wait(call.get("est_tokens", 0))
             started = time.perf_counter()
             try:
                 raw = send()
@@ -305,6 +319,7 @@ class LLMSession:
     async def _awith_retries(self, call, send):
         for attempt in range(1, self.resource.max_attempts + 1):
             self._check_budget(call)
+            await self.limiter.acquire(call.get("est_tokens", 0))
             started = time.perf_counter()
             try:
                 raw = await send()
@@ -317,12 +332,15 @@ class LLMSession:
     def _on_failure(self, call, exc, attempt, started) -> float:
         """Record the failed attempt; return how long to wait, or raise when retrying cannot help."""
         latency = (time.perf_counter() - started) * 1000
-        self._record(call, status="error", attempt=attempt, latency_ms=latency, error_class=retry.error_class(exc))
+        kind = retry.error_class(exc)
+        self._record(call, status="error", attempt=attempt, latency_ms=latency, error_class=kind)
         what = f"model {call['model']!r}" + (f", prompt {call['prompt'].ref}" if call["prompt"] else "")
         if not retry.is_retryable(exc):
-            raise retry.LLMRequestRejected(f"{what} rejected the request: {_message(exc)}") from exc
+            raise retry.LLMRequestRejected(f"{what} rejected the request: {_message(exc)}", error_class=kind,
+                                           attempts=attempt) from exc
         if attempt >= self.resource.max_attempts:
-            raise retry.LLMUnavailable(f"{what} failed {attempt} attempts; last: {_message(exc)}") from exc
+            raise retry.LLMUnavailable(f"{what} failed {attempt} attempts; last: {_message(exc)}", error_class=kind,
+                                       attempts=attempt) from exc
         return retry.backoff_s(attempt, exc, self.resource.backoff_base_s, self.resource.backoff_max_s)
 
     def _on_success(self, call, raw, attempt, started):
@@ -334,6 +352,7 @@ class LLMSession:
         tokens_out = getattr(usage, "completion_tokens", 0) or 0
         self._record(call, status="ok", attempt=attempt, latency_ms=latency, tokens_in=tokens_in,
                      tokens_out=tokens_out, offline=call["offline"])
+        self.limiter.settle(call.get("est_tokens", 0), tokens_in + tokens_out)
         return raw
 
     def _check_budget(self, call) -> None:
@@ -363,6 +382,17 @@ class LLMSession:
     def metadata(self) -> dict:
         """Calls, cache hits, retries, tokens, cost and latency percentiles for MaterializeResult metadata."""
         return self.stats.metadata()
+
+
+@functools.lru_cache(maxsize=512)
+def _json_schema(model: type[BaseModel]) -> dict:
+    """A model's JSON schema, built once per class (it costs about as much as the rest of a request)."""
+    return model.model_json_schema()
+
+
+@functools.lru_cache(maxsize=512)
+def _response_format(model: type[BaseModel]):
+    return type_to_response_format_param(model)
 
 
 def _make_client(cls, resource: LLMResource):

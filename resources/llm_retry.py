@@ -10,6 +10,11 @@ import openai
 class LLMError(RuntimeError):
     """A model call that failed for good; the message names the model and prompt."""
 
+    def __init__(self, message: str, *, error_class: str | None = None, attempts: int = 1):
+        super().__init__(message)
+        self.error_class = error_class or type(self).__name__  # what quarantine rows are grouped by
+        self.attempts = attempts
+
 
 class LLMRequestRejected(LLMError):
     """The provider refused the request (bad request, auth, context too long): retrying cannot help."""

@@ -27,7 +27,7 @@ IBAN_LENGTHS = {
     "PT": 25, "RO": 24, "SA": 24, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "TR": 26,
 }
 _SUFFIX = (r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|"
-           r"Close|Crescent|Parkway|Pkwy|Highway|Hwy|Square|Sq|Circle|Cir|Trail|Row|Gardens|Grove|Mews|Hill)")
+           r"Close|Crescent|Parkway|Pkwy|Highway|Hwy|Square|Sq|Circle|Cir|Trail|Row|Gardens|Grove|Mews|Hill|Loop|Alley|Plaza|Esplanade|Pike)")
 _NAME = r"(?:[A-Z][a-zA-Z'’-]+|\d+(?:st|nd|rd|th))"
 _UNIT = r"(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|#)\.?\s*[\w-]+)?"
 _CITY = r"(?:,\s*[A-Z][a-z]+(?:[\s-][A-Z][a-z]+){0,2})?"
@@ -47,7 +47,7 @@ PATTERNS: dict[str, list[re.Pattern]] = {
     "card": [re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")],
     "iban": [re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){10,30}")],
     "address": [
-        re.compile(rf"\b\d{{1,5}}[A-Za-z]?,?\s+(?:{_NAME}\s+){{1,3}}{_SUFFIX}\b\.?(?:\s(?:N|S|E|W|NE|NW|SE|SW)\b)?{_UNIT}{_CITY}{_REGION}"),
+        re.compile(rf"\b\d{{1,5}}[A-Za-z]?,?\s+(?:(?:[NSEW]|North|South|East|West)\.?\s+)?(?:{_NAME}\s+){{1,3}}{_SUFFIX}\b\.?(?:\s(?:N|S|E|W|NE|NW|SE|SW)\b)?{_UNIT}{_CITY}{_REGION}"),
         re.compile(rf"\b{_EU_STREET}\s+\d{{1,4}}[a-z]?\b{_EU_CITY}"),
         re.compile(rf"(?i:\b\d{{1,4}}(?:\s?(?:bis|ter))?,?\s+{_FR_STREET})\s+(?:[\w'’-]+\s){{0,3}}[\w'’-]+{_EU_CITY}"),
         re.compile(rf"(?i:\b{_FR_STREET})\s+[A-Z][\w'’-]+(?:\s[A-Z][\w'’-]+)?,?\s+\d{{1,4}}\b{_EU_CITY}"),
@@ -140,7 +140,7 @@ def _iban_span(value: str, start: int) -> tuple[int, int] | None:
 
 def _secret_value_span(m: re.Match) -> tuple[int, int] | None:
     value = m.group("value")
-    if re.search(r"(?i)<|>|\*{3}|x{4}|your[_-]|example|placeholder|changeme|redacted|\$\{|environ|getenv", value):
+    if re.search(r"<|>|\*{3}|(?i:x{4}|your[_-]|placeholder|changeme|redacted)|example|\$\{|environ|getenv", value):
         return None
     if m.re is _GENERIC_SECRET:  # the generic high-entropy rule: need mixed classes and real randomness
         classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"\d"))

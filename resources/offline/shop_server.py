@@ -43,6 +43,7 @@ class ShopServer:
         self.require_keys = require_keys
         self.state = ShopState(Path(state_path) if state_path else None)
         self._rng = random.Random(seed)
+        self._scripted: list[str | None] = []
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.app = self._build_app()
@@ -120,7 +121,17 @@ class ShopServer:
             Route("/_log", show_log, methods=["GET"]),
         ])
 
+    def script(self, *faults: str | None) -> "ShopServer":
+        """Force the next mutating requests' faults in order ("after", "before" or None), then back to the rates."""
+        bad = [f for f in faults if f not in ("after", "before", None)]
+        if bad:
+            raise ValueError(f"unknown faults {bad}; use 'after', 'before' or None")
+        self._scripted.extend(faults)
+        return self
+
     def _draw(self) -> str | None:
+        if self._scripted:
+            return self._scripted.pop(0)
         roll = self._rng.random()
         if roll < self.faults["before"]:
             return "before"
@@ -168,3 +179,15 @@ def add_cli(sub) -> None:
         return 0
 
     p.set_defaults(func=run)
+
+
+def start_shop_for_demo(stack) -> None:
+    """`aiwf demo` setup: use AIWF_SHOP_URL, or run the local test-double shop until the demo's ExitStack closes."""
+    url, server = start_local_shop_if_needed()
+    if server is None:
+        print(f"shop: {url}")
+        return
+    stack.callback(server.stop)
+    stack.callback(os.environ.pop, "AIWF_SHOP_URL", None)
+    print(f"no AIWF_SHOP_URL set: started the local TEST-DOUBLE shop at {url} (state in {server.state.path}; "
+          f"{server.faults['after']:.0%} of mutating requests answered 500 after applying, to exercise retries)")

@@ -36,6 +36,7 @@ class ShopState:
     def count(self, name: str) -> None:
         with self._lock:
             self.counters[name] += 1
+            self._save()
 
     def mutate(self, method: str, path: str, params: dict, body, key: str | None) -> tuple[int, dict, bool]:
         """Apply one mutating request once per key; returns (status, response, replayed)."""
@@ -49,6 +50,7 @@ class ShopState:
                         "Keys for idempotent requests can only be used with the same parameters they were first "
                         f"used with. Try using a key other than '{key}' if you meant to execute a different request."))
                 self.counters["replays"] += 1
+                self._save()
                 return stored["status"], stored["response"], True
             try:
                 status, response = self._apply(method, path, params["sku"], body)

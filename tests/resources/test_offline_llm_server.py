@@ -152,6 +152,19 @@ def test_enum_falls_back_to_a_seeded_choice(server):
     assert got <= {"red", "green", "blue"} and len(got) > 1
 
 
+class TreeNode(BaseModel):
+    name: str
+    children: list["TreeNode"]
+    parent: Optional["TreeNode"]
+
+
+def test_recursive_model_terminates_and_validates(server):
+    parsed = client(server).chat.completions.parse(
+        model="m", response_format=TreeNode, messages=[{"role": "user", "content": "Root. Leaf."}])
+    node = parsed.choices[0].message.parsed
+    assert isinstance(node, TreeNode) and node.name in ("Root.", "Leaf.")
+
+
 SCHEMA = {
     "type": "object",
     "$defs": {"Point": {"type": "object", "properties": {"x": {"type": "integer", "exclusiveMinimum": 3,

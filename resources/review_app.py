@@ -1,0 +1,183 @@
+"""The review web app (Starlette): pending approvals, side-by-side diffs, decisions, and a JSON API beside the pages.
+
+API (bearer token): GET /healthz (no auth), GET /api/approvals?status=&workflow=&risk=, GET /api/approvals/{id},
+POST /api/approvals/{id}/approve, POST /api/approvals/{id}/reject {"reason"}, POST /api/approvals/{id}/edit
+{"output"}, POST /api/approvals/bulk-approve {"ids"?} (low-risk only). Status codes: 401 no or unknown token,
+403 a role that may not act, 404 unknown id, 409 already decided, 400/422 a malformed body.
+Run it with `aiwf review --host 127.0.0.1 --port 8710` (tokens from AIWF_REVIEW_TOKENS).
+"""
+
+import json
+import os
+import sys
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from resources.approvals import AlreadyDecided, Approval, ApprovalNotFound, ApprovalStore
+from resources.review_auth import Auth, Reviewer, parse_tokens
+
+STATUSES = ("pending", "approved", "edited", "rejected", "superseded")
+
+
+def apply_decision(store: ApprovalStore, action: str, approval_id: str, reviewer: Reviewer,
+                   reason: str | None = None, output: Any = None) -> Approval:
+    """One decision, shared by the API and the pages; raises ApprovalNotFound, AlreadyDecided or ValueError."""
+    if action == "approve":
+        return store.approve(approval_id, reviewer.name, reason)
+    if action == "reject":
+        return store.reject(approval_id, reviewer.name, reason or "")
+    if action == "edit":
+        if output is None:
+            raise ValueError("an edit needs the new output")
+        return store.edit_and_approve(approval_id, reviewer.name, output, reason)
+    raise ValueError(f"unknown action {action!r}")
+
+
+def bulk_approve_low_risk(store: ApprovalStore, reviewer: Reviewer, ids: list[str] | None) -> dict:
+    """Approve pending low-risk items (all of them, or those in `ids`); anything else is skipped with a reason."""
+    low = {a.id: a for a in store.list(status="pending", risk="low", limit=10_000)}
+    approved, skipped = [], {}
+    for approval_id in (ids if ids is not None else list(low)):
+        if approval_id not in low:
+            skipped[approval_id] = "not a pending low-risk item"
+            continue
+        try:
+            approved.append(store.approve(approval_id, reviewer.name, "bulk approval of low-risk items").id)
+        except AlreadyDecided as exc:
+            skipped[approval_id] = str(exc)
+    return {"approved": approved, "skipped": skipped}
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _api_reviewer(request: Request, act: bool) -> Reviewer | JSONResponse:
+    reviewer = request.app.state.auth.from_bearer(request)
+    if reviewer is None:
+        return _error(401, "missing or invalid bearer token")
+    if act and not reviewer.can_decide:
+        return _error(403, f"role {reviewer.role!r} may not decide approvals")
+    return reviewer
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def api_list(request: Request) -> JSONResponse:
+    reviewer = _api_reviewer(request, act=False)
+    if isinstance(reviewer, JSONResponse):
+        return reviewer
+    status = request.query_params.get("status") or None
+    if status and status not in STATUSES:
+        return _error(400, f"status must be one of {', '.join(STATUSES)}")
+    items = request.app.state.store.list(status=status, workflow=request.query_params.get("workflow"),
+                                         risk=request.query_params.get("risk"))
+    return JSONResponse({"count": len(items), "approvals": [a.to_dict() for a in items]})
+
+
+async def api_detail(request: Request) -> JSONResponse:
+    reviewer = _api_reviewer(request, act=False)
+    if isinstance(reviewer, JSONResponse):
+        return reviewer
+    try:
+        return JSONResponse(request.app.state.store.get(request.path_params["id"]).to_dict())
+    except ApprovalNotFound:
+        return _error(404, "no such approval")
+
+
+async def api_decide(request: Request) -> JSONResponse:
+    reviewer = _api_reviewer(request, act=True)
+    if isinstance(reviewer, JSONResponse):
+        return reviewer
+    body = await _json_body(request)
+    if isinstance(body, JSONResponse):
+        return body
+    action = request.path_params["action"]
+    if action == "edit" and "output" not in body:
+        return _error(422, 'an edit needs {"output": ...}')
+    try:
+        approval = apply_decision(request.app.state.store, action, request.path_params["id"], reviewer,
+                                  body.get("reason"), body.get("output"))
+    except ApprovalNotFound:
+        return _error(404, "no such approval")
+    except AlreadyDecided as exc:
+        return _error(409, str(exc))
+    except ValueError as exc:
+        return _error(422, str(exc))
+    return JSONResponse(approval.to_dict())
+
+
+async def api_bulk(request: Request) -> JSONResponse:
+    reviewer = _api_reviewer(request, act=True)
+    if isinstance(reviewer, JSONResponse):
+        return reviewer
+    body = await _json_body(request)
+    if isinstance(body, JSONResponse):
+        return body
+    ids = body.get("ids")
+    if ids is not None and not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
+        return _error(422, '"ids" must be a list of approval ids')
+    return JSONResponse(bulk_approve_low_risk(request.app.state.store, reviewer, ids))
+
+
+async def _json_body(request: Request) -> dict | JSONResponse:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return _error(400, "the body is not valid JSON")
+    return body if isinstance(body, dict) else _error(400, "the body must be a JSON object")
+
+
+def create_app(store: ApprovalStore | None = None, tokens: str | None = None, secret: bytes | None = None) -> Starlette:
+    """The review app; tokens default to AIWF_REVIEW_TOKENS, read now (not at import)."""
+    from resources.review_pages import SecurityHeaders, page_routes, templates
+
+    spec = tokens if tokens is not None else os.environ.get("AIWF_REVIEW_TOKENS", "")
+    routes = [
+        Route("/healthz", healthz),
+        Route("/api/approvals", api_list),
+        Route("/api/approvals/bulk-approve", api_bulk, methods=["POST"]),
+        Route("/api/approvals/{id}", api_detail),
+        Route("/api/approvals/{id}/{action:str}", api_decide, methods=["POST"]),
+        *page_routes(),
+    ]
+    app = Starlette(routes=routes)
+    app.add_middleware(SecurityHeaders)
+    app.state.store = store or ApprovalStore()
+    app.state.auth = Auth(parse_tokens(spec), secret)
+    app.state.templates = templates()
+    return app
+
+
+def add_cli(sub) -> None:
+    p = sub.add_parser("review", help="serve the approvals review page and JSON API")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8710)
+    p.add_argument("--log-level", default="info")
+    p.set_defaults(func=_serve)
+
+
+def _serve(args) -> int:
+    import uvicorn
+
+    try:
+        tokens = parse_tokens(os.environ.get("AIWF_REVIEW_TOKENS", ""))
+    except ValueError as exc:
+        print(f"aiwf review: {exc}", file=sys.stderr)
+        return 2
+    if not tokens:
+        print("aiwf review: set AIWF_REVIEW_TOKENS=token:role:name,... (roles viewer, approver, admin)",
+              file=sys.stderr)
+        return 2
+    print(f"aiwf review: http://{args.host}:{args.port}/ ({len(tokens)} reviewers)", file=sys.stderr)
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level=args.log_level)
+    return 0

@@ -1,0 +1,148 @@
+"""Fixtures for the deploy tests: a fresh Postgres database per session, the deploy/ Dagster instance on
+it, the local Redis broker, and an in-process code location for tests/deploy/deploy_jobs.py.
+
+A missing service fails the test when CI=true and skips it elsewhere."""
+
+import os
+import socket
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
+
+
+def require(name: str, reason: str) -> None:
+    """Fail on CI (CI=true) when a local service is missing; skip elsewhere."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{name} is required on CI: {reason}")
+    pytest.skip(f"{name} not available: {reason}")
+
+
+def _port_open(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    """URL of a database created for this session (dropped after), so runs never mix with others'."""
+    import psycopg2
+
+    try:
+        admin = psycopg2.connect(PG_ADMIN_URL, connect_timeout=3)
+    except psycopg2.OperationalError as exc:
+        require("PostgreSQL", f"127.0.0.1:5432 db test user postgres ({type(exc).__name__})")
+    admin.autocommit = True
+    name = f"aiwf_deploy_{uuid.uuid4().hex[:10]}"
+    with admin.cursor() as cur:
+        cur.execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """The local Redis, checked with a PING."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_timeout=3).ping()
+    except redis.RedisError as exc:
+        require("Redis", f"127.0.0.1:6379 ({type(exc).__name__})")
+    return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def amqp_url():
+    """The local RabbitMQ, checked with an AMQP handshake."""
+    from kombu import Connection
+
+    if not _port_open(5672):
+        require("RabbitMQ", "nothing listens on 127.0.0.1:5672")
+    try:
+        with Connection(AMQP_URL, connect_timeout=3) as conn:
+            conn.connect()
+    except Exception as exc:  # kombu raises transport-specific errors
+        require("RabbitMQ", f"guest@127.0.0.1:5672 ({type(exc).__name__})")
+    return AMQP_URL
+
+
+def write_instance_yaml(dagster_home: Path, overrides: dict | None = None) -> Path:
+    """deploy/dagster.yaml (with top-level overrides) as DAGSTER_HOME/dagster.yaml."""
+    config = yaml.safe_load((REPO / "deploy" / "dagster.yaml").read_text())
+    config.update(overrides or {})
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    (dagster_home / "dagster.yaml").write_text(yaml.safe_dump(config))
+    return dagster_home
+
+
+@pytest.fixture
+def deploy_env(pg_database, tmp_path, monkeypatch):
+    """DAGSTER_HOME holding deploy/dagster.yaml, DAGSTER_PG_URL and AIWF_PG_URL on the session database,
+    and deploy_jobs importable by the subprocesses the tests start."""
+    home = write_instance_yaml(tmp_path / "dagster_home")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_PG_URL", pg_database)
+    monkeypatch.setenv("AIWF_PG_URL", pg_database)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(HERE), str(REPO), os.environ.get("PYTHONPATH", "")]))
+    return home
+
+
+@pytest.fixture
+def deploy_instance(deploy_env):
+    """The Dagster instance built from deploy/dagster.yaml (Postgres storage)."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(deploy_env)) as instance:
+        yield instance
+
+
+@pytest.fixture
+def code_location():
+    """Builds in-process workspaces over deploy_jobs.py and creates runs with real job origins."""
+    return CodeLocation()
+
+
+class CodeLocation:
+    """The deploy test jobs as a code location, as the daemon and webserver see a workspace."""
+
+    def workspace(self, instance):
+        from dagster._core.remote_origin import InProcessCodeLocationOrigin
+        from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+        from dagster._core.workspace.context import WorkspaceProcessContext
+        from dagster._core.workspace.load_target import InProcessWorkspaceLoadTarget
+
+        origin = InProcessCodeLocationOrigin(
+            LoadableTargetOrigin(python_file=str(HERE / "deploy_jobs.py"), working_directory=str(HERE)),
+            location_name="deploy_jobs",
+        )
+        return WorkspaceProcessContext(instance, InProcessWorkspaceLoadTarget(origin))
+
+    def create_run(self, instance, workspace_ctx, job_name: str, run_config=None, tags=None):
+        """A NOT_STARTED run carrying the origins that submit_run, launchers and retries need."""
+        import deploy_jobs
+
+        location = workspace_ctx.create_request_context().get_code_location("deploy_jobs")
+        repo = next(iter(location.get_repositories().values()))
+        remote_job = repo.get_full_job(job_name)
+        return instance.create_run_for_job(
+            job_def=deploy_jobs.defs.resolve_job_def(job_name),
+            run_config=run_config or {},
+            tags=tags or {},
+            remote_job_origin=remote_job.get_remote_origin(),
+            job_code_origin=remote_job.get_python_origin(),
+        )

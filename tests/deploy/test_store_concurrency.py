@@ -1,0 +1,75 @@
+"""aiwf's own stores on Postgres: concurrent writers in several processes and threads lose no ledger row."""
+
+import subprocess
+import sys
+import time
+import uuid
+
+import psycopg2
+import pytest
+
+pytestmark = pytest.mark.integration
+
+WRITER = """
+import sys, threading, time
+from resources.ledger import CallLedger, CallRecord
+
+proc, start_at, threads, rows = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+errors = []
+
+def write(thread):
+    try:
+        ledger = CallLedger()  # every writer migrates: the schema is created concurrently, once
+        for i in range(rows):
+            ledger.record(CallRecord(kind="chat", model="m", status="ok", run_id=f"run-{proc}",
+                                     request_hash=f"{proc}-{thread}-{i}", tokens_in=i, cost_usd=0.001))
+    except Exception as exc:
+        errors.append(repr(exc))
+
+time.sleep(max(0.0, start_at - time.time()))
+workers = [threading.Thread(target=write, args=(t,)) for t in range(threads)]
+[w.start() for w in workers]
+[w.join() for w in workers]
+sys.exit("; ".join(errors) if errors else 0)
+"""
+
+
+@pytest.fixture
+def fresh_schema(pg_database, monkeypatch):
+    """AIWF_PG_URL on an empty schema of the session database, so migrations start from nothing."""
+    schema = f"ledger_{uuid.uuid4().hex[:8]}"
+    plain = "postgresql://" + pg_database.split("://", 1)[1]
+    with psycopg2.connect(plain) as conn, conn.cursor() as cur:
+        cur.execute(f"CREATE SCHEMA {schema}")
+    url = f"{plain}?options=-csearch_path%3D{schema}"
+    monkeypatch.setenv("AIWF_PG_URL", url)
+    yield url, schema
+    with psycopg2.connect(plain) as conn, conn.cursor() as cur:
+        cur.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def test_concurrent_processes_and_threads_lose_no_ledger_row(fresh_schema):
+    url, schema = fresh_schema
+    procs, threads, rows = 4, 3, 40
+    start_at = str(time.time() + 2.0)  # all writers begin together, on a schema not yet created
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, f"p{p}", start_at, str(threads), str(rows)],
+                         stderr=subprocess.PIPE, text=True)
+        for p in range(procs)
+    ]
+    failures = [w.stderr.read() for w in writers if w.wait(timeout=90) != 0]
+    assert not failures, failures
+
+    from resources.ledger import CallLedger, summarize
+    from resources.store import Store
+
+    ledger = CallLedger(Store(url))
+    got = ledger.rows()
+    expected = {f"p{p}-{t}-{i}" for p in range(procs) for t in range(threads) for i in range(rows)}
+    assert len(got) == procs * threads * rows
+    assert {r["request_hash"] for r in got} == expected
+    assert summarize(got)["llm_calls"] == procs * threads * rows
+    assert ledger.store.query("SELECT version FROM aiwf_schema WHERE component = ?", ("llm_calls",)) == [
+        {"version": 2}
+    ]
+    assert ledger.run_cost("run-p0") == (pytest.approx(threads * rows * 0.001), threads * sum(range(rows)))

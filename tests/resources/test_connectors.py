@@ -1,0 +1,280 @@
+"""Connectors: each action takes effect at most once across retries, reruns and duplicate runs; compensation
+runs in reverse order; the circuit breaker opens, probes and closes."""
+
+import json
+import threading
+
+import httpx
+import pytest
+
+from resources.connectors import (
+    Action, ActionInFlight, ActionLedger, CircuitBreaker, CircuitOpenError, CompensationFailed, FsspecPublisher,
+    HttpConnector, IdempotencyConflict, PermanentError, Saga, ShopConnector, ShopResource, SlackWebhook,
+    SqlTableWriter, TransientError, idempotency_key, payload_hash,
+)
+from resources.offline.shop_server import ShopServer
+from resources.store import Store
+
+
+@pytest.fixture
+def shop():
+    with ShopServer() as server:
+        yield server
+
+
+def connector(server, **kwargs) -> ShopConnector:
+    kwargs.setdefault("breaker", CircuitBreaker(failure_threshold=50))
+    return ShopConnector(server.url, backoff_base_s=0.001, backoff_max_s=0.01, **kwargs)
+
+
+def product(conn, sku="SKU-1", price=10.0, version="2026-03-02", description="Plain steel."):
+    return conn.product_update("catalog", sku, version, description=description, price=price)
+
+
+def test_key_is_one_per_logical_change():
+    key = idempotency_key("catalog", "product:A", "put_product", "2026-03-02")
+    assert key == idempotency_key("catalog", "product:A", "put_product", "2026-03-02")
+    for other in (("returns", "product:A", "put_product", "2026-03-02"), ("catalog", "product:B", "put_product",
+                  "2026-03-02"), ("catalog", "product:A", "adjust", "2026-03-02"),
+                  ("catalog", "product:A", "put_product", "2026-03-03")):
+        assert idempotency_key(*other) != key
+    assert payload_hash({"a": 1, "b": [1, 2]}) == payload_hash({"b": [1, 2], "a": 1})
+    with pytest.raises(ValueError, match="payload_version"):
+        idempotency_key("catalog", "product:A", "put_product", "")
+
+
+def test_lost_response_is_retried_with_same_key_and_applied_once(shop):
+    shop.script("after")  # the shop applies the change, then the answer is lost (500)
+    conn = connector(shop)
+    outcome = conn.execute(product(conn))
+    assert outcome.status == "sent" and outcome.result["replayed"] is True
+    log = shop.log()
+    assert log["counters"]["applied"] == 1 and log["counters"]["mutating_requests"] == 2
+    assert [m["key"] for m in log["mutations"]] == [outcome.key]
+    assert conn.stats.retries == 1
+    assert [h["status"] for h in conn.ledger.history(outcome.key)] == ["intent", "done"]
+
+
+def test_rerun_and_duplicate_tick_send_nothing(shop):
+    first = connector(shop, owner="run-a")
+    action = product(first)
+    assert first.execute(action).status == "sent"
+    for owner in ("run-a", "run-b"):  # a step retry of the same run, then a second run from a duplicate tick
+        again = connector(shop, owner=owner)
+        assert again.execute(product(again)).status == "skipped"
+        assert again.stats.requests == 0
+    assert shop.log()["counters"]["mutating_requests"] == 1
+
+
+def test_run_that_gave_up_is_completed_by_rerun_without_double_apply(shop):
+    shop.script("after", "after")  # applied, then every answer of this run lost
+    conn = connector(shop, max_attempts=2)
+    action = product(conn)
+    with pytest.raises(TransientError, match="gave up after 2 attempts"):
+        conn.execute(action)
+    assert conn.ledger.get(action.key)["status"] == "failed"
+    rerun = connector(shop, owner="run-2")
+    outcome = rerun.execute(action)
+    assert outcome.status == "sent" and outcome.result["replayed"] and outcome.attempts == 2
+    assert shop.log()["counters"]["applied"] == 1
+    assert shop.state.products["SKU-1"]["version"] == 1
+
+
+def test_same_key_with_different_payload_is_refused_before_sending(shop):
+    conn = connector(shop)
+    conn.execute(product(conn, price=10.0))
+    with pytest.raises(IdempotencyConflict, match="Bump payload_version"):
+        conn.execute(product(conn, price=12.0))
+    assert shop.log()["counters"]["mutating_requests"] == 1
+    assert conn.ledger.get(product(conn).key)["status"] == "done"
+
+
+def test_shop_refuses_reused_key_like_stripe(shop, tmp_path):
+    conn = connector(shop)
+    conn.execute(product(conn, price=10.0))
+    # A second system with its own ledger reuses the key for another payload: the shop says no.
+    other = connector(shop, ledger=ActionLedger(Store(str(tmp_path / "other.db"))))
+    with pytest.raises(IdempotencyConflict, match="used before with a different payload"):
+        other.execute(product(other, price=12.0))
+    assert shop.state.products["SKU-1"]["price"] == 10.0
+
+
+def test_concurrent_duplicate_runs_apply_once(shop):
+    outcomes, errors = [], []
+
+    def run(owner):
+        conn = connector(shop, owner=owner)
+        try:
+            outcomes.append(conn.execute(product(conn)).status)
+        except ActionInFlight as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(f"run-{i}",)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("sent") == 1 and len(outcomes) + len(errors) == 6
+    assert shop.log()["counters"]["applied"] == 1 and shop.log()["counters"]["mutating_requests"] == 1
+
+
+def mock_http(responses: list, seen: list):
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        answer = responses.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    return httpx.MockTransport(handler)
+
+
+def test_transient_failures_back_off_exponentially_with_the_same_key():
+    seen, sleeps = [], []
+    responses = [httpx.Response(503), httpx.ConnectError("refused"), httpx.Response(502),
+                 httpx.Response(200, json={"ok": True})]
+    conn = HttpConnector("http://api.test", transport=mock_http(responses, seen), sleep=sleeps.append,
+                         backoff_base_s=0.1, backoff_max_s=10, breaker=CircuitBreaker(10))
+    action = Action("returns", "refund:R1", "refund", {"method": "POST", "path": "/refunds", "json": {"cents": 500}},
+                    "v1")
+    assert conn.execute(action).result["body"] == {"ok": True}
+    assert {r.headers["Idempotency-Key"] for r in seen} == {action.key}
+    assert len(seen) == 4
+    for attempt, delay in enumerate(sleeps, start=1):  # equal jitter: between half and all of base * 2^(n-1)
+        assert 0.05 * 2 ** (attempt - 1) <= delay <= 0.1 * 2 ** (attempt - 1)
+
+
+def test_client_errors_are_not_retried():
+    seen = []
+    conn = HttpConnector("http://api.test", transport=mock_http([httpx.Response(400, json={
+        "error": {"type": "invalid_request_error", "message": "cents must be positive"}})], seen),
+        sleep=lambda s: None, breaker=CircuitBreaker(10))
+    action = Action("returns", "refund:R1", "refund", {"method": "POST", "path": "/refunds", "json": {}}, "v1")
+    with pytest.raises(PermanentError, match="cents must be positive"):
+        conn.execute(action)
+    assert len(seen) == 1 and conn.ledger.get(action.key)["status"] == "failed"
+
+
+def test_circuit_breaker_opens_probes_half_open_and_closes():
+    now = [0.0]
+    breaker = CircuitBreaker(failure_threshold=3, cooldown_s=30, clock=lambda: now[0])
+    for _ in range(2):
+        breaker.before_call()
+        breaker.record_failure()
+    assert breaker.state == "closed"
+    breaker.before_call()
+    breaker.record_failure()
+    assert breaker.state == "open"
+    with pytest.raises(CircuitOpenError, match="retry in"):
+        breaker.before_call()
+    now[0] = 31
+    assert breaker.state == "half_open"
+    breaker.before_call()  # the one probe
+    with pytest.raises(CircuitOpenError, match="probe"):
+        breaker.before_call()
+    breaker.record_failure()  # probe failed: open again for a full cooldown
+    assert breaker.state == "open"
+    now[0] = 62
+    breaker.before_call()
+    breaker.record_success()
+    assert breaker.state == "closed"
+    assert breaker.transitions == [("closed", "open"), ("open", "half_open"), ("half_open", "open"),
+                                   ("open", "half_open"), ("half_open", "closed")]
+
+
+def test_open_breaker_stops_retries_and_later_calls():
+    seen = []
+    conn = HttpConnector("http://down.test", transport=mock_http([httpx.Response(503)] * 10, seen),
+                         sleep=lambda s: None, max_attempts=5, breaker=CircuitBreaker(3, cooldown_s=60))
+    action = Action("catalog", "product:A", "put", {"method": "PUT", "path": "/products/A", "json": {}}, "v1")
+    with pytest.raises(CircuitOpenError):
+        conn.execute(action)
+    assert len(seen) == 3
+    with pytest.raises(CircuitOpenError):
+        conn.execute(action)  # the rerun is refused without touching the service
+    assert len(seen) == 3 and conn.ledger.get(action.key)["status"] == "failed"
+
+
+def test_saga_compensates_completed_steps_in_reverse_order(shop, tmp_path):
+    shop_conn = connector(shop, capture_previous=True)
+    shop_conn.execute(product(shop_conn, price=10.0, version="day-1"))
+    publisher = FsspecPublisher(f"file://{tmp_path}/site")
+    table = SqlTableWriter("price_history", {"sku": "TEXT", "price": "REAL"}, ["sku"])
+    steps = [product(shop_conn, price=9.0, version="day-2"),
+             shop_conn.inventory_adjustment("catalog", "SKU-1", "day-2", delta=5, reason="received"),
+             publisher.publish("catalog", "products/sku-1.html", "<p>9.00</p>", "day-2"),
+             table.upsert("catalog", [{"sku": "SKU-1", "price": 9.0}], "day-2")]
+    conns = [shop_conn, shop_conn, publisher, table]
+    with pytest.raises(RuntimeError, match="payment provider down"):
+        with Saga("catalog") as saga:
+            for conn, action in zip(conns, steps):
+                saga.execute(conn, action)
+            raise RuntimeError("payment provider down")
+    assert [o.action.compensates for o in saga.compensated] == [a.key for a in reversed(steps)]
+    assert [o.action.action for o in saga.compensated] == ["restore", "unpublish", "reverse_adjustment",
+                                                           "restore_product"]
+    ledger = ActionLedger()
+    assert {ledger.get(a.key)["status"] for a in steps} == {"compensated"}
+    assert shop.state.products["SKU-1"]["price"] == 10.0 and shop.state.stock["SKU-1"] == 0
+    assert not (tmp_path / "site" / "products" / "sku-1.html").exists()
+    assert table.target.query("SELECT * FROM price_history") == []
+    # A compensated action is not silently re-applied under the same key.
+    with pytest.raises(Exception, match="compensated"):
+        shop_conn.execute(steps[1])
+
+
+def test_failed_compensation_is_reported_with_the_step_left_in_place(shop):
+    conn = connector(shop, max_attempts=1)
+    step = conn.inventory_adjustment("catalog", "SKU-9", "d1", delta=2, reason="received")
+    shop.script(None, "before")  # the step lands, its undo fails
+    with pytest.raises(CompensationFailed, match="adjust_inventory inventory:SKU-9"):
+        with Saga("catalog") as saga:
+            saga.execute(conn, step)
+            raise RuntimeError("later step failed")
+    assert ActionLedger().get(step.key)["status"] == "done"
+
+
+def test_fsspec_publisher_is_idempotent_and_stays_in_its_root(tmp_path):
+    pub = FsspecPublisher("memory://aiwf-test-site")
+    action = pub.publish("content_ops", "posts/a.md", "# A", "2026-03-02")
+    assert pub.execute(action).status == "sent" and pub.execute(action).status == "skipped"
+    assert pub.fs.cat_file("/aiwf-test-site/posts/a.md") == b"# A"
+    overwrite = pub.publish("content_ops", "posts/a.md", "# A2", "2026-03-03")
+    pub.execute(overwrite)
+    undo = pub.inverse_of(overwrite, json.loads(pub.ledger.get(overwrite.key)["result"]))
+    assert undo.action == "restore" and undo.payload["content"] == "# A"
+    with pytest.raises(ValueError, match="must stay inside"):
+        pub.publish("content_ops", "../../etc/passwd", "x", "v1")
+
+
+def test_sql_writer_upserts_by_key_and_rejects_bad_identifiers():
+    table = SqlTableWriter("shop_prices", {"sku": "TEXT", "price": "REAL"}, ["sku"])
+    table.execute(table.upsert("catalog", [{"sku": "A", "price": 1.0}, {"sku": "B", "price": 2.0}], "v1"))
+    table.execute(table.upsert("catalog", [{"sku": "A", "price": 1.5}], "v2"))
+    rows = table.target.query("SELECT sku, price FROM shop_prices ORDER BY sku")
+    assert rows == [{"sku": "A", "price": 1.5}, {"sku": "B", "price": 2.0}]
+    with pytest.raises(ValueError, match="not a valid SQL identifier"):
+        SqlTableWriter("prices; DROP TABLE x", {"sku": "TEXT"}, ["sku"])
+    with pytest.raises(ValueError, match="needs"):
+        table.upsert("catalog", [{"sku": "A"}], "v3")
+
+
+def test_slack_webhook_never_resends_an_ambiguous_message_and_hides_its_url():
+    seen = []
+    hook = SlackWebhook("https://hooks.slack.test/services/T000/B000/SECRETTOKEN",
+                        transport=mock_http([httpx.Response(429, headers={"Retry-After": "0"}), httpx.Response(500)],
+                                            seen), sleep=lambda s: None, breaker=CircuitBreaker(10))
+    action = hook.message("catalog", "digest:2026-03-02", "2026-03-02", "11 products updated")
+    with pytest.raises(TransientError, match="not re-sent") as err:
+        hook.execute(action)
+    assert len(seen) == 2  # the 429 was retried (Slack did not take it); the 500 was not
+    assert "SECRETTOKEN" not in str(err.value)
+    assert "SECRETTOKEN" not in json.dumps(ActionLedger().rows(), default=str)
+    assert seen[0].url.path == "/services/T000/B000/SECRETTOKEN"
+
+
+def test_shop_resource_keeps_its_token_out_of_the_ledger(shop):
+    conn = ShopResource(base_url=shop.url, api_token="sk-shop-secret").connector()
+    conn.execute(product(conn))
+    assert "sk-shop-secret" not in json.dumps(ActionLedger().rows(), default=str)
+    assert conn._client.headers["Authorization"] == "Bearer sk-shop-secret"
