@@ -12,6 +12,9 @@ import json
 import os
 import tempfile
 import time
+from pathlib import Path
+
+import pandas as pd
 
 
 def trial(seed: int, after: float, before: float) -> dict:
@@ -28,10 +31,9 @@ def trial(seed: int, after: float, before: float) -> dict:
         log = shop.log()
         second = job.execute_in_process(partition_key=DEMO_DAY, raise_on_error=False)
         rerun_requests = shop.log()["counters"]["mutating_requests"] - log["counters"]["mutating_requests"]
-    meta = {k: v.value for k, v in first.asset_materializations_for_node("shop_updates")[0].metadata.items()} \
-        if first.success else {}
+    proposed = pd.read_parquet(Path(os.environ["AIWF_HOME"]) / "tables" / "proposed_updates" / f"{DEMO_DAY}.parquet")
     keys = [m["key"] for m in log["mutations"]]
-    intended = meta.get("sent", 0) + meta.get("skipped_already_done", 0)
+    intended = int((proposed.status == "ready").sum())
     return {"seed": seed, "first_run_ok": first.success, "second_run_ok": second.success,
             "intended_changes": intended, "applied": len(keys), "duplicates_applied": len(keys) - len(set(keys)),
             "missing": intended - len(set(keys)), "mutating_requests": log["counters"]["mutating_requests"],

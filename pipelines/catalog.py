@@ -178,6 +178,8 @@ def shop_updates(context: dg.AssetExecutionContext, shop: ShopResource,
                 "failed": counts.get("failed", 0), "held_for_approval": counts.get("held", 0),
                 "replayed_by_shop": int(results.replayed.sum()), "http_requests": stats["requests"],
                 "http_retries": stats["retries"], "circuit_breaker": breaker}
+    if metadata["failed"] and breaker != "closed":  # the shop is down: wait out the cooldown, then resume
+        raise dg.RetryRequested(max_retries=2, seconds_to_wait=shop.breaker_cooldown_s)
     if metadata["failed"]:
         raise dg.Failure(f"{metadata['failed']} shop update(s) failed and were quarantined; a retry sends only "
                          "those not done yet", metadata={**metadata, "failures": dg.MetadataValue.json(

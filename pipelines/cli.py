@@ -19,6 +19,7 @@ def _add_home(sub) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from pipelines import demo, worker_cli
     from pipelines import audit_cli
+    from pipelines import quarantine_cli
     from resources import review_app
     from resources.offline import llm_server, shop_server
 
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     review_app.add_cli(sub)
     audit_cli.add_cli(sub)
     shop_server.add_cli(sub)
+    quarantine_cli.add_cli(sub)
     # Each capability registers its own subcommands here with add_cli(sub).
     return parser
 

@@ -12,19 +12,23 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from assets.approval import ApprovalPolicy, failed_checks, send_for_approval
 from assets.documents import list_documents, read_document
 from assets.expectations import expectation_suite_check
 from assets.judges import (FACT_CHECK, TONE_CHECK, FactCheck, ToneVerdict, banned_phrases_found, link_problems,
                            unsupported_sentences)
 from pipelines.partitions import daily
 from pipelines.policy import LLM_POOL, workflow_job
+from resources.approvals import ApprovalsResource
 from resources.home import REPO_ROOT, home_path
 from resources.llm import LLMResource
 from resources.prompts import Prompt
 from resources.quarantine import Quarantine
+from sensors.approvals import approval_for_run, approved_items_sensor
 from sensors.file_drop import file_drop_sensor
 
 GROUP = "content_ops"
+REVIEW_POLICY = ApprovalPolicy(GROUP, [failed_checks()])  # a draft that failed a non-blocking check
 SAMPLES = REPO_ROOT / "pipelines" / "samples"
 
 RESEARCH = Prompt(
@@ -165,30 +169,70 @@ def drafts_have_no_broken_links(drafts: pd.DataFrame, research_notes: pd.DataFra
     return dg.AssetCheckResult(passed=not failures, metadata={"failures": dg.MetadataValue.json(failures)})
 
 
+def failures_in_run(context: dg.AssetExecutionContext, check_name: str) -> dict:
+    """Per-draft failures that a non-blocking check recorded earlier in this run."""
+    for record in context.instance.all_logs(context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = record.get_dagster_event().event_specific_data
+        if evaluation.check_name == check_name and not evaluation.passed:
+            return evaluation.metadata["failures"].value
+    return {}
+
+
 @dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas"})
-def publish_queue(context: dg.AssetExecutionContext, drafts: pd.DataFrame) -> dg.Output[pd.DataFrame]:
-    """Verified drafts, written as Markdown files ready to publish (the partition's folder is replaced)."""
+def publish_queue(context: dg.AssetExecutionContext, approvals: ApprovalsResource,
+                  drafts: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    """Verified drafts as Markdown files ready to publish; drafts off brand wait for a human (REVIEW_POLICY)."""
+    off_brand = failures_in_run(context, "drafts_match_brand_tone")
+    items = drafts.assign(failed_checks=[["drafts_match_brand_tone"] if s in off_brand else [] for s in drafts.slug])
+    gate = send_for_approval(context, approvals, REVIEW_POLICY, items, key="slug", output="body",
+                             evidence=lambda row: {"tone": off_brand.get(row["slug"]), "model": row["model"]})
+    bodies = {**dict(zip(drafts.slug, drafts.body)),  # a reviewer's edit wins over the model's draft
+              **{a.item_key: a.output for a in gate.decided if a.approved}}
+    ready = drafts[drafts.slug.isin(gate.passed_keys + [a.item_key for a in gate.decided if a.approved])]
     folder = home_path("publish_queue", context.partition_key)
     for old in folder.glob("*.md"):
         old.unlink()
-    for d in drafts.itertuples():
-        (folder / f"{d.slug}.md").write_text(f"# {d.title}\n\n{d.body}\n", encoding="utf-8")
-    queue = drafts[["slug", "title", "model", "prompt", "offline"]].assign(path=[str(folder / f"{s}.md")
-                                                                                 for s in drafts.slug])
-    return dg.Output(queue, metadata={"ready": len(queue), "folder": dg.MetadataValue.path(str(folder)),
+    for d in ready.itertuples():
+        write_publishable(folder, d.slug, d.title, bodies[d.slug])
+    queue = ready[["slug", "title", "model", "prompt", "offline"]].assign(path=[str(folder / f"{s}.md")
+                                                                               for s in ready.slug])
+    return dg.Output(queue, metadata={**gate.metadata(), "ready": len(queue),
+                                      "folder": dg.MetadataValue.path(str(folder)),
                                       "offline": bool(drafts.offline.any()) if len(drafts) else False})
+
+
+def write_publishable(folder: Path, slug: str, title: str, body: str) -> Path:
+    path = folder / f"{slug}.md"
+    path.write_text(f"# {title}\n\n{body}\n", encoding="utf-8")
+    return path
+
+
+@dg.op(description="Write a draft a reviewer approved (with their edits) into its day's publish queue.")
+def publish_approved_draft(context: dg.OpExecutionContext) -> None:
+    approval = approval_for_run(context)
+    title = approval.item_key.replace("-", " ").capitalize()
+    path = write_publishable(home_path("publish_queue", approval.partition_key or "unpartitioned"),
+                             approval.item_key, title, str(approval.output))
+    context.log.info(f"published {path} after approval {approval.id} by {approval.decided_by}")
+
+
+@dg.job(description="Publish one approved draft; launched by content_ops_approved_items_sensor.")
+def publish_approved_draft_job():
+    publish_approved_draft()
 
 
 content_ops_job = workflow_job("content_ops_job", dg.AssetSelection.groups(GROUP),
                                "Briefs to a verified publish queue for one day.", partitions_def=daily)
 new_brief_sensor = file_drop_sensor("new_brief_sensor", folder=briefs_dir, job=content_ops_job,
                                     suffix=".md", partition_for=lambda path: read_document(path)["day"])
+approved_drafts_sensor = approved_items_sensor(GROUP, publish_approved_draft_job,
+                                               name="approved_drafts_sensor")
 daily_drafts_6am = dg.build_schedule_from_partitioned_job(content_ops_job, hour_of_day=6,
                                                           name="daily_drafts_6am")
 
 assets = [topic_briefs, research_notes, drafts, publish_queue]
 asset_checks = [drafts_match_expectations, drafts_claims_are_supported, drafts_match_brand_tone,
                 drafts_have_no_broken_links]
-jobs = [content_ops_job]
+jobs = [content_ops_job, publish_approved_draft_job]
 schedules = [daily_drafts_6am]
-sensors = [new_brief_sensor]
+sensors = [new_brief_sensor, approved_drafts_sensor]

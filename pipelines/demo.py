@@ -106,6 +106,7 @@ def run_demo(say: Callable[[str], None] = print) -> dict:
     from dagster import DagsterEventType, DagsterInstance
 
     from pipelines.definitions import defs
+    from resources.audit_sync import sync_run
     from resources.ledger import CallLedger, summarize
 
     ensure_dagster_home()
@@ -122,6 +123,7 @@ def run_demo(say: Callable[[str], None] = print) -> dict:
                 result = job.execute_in_process(instance=instance, partition_key=partition, raise_on_error=False,
                                                 tags={"aiwf/demo": "1", **step.tags})
                 summary["run_ids"].append(result.run_id)
+                sync_run(instance, result.run_id)  # model calls and check outcomes into the audit trail
                 summary["runs_failed"] += 0 if result.success else 1
                 for event in result.all_events:
                     if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:

@@ -19,7 +19,8 @@ class HttpApiResource(dg.ConfigurableResource):
     max_attempts: int = Field(default=5, ge=1, description="Attempts per action, all with the same key.")
     backoff_base_s: float = Field(default=0.2, ge=0)
     backoff_max_s: float = Field(default=5.0, ge=0)
-    breaker_threshold: int = Field(default=5, ge=1, description="Consecutive failures that open the circuit.")
+    breaker_threshold: int = Field(default=8, ge=1, description="Consecutive failures that open the circuit "
+                                   "(above max_attempts, so one unlucky action cannot open it alone).")
     breaker_cooldown_s: float = Field(default=30.0, ge=0, description="Open time before a half-open probe.")
 
     def _kwargs(self, context) -> dict:

@@ -9,12 +9,17 @@ import pytest
 
 from pipelines import content_ops
 from pipelines.partitions import daily
+from resources.approvals import ApprovalsResource, ApprovalStore
 from resources.home import REPO_ROOT
 from resources.io import ParquetIOManager
 from resources.ledger import CallLedger
 from resources.quarantine import Quarantine
 
 TODAY = datetime.now(timezone.utc).date().isoformat()
+
+
+def bind(llm) -> dict:
+    return {"llm": llm, "io_manager": ParquetIOManager(), "approvals": ApprovalsResource()}
 
 
 @pytest.fixture
@@ -35,7 +40,7 @@ def check_results(result) -> dict:
 
 
 def test_workflow_materializes_briefs_to_publish_queue(briefs, offline_llm, aiwf_home):
-    result = run({"llm": offline_llm, "io_manager": ParquetIOManager()}, content_ops.assets, content_ops.asset_checks)
+    result = run(bind(offline_llm), content_ops.assets, content_ops.asset_checks)
     assert result.success
     assert all(e.passed for e in check_results(result).values()) and len(check_results(result)) == 4
     queue = result.output_for_node("publish_queue")
@@ -50,7 +55,7 @@ def test_workflow_materializes_briefs_to_publish_queue(briefs, offline_llm, aiwf
 
 
 def test_rerun_of_a_partition_sends_no_request_and_replaces_output(briefs, offline_llm, offline_server):
-    resources = {"llm": offline_llm, "io_manager": ParquetIOManager()}
+    resources = bind(offline_llm)
     run(resources, content_ops.assets, content_ops.asset_checks)
     sent = offline_server.counters()["answered_total"]
     second = run(resources, content_ops.assets, content_ops.asset_checks)
@@ -61,7 +66,7 @@ def test_rerun_of_a_partition_sends_no_request_and_replaces_output(briefs, offli
 def test_invalid_brief_is_quarantined_with_reason(briefs, offline_llm):
     (briefs / "broken.md").write_text("no front matter here")
     (briefs / "untitled.md").write_text("---\naudience: x\n---\nSome notes.\n")
-    run({"llm": offline_llm, "io_manager": ParquetIOManager()}, [content_ops.topic_briefs], [])
+    run(bind(offline_llm), [content_ops.topic_briefs], [])
     reasons = {r["row_key"]: r["reason"] for r in Quarantine().rows("topic_briefs")}
     assert "front matter" in reasons["broken.md"] and "title" in reasons["untitled.md"]
 
@@ -78,7 +83,7 @@ def bad_drafts(research_notes: pd.DataFrame) -> pd.DataFrame:
 
 def test_checks_fail_on_bad_drafts_and_block_the_queue(briefs, offline_llm):
     assets = [content_ops.topic_briefs, content_ops.research_notes, bad_drafts, content_ops.publish_queue]
-    result = run({"llm": offline_llm, "io_manager": ParquetIOManager()}, assets, content_ops.asset_checks,
+    result = run(bind(offline_llm), assets, content_ops.asset_checks,
                  raise_on_error=False)
     checks = check_results(result)
     assert not checks["drafts_match_expectations"].passed
@@ -104,3 +109,23 @@ def test_sensor_skips_an_empty_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("AIWF_BRIEFS_DIR", str(tmp_path / "empty"))
     result = content_ops.new_brief_sensor(dg.build_sensor_context())
     assert isinstance(result, dg.SkipReason)
+
+
+def test_off_brand_drafts_wait_for_a_human_and_publish_once_approved(briefs, offline_llm, aiwf_home, monkeypatch):
+    voice = {**content_ops.brand_voice(), "banned_phrases": ["grinder"]}
+    monkeypatch.setattr(content_ops, "brand_voice", lambda: voice)
+    result = run(bind(offline_llm), content_ops.assets, content_ops.asset_checks)
+    assert not check_results(result)["drafts_match_brand_tone"].passed  # a warning: the run goes on
+    assert sorted(result.output_for_node("publish_queue").slug) == ["cold-brew-basics", "water-for-coffee"]
+    pending = ApprovalStore().list(status="pending")
+    assert [a.item_key for a in pending] == ["grinder-burr-care"]
+
+    ApprovalStore().edit_and_approve(pending[0].id, by="ana", output="Edited by a human.")
+    instance = dg.DagsterInstance.ephemeral()
+    context = dg.build_sensor_context(instance=instance)
+    requests = content_ops.approved_drafts_sensor(context).run_requests
+    assert [r.run_key for r in requests] == [pending[0].id]
+    job = content_ops.publish_approved_draft_job
+    assert job.execute_in_process(instance=instance, tags=requests[0].tags).success
+    published = aiwf_home / "publish_queue" / TODAY / "grinder-burr-care.md"
+    assert "Edited by a human." in published.read_text()
