@@ -1,6 +1,5 @@
 """The base of every external action: an Action names one logical change; a Connector sends it at most once."""
 
-import logging
 import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
@@ -8,8 +7,6 @@ from typing import Any
 
 from resources.connectors.errors import ConnectorError
 from resources.connectors.ledger import ActionLedger, idempotency_key, payload_hash
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

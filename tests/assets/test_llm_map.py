@@ -24,6 +24,14 @@ class Label(BaseModel):
     confidence: float
 
 
+def configured(offline_llm, **changes):
+    """The test resource with changes (Dagster rebuilds resources from their config, so no model_copy)."""
+    from resources.llm import LLMResource
+
+    fields = ("base_url", "api_key", "backoff_base_s", "backoff_max_s")
+    return LLMResource(**{f: getattr(offline_llm, f) for f in fields}, **changes)
+
+
 def frame(n: int, text=lambda i: f"message {i} is positive") -> pd.DataFrame:
     return pd.DataFrame({"id": [f"m{i}" for i in range(n)], "text": [text(i) for i in range(n)]})
 
@@ -59,7 +67,7 @@ def failure_text(result) -> str:
 def test_resume_after_crash_pays_no_call_twice(offline_server, offline_llm, monkeypatch):
     from resources.llm import LLMSession
 
-    llm = offline_llm.model_copy(update={"use_cache": False})  # checkpoints alone must carry the resume
+    llm = configured(offline_llm, use_cache=False)  # checkpoints alone must carry the resume
     real, answers = LLMSession.acomplete, []
 
     async def dies_after_tenth_answer(self, *args, **kwargs):
@@ -69,12 +77,12 @@ def test_resume_after_crash_pays_no_call_twice(offline_server, offline_llm, monk
             raise RuntimeError("process died right after the answer arrived")
         return result
 
-    monkeypatch.setattr(LLMSession, "acomplete", dies_after_tenth_answer)
     offline_server.configure(reset_counters=True)
-    assert not run(build(frame(30), concurrency=1), llm).success
+    with monkeypatch.context() as patch:
+        patch.setattr(LLMSession, "acomplete", dies_after_tenth_answer)
+        assert not run(build(frame(30), concurrency=1), llm).success
     kept = Checkpoints().count("labels")
     assert kept == 9 and answered(offline_server) == 10  # the tenth was paid, then the process "died"
-    monkeypatch.undo()
 
     offline_server.configure(reset_counters=True)
     result = run(build(frame(30), concurrency=1), llm)
@@ -113,7 +121,7 @@ def test_asset_fails_above_max_failure_rate_and_keeps_answers(offline_server, of
 
 
 def test_budget_stops_cleanly_and_the_rerun_resumes(offline_server, offline_llm):
-    llm = offline_llm.model_copy(update={"use_cache": False})
+    llm = configured(offline_llm, use_cache=False)
     offline_server.configure(reset_counters=True)
     result = run(build(frame(20), concurrency=1, budget_tokens=300), llm)
     assert not result.success
@@ -160,7 +168,7 @@ def test_identical_requests_in_a_batch_are_sent_once(offline_server, offline_llm
 
 
 def test_concurrent_identical_acomplete_calls_share_one_request(offline_server, offline_llm):
-    llm = offline_llm.model_copy(update={"use_cache": False})
+    llm = configured(offline_llm, use_cache=False)
     offline_server.configure(latency_ms=50, reset_counters=True)
 
     async def both():
@@ -178,7 +186,7 @@ def test_concurrent_identical_acomplete_calls_share_one_request(offline_server, 
 def test_bad_rows_are_quarantined_with_a_reason_never_dropped(offline_llm):
     rows = pd.DataFrame({"id": ["a", None, "c", "a", "e", "f", "g"],
                          "text": ["fine one", "no key", "x" * 9000, "duplicate", None, ["a", "list"], "fine two"]})
-    result = run(build(rows, max_input_tokens=1000), offline_llm, io_manager=dg.InMemoryIOManager())
+    result = run(build(rows, max_input_tokens=1000, max_failure_rate=0.8), offline_llm, io_manager=dg.InMemoryIOManager())
     assert result.success
     reasons = {r["row_key"]: (r["error_class"], r["reason"]) for r in Quarantine().rows("labels")}
     assert reasons["#1"] == ("missing_key", "row 1 has no 'id'")
@@ -219,6 +227,6 @@ def test_limiter_never_exceeds_its_rates():
 
 
 def test_resource_limit_slows_a_batch(offline_llm):
-    llm = offline_llm.model_copy(update={"requests_per_minute": 1200})  # 20/s, burst of 20
+    llm = configured(offline_llm, requests_per_minute=1200)  # 20/s, burst of 20
     result = run(build(frame(30), concurrency=16), llm)
     assert result.success and labels_meta(result)["limiter_wait_s"] >= 0.4

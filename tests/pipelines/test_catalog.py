@@ -180,3 +180,30 @@ def test_approved_price_changes_are_pushed_exactly_once(lossy_shop):
     assert lossy_shop.state.products["GRD-BURR-C40"]["price"] == 84.5
     before = lossy_shop.log()["counters"]["mutating_requests"]
     assert run_catalog().success and lossy_shop.log()["counters"]["mutating_requests"] == before
+
+
+def test_shop_outage_opens_the_breaker_and_a_later_run_sends_only_what_is_missing(offline_llm):
+    import socket
+
+    import dagster as dg
+
+    from resources.connectors import ShopResource
+    from resources.io import ParquetIOManager
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    shop = ShopResource(base_url=f"http://127.0.0.1:{port}", max_attempts=2, backoff_base_s=0.01,
+                        breaker_threshold=3, breaker_cooldown_s=0.2)
+    resources = {"llm": offline_llm, "io_manager": ParquetIOManager(), "shop": shop}
+    everything = catalog.assets + catalog.asset_checks
+
+    down = dg.materialize(everything, resources=resources, partition_key=DAY, raise_on_error=False)
+    assert not down.success  # nobody listening: the breaker opened, the step waited and retried, then gave up
+    assert sum(e.event_type_value == "STEP_UP_FOR_RETRY" for e in down.all_events) == 2
+    statuses = {r["status"] for r in ActionLedger().rows("catalog")}
+    assert statuses == {"failed"} and Quarantine().rows("shop_updates")
+    with ShopServer(port=port) as server:
+        up = dg.materialize(everything, resources=resources, partition_key=DAY, raise_on_error=False)
+        assert up.success and server.log()["counters"]["applied"] == 22
+    assert ActionLedger().counts("catalog")["done"] == 22 and not Quarantine().rows("shop_updates")

@@ -1,0 +1,95 @@
+"""Episodic memory: what was decided for each run, asset, partition and item (input hash, output, model, prompt
+version), how its checks came out and how a human corrected it; found by key or by similarity."""
+
+import datetime as dt
+import hashlib
+import json
+
+import pyarrow as pa
+
+from resources.memory.records import UTC, MemoryInputError, clean_text, episodic_schema, quote, to_json
+
+TABLE = "episodes"
+KINDS = ("decision", "check", "correction")
+EMBEDDED = ("decision", "correction")  # check rows are found by key only
+
+
+def episode_id(*parts) -> str:
+    return hashlib.sha256("\0".join(str(p) for p in parts).encode()).hexdigest()[:24]
+
+
+def row(kind: str, *, workflow: str, item_key: str, text: str, asset_key=None, partition_key=None, run_id=None,
+        input_hash=None, output=None, model=None, prompt_version=None, checks=None, correction=None,
+        reviewer=None, reason=None, id_parts=()) -> dict:
+    """One episode row; its id is derived from its key so recording the same thing twice is idempotent."""
+    if kind not in KINDS:
+        raise MemoryInputError(f"episode kind must be one of {KINDS}, got {kind!r}")
+    for name, value in (("workflow", workflow), ("item_key", item_key)):
+        if not isinstance(value, str) or not value.strip():
+            raise MemoryInputError(f"episode {name} must be a non-empty string, got {value!r}")
+    text = clean_text(text, f"episode {workflow}/{item_key}")
+    key = (kind, workflow, asset_key, partition_key, item_key, run_id, *id_parts)
+    return {"id": episode_id(*key), "kind": kind, "workflow": workflow, "asset_key": asset_key,
+            "partition_key": partition_key, "item_key": str(item_key), "run_id": run_id, "input_hash": input_hash,
+            "text": text, "output": None if output is None else to_json(output), "model": model,
+            "prompt_version": prompt_version, "checks": None if checks is None else to_json(checks),
+            "correction": None if correction is None else to_json(correction), "reviewer": reviewer,
+            "reason": reason, "ts": dt.datetime.now(UTC), "vector": None}
+
+
+def write(table, rows: list[dict], vectors=None) -> None:
+    """Upsert episode rows by id; rows without a vector get one on the next similarity search."""
+    schema = table.schema
+    if vectors is not None:
+        rows = [{**r, "vector": [float(x) for x in v]} for r, v in zip(rows, vectors)]
+    data = pa.Table.from_pylist(rows, schema=schema)
+    table.merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(data)
+
+
+def new_table(db, dim: int):
+    return db.create_table(TABLE, schema=episodic_schema(dim), exist_ok=True)
+
+
+def key_filter(*, workflow=None, asset_key=None, partition_key=None, item_key=None, run_id=None,
+               kinds=None) -> str | None:
+    parts = [f"{col} = {quote(val)}" for col, val in (("workflow", workflow), ("asset_key", asset_key),
+                                                      ("partition_key", partition_key), ("item_key", item_key),
+                                                      ("run_id", run_id)) if val is not None]
+    if kinds:
+        parts.append(f"kind IN ({', '.join(quote(k) for k in kinds)})")
+    return " AND ".join(parts) or None
+
+
+def decode(rec: dict) -> dict:
+    """An episode as plain data: JSON columns parsed, the vector dropped."""
+    out = {k: v for k, v in rec.items() if k != "vector" and not k.startswith("_")}
+    for col in ("output", "checks", "correction"):
+        if out.get(col) is not None:
+            try:
+                out[col] = json.loads(out[col])
+            except ValueError:
+                pass  # a plain-text output stored as is
+    if "_distance" in rec:
+        out["score"] = 1.0 - rec["_distance"]
+    return out
+
+
+def find(table, filt: str | None, limit: int | None = None) -> list[dict]:
+    query = table.search()
+    if filt:
+        query = query.where(filt)
+    rows = query.limit(limit).to_arrow().to_pylist()
+    return sorted((decode(r) for r in rows), key=lambda r: r["ts"], reverse=True)
+
+
+def unembedded(table) -> list[dict]:
+    kinds = ", ".join(quote(k) for k in EMBEDDED)
+    return table.search().where(f"vector IS NULL AND kind IN ({kinds})").limit(None).to_arrow().to_pylist()
+
+
+def similar(table, vector, k: int, filt: str | None) -> list[dict]:
+    kinds = ", ".join(quote(x) for x in EMBEDDED)
+    where = f"vector IS NOT NULL AND kind IN ({kinds})" + (f" AND {filt}" if filt else "")
+    rows = (table.search(vector, query_type="vector").distance_type("cosine").where(where, prefilter=True)
+            .limit(k).to_arrow().to_pylist())
+    return [decode(r) for r in rows]

@@ -1,0 +1,146 @@
+"""Semantic memory: documents as chunks with provenance and validity, upserted by (source, chunk), searched
+by vector, full text or both (RRF-reranked), with stale entries left out unless asked for."""
+
+import datetime as dt
+import json
+
+import pyarrow as pa
+
+from resources.memory.index_policy import IndexPolicy
+from resources.memory.records import (UTC, Document, Hit, MemoryInputError, as_utc, check_vectors, chunk_text,
+                                      clean_text, quote, semantic_schema, sha, to_json, ts_literal)
+
+MODES = ("vector", "fts", "hybrid")
+KEY = ["source", "chunk"]
+
+
+def doc_rows(doc: Document, size: int, overlap: int, ttl: dt.timedelta | None, now: dt.datetime) -> list[dict]:
+    """The chunk rows of one document (without vectors)."""
+    if not isinstance(doc.source, str) or not doc.source.strip():
+        raise MemoryInputError(f"document source must be a non-empty string, got {doc.source!r}")
+    text = clean_text(doc.text, f"document {doc.source!r}")
+    valid_from = as_utc(doc.valid_from) or now
+    valid_until = as_utc(doc.valid_until) or (valid_from + ttl if ttl else None)
+    if valid_until is not None and valid_until <= valid_from:
+        raise MemoryInputError(f"document {doc.source!r}: valid_until {valid_until} is not after {valid_from}")
+    version = doc.version or sha(text)[:16]
+    meta = to_json(doc.metadata or {})
+    return [{"source": doc.source, "chunk": i, "text": chunk, "version": version, "content_hash": sha(chunk),
+             "valid_from": valid_from, "valid_until": valid_until, "tags": sorted(set(doc.tags or [])),
+             "metadata": meta, "ingested_at": now} for i, chunk in enumerate(chunk_text(text, size, overlap))]
+
+
+def existing_chunks(table, source: str) -> dict[int, tuple]:
+    """chunk -> (content_hash, version, valid_from, valid_until, tags, metadata) for one source."""
+    rows = (table.search().where(f"source = {quote(source)}")
+            .select(["chunk", "content_hash", "version", "valid_from", "valid_until", "tags", "metadata"])
+            .limit(None).to_arrow().to_pylist())
+    return {r["chunk"]: (r["content_hash"], r["version"], r["valid_from"], r["valid_until"], sorted(r["tags"] or []),
+                         r["metadata"]) for r in rows}
+
+
+def unchanged(rows: list[dict], before: dict[int, tuple]) -> bool:
+    """True when a re-ingest would write exactly what is stored (then nothing is written: no new version)."""
+    return len(rows) == len(before) and all(
+        before.get(r["chunk"]) == (r["content_hash"], r["version"], r["valid_from"], r["valid_until"], r["tags"],
+                                   r["metadata"]) for r in rows)
+
+
+def upsert(table, rows: list[dict], vectors) -> None:
+    """Insert or replace rows by (source, chunk) in one LanceDB transaction."""
+    data = pa.Table.from_pylist(rows, schema=table.schema.remove(table.schema.get_field_index("vector")))
+    dim = table.schema.field("vector").type.list_size
+    flat = pa.array(vectors.reshape(-1), pa.float32())
+    data = data.append_column("vector", pa.FixedSizeListArray.from_arrays(flat, dim))
+    if table.count_rows() == 0:
+        table.add(data)
+    else:
+        table.merge_insert(KEY).when_matched_update_all().when_not_matched_insert_all().execute(data)
+
+
+def drop_orphans(table, source: str, keep: int) -> int:
+    """Delete chunks of `source` numbered `keep` and above (the document got shorter)."""
+    where = f"source = {quote(source)} AND chunk >= {int(keep)}"
+    orphans = table.count_rows(where)
+    if orphans:
+        table.delete(where)
+    return orphans
+
+
+def new_table(db, name: str, dim: int):
+    return db.create_table(name, schema=semantic_schema(dim), exist_ok=True)
+
+
+def live_filter(now: dt.datetime, include_stale: bool) -> str | None:
+    """Rows valid at `now`: started, and not past valid_until (TTL sets valid_until at ingest)."""
+    if include_stale:
+        return None
+    at = ts_literal(now)
+    return f"(valid_from <= {at}) AND (valid_until IS NULL OR valid_until > {at})"
+
+
+def build_filter(*, now, include_stale, tags=None, sources=None, where=None) -> str | None:
+    parts = [live_filter(now, include_stale)]
+    if tags:
+        parts.append(f"array_has_any(tags, [{', '.join(quote(t) for t in tags)}])")
+    if sources:
+        parts.append(f"source IN ({', '.join(quote(s) for s in sources)})")
+    if where:
+        parts.append(f"({where})")
+    parts = [p for p in parts if p]
+    return " AND ".join(parts) or None
+
+
+def search(table, *, vector=None, text: str | None = None, mode: str, k: int, filt: str | None,
+           policy: IndexPolicy, indexed: bool) -> list[Hit]:
+    """Run one search of the given mode; scores are higher-is-better."""
+    from lancedb.rerankers import RRFReranker
+
+    if mode not in MODES:
+        raise MemoryInputError(f"search mode must be one of {MODES}, got {mode!r}")
+    if k <= 0:
+        raise MemoryInputError(f"k must be positive, got {k}")
+    if mode == "vector":
+        query = policy.tune(table.search(vector, query_type="vector"), k, indexed)
+    elif mode == "fts":
+        query = table.search(text, query_type="fts")
+    else:
+        query = policy.tune(table.search(query_type="hybrid").vector(vector).text(text), k, indexed)
+        query = query.rerank(RRFReranker())
+    if filt:
+        query = query.where(filt, prefilter=True)
+    cols = ["source", "chunk", "text", "version", "tags", "valid_from", "valid_until", "metadata"]
+    result = query.select(cols).limit(k).to_arrow()
+    return [_hit(r) for r in result.to_pylist()]
+
+
+def _hit(row: dict) -> Hit:
+    if "_relevance_score" in row:
+        score = row["_relevance_score"]
+    elif "_distance" in row:
+        score = 1.0 - row["_distance"]  # cosine distance -> similarity
+    else:
+        score = row.get("_score", 0.0)
+    return Hit(source=row["source"], chunk=row["chunk"], text=row["text"], score=float(score),
+               version=row["version"], tags=list(row["tags"] or []), valid_from=row["valid_from"],
+               valid_until=row["valid_until"], metadata=json.loads(row["metadata"] or "{}"))
+
+
+def prepare(docs, size: int, overlap: int, ttl, now=None) -> dict[str, list[dict]]:
+    """Rows per source; a source given twice in one call is an error (which one should win?)."""
+    now = now or dt.datetime.now(UTC)
+    by_source: dict[str, list[dict]] = {}
+    for doc in docs:
+        if not isinstance(doc, Document):
+            raise MemoryInputError(f"ingest takes Document objects, got {type(doc).__name__}")
+        if doc.source in by_source:
+            raise MemoryInputError(f"document {doc.source!r} appears twice in one ingest")
+        by_source[doc.source] = doc_rows(doc, size, overlap, ttl, now)
+    return by_source
+
+
+def vectors_for(rows: list[dict], vectors, dim):
+    arr = check_vectors(vectors, dim, "ingest")
+    if len(arr) != len(rows):
+        raise MemoryInputError(f"ingest: {len(rows)} chunks but {len(arr)} vectors")
+    return arr
