@@ -130,6 +130,17 @@ class ActionLedger:
             if cur.rowcount != 1:
                 raise KeyError(f"no action with idempotency key {key} in the ledger")
             self._history(cur, key, status, detail or error)
+        self._audit(key, status, error)
+
+    def _audit(self, key: str, status: str, error: str | None) -> None:
+        """Every side effect's outcome also lands in the hash-chained audit trail."""
+        from resources.audit import audit_event
+
+        row = self.get(key) or {}
+        audit_event("side_effect", {"idempotency_key": key, "status": status, "error": error,
+                                    **{f: row.get(f) for f in ("workflow", "entity", "action", "connector")}},
+                    {"run_id": owner[4:] if (owner := row.get("owner") or "").startswith("run-") else None,
+                     "owner": owner, "payload_hash": row.get("payload_hash")})
 
     def get(self, key: str) -> dict | None:
         rows = self.store.query("SELECT * FROM action_ledger WHERE idempotency_key = ?", (key,))

@@ -1,0 +1,271 @@
+"""`MemoryResource`: semantic and episodic memory in LanceDB, the one store of record for what agents remember.
+
+    memory.ingest(ai, [Document("brand/guide", text, tags=["brand"])], collection="brand")
+    hits = memory.search(ai, "cold brew ratio", collection="brand", k=3, mode="hybrid")
+    memory.record_decision(ai, workflow="content_ops", item_key=slug, text=brief, output=draft, ...)
+    memory.episodes(workflow="content_ops", item_key=slug)        # by key, newest first
+    memory.similar_episodes(ai, "a brief like this", workflow="content_ops")
+
+`ai` is an `LLMSession` (or an `LLMResource`, opened without a context): embeddings go through it, so they
+are batched, cached and in the ledger. How tables are indexed and searched: see `index_policy`.
+"""
+
+import datetime as dt
+
+import dagster as dg
+from pydantic import Field, PrivateAttr
+
+from resources.memory import episodic, semantic
+from resources.memory.index_policy import IndexPolicy, ensure_indexes, has_vector_index
+from resources.memory.maintenance import MaintenanceMixin
+from resources.memory.records import UTC, Document, Hit, MemoryInputError, MissingTable, check_name, check_vectors
+
+EMBED_BATCH = 256
+
+
+class MemoryResource(MaintenanceMixin, dg.ConfigurableResource):
+    """Semantic and episodic memory over LanceDB (resource key `memory`)."""
+
+    uri: str | None = Field(default=None, description="Any LanceDB URI (s3://, gs://, az://, a path); "
+                                                          "default $AIWF_HOME/lancedb.")
+    storage_options: dict[str, str] = Field(default_factory=dict, description="Object-store options for LanceDB.")
+    chunk_words: int = Field(default=200, description="Words per chunk.")
+    chunk_overlap: int = Field(default=40, description="Words shared by consecutive chunks.")
+    ttl_days: float | None = Field(default=None, description="Default lifetime of an entry without valid_until.")
+    index_min_rows: int = Field(default=5_000, description="Below this a table is searched exactly.")
+    hnsw_ef: int = 100
+    refine_factor: int | None = None
+    version_retention_days: float = Field(default=7.0, description="Maintenance drops table versions older.")
+    _db: object = PrivateAttr(default=None)
+    _tables: dict = PrivateAttr(default_factory=dict)
+    _state: dict = PrivateAttr(default_factory=dict)
+
+    # --- connection ------------------------------------------------------------------------------
+    @property
+    def policy(self) -> IndexPolicy:
+        return IndexPolicy(index_min_rows=self.index_min_rows, ef=self.hnsw_ef, refine_factor=self.refine_factor)
+
+    def db(self):
+        if self._db is None:
+            import lancedb
+
+            from resources.home import home_path
+
+            uri = self.uri or str(home_path("lancedb"))
+            self._db = lancedb.connect(uri, storage_options=self.storage_options or None,
+                                       read_consistency_interval=dt.timedelta(seconds=5))
+        return self._db
+
+    def table_names(self) -> list[str]:
+        return sorted(self.db().list_tables().tables)
+
+    def table(self, name: str):
+        """An open table; MissingTable (a clear error) when nothing was ever written to it."""
+        check_name(name)
+        if name not in self._tables:
+            try:
+                self._tables[name] = self.db().open_table(name)
+            except ValueError as err:
+                raise MissingTable(f"memory table {name!r} does not exist in {self.uri or '$AIWF_HOME/lancedb'}; "
+                                   f"ingest into it first (tables: {self.table_names()})") from err
+        return self._tables[name]
+
+    def _open_or_create(self, name: str, dim: int, create):
+        try:
+            return self.table(name)
+        except MissingTable:
+            self._tables[name] = create(self.db(), dim)
+            return self._tables[name]
+
+    def _dim(self, name: str) -> int | None:
+        try:
+            return self.table(name).schema.field("vector").type.list_size
+        except MissingTable:
+            return None
+
+    def _indexed(self, name: str) -> bool:
+        """Whether the vector index exists, remembered per table version (list_indices reads the manifest)."""
+        table = self.table(name)
+        key = (name, table.version)
+        if key not in self._state:
+            self._state[key] = has_vector_index(table)
+        return self._state[key]
+
+    # --- semantic memory -------------------------------------------------------------------------
+    def ingest(self, ai, docs: list[Document], *, collection: str = "documents") -> dict:
+        """Chunk, embed and upsert documents; a changed document's chunks are replaced, none are orphaned."""
+        by_source = semantic.prepare(docs, self.chunk_words, self.chunk_overlap, self._ttl())
+        return self._ingest(collection, by_source, lambda texts: _embed(ai, texts))
+
+    def ingest_vectors(self, docs: list[Document], vectors, *, collection: str = "documents",
+                       index: bool = True) -> dict:
+        """Upsert one-chunk documents with precomputed vectors (bulk loads, benchmarks, external embedders)."""
+        by_source = semantic.prepare(docs, 10**9, 0, self._ttl())
+        rows = [r for rs in by_source.values() for r in rs]
+        arr = semantic.vectors_for(rows, vectors, self._dim(check_name(collection)))
+        return self._write(collection, by_source, rows, arr, index=index)
+
+    def _ingest(self, collection, by_source, embed) -> dict:
+        check_name(collection)
+        changed, skipped = {}, 0
+        for source, rows in by_source.items():
+            before = self._existing(collection, source)
+            if before is not None and semantic.unchanged(rows, before):
+                skipped += 1
+            else:
+                changed[source] = rows
+        rows = [r for rs in changed.values() for r in rs]
+        if not rows:
+            return {"collection": collection, "sources": len(by_source), "unchanged": skipped, "chunks_written": 0,
+                    "chunks_deleted": 0}
+        vectors = check_vectors(embed([r["text"] for r in rows]), self._dim(collection), f"ingest {collection}")
+        return {**self._write(collection, changed, rows, vectors), "unchanged": skipped}
+
+    def _existing(self, collection, source):
+        try:
+            return semantic.existing_chunks(self.table(collection), source)
+        except MissingTable:
+            return None
+
+    def _write(self, collection, by_source, rows, vectors, index=True) -> dict:
+        table = self._open_or_create(collection, vectors.shape[1], semantic.new_table)
+        semantic.upsert(table, rows, vectors)
+        deleted = sum(semantic.drop_orphans(table, s, len(rs)) for s, rs in by_source.items())
+        built = ensure_indexes(table, self.policy, retrain=False) if index else {}
+        return {"collection": collection, "sources": len(by_source), "chunks_written": len(rows),
+                "chunks_deleted": deleted, "indexes": built, "version": table.version}
+
+    def build_indexes(self, collection: str = "documents", *, retrain: bool = True) -> dict:
+        """Create, update or retrain the indexes the table's size calls for (see index_policy)."""
+        return ensure_indexes(self.table(collection), self.policy, retrain=retrain)
+
+    def search(self, ai, query: str, *, collection: str = "documents", k: int = 5, mode: str = "hybrid",
+               tags: list[str] | None = None, sources: list[str] | None = None, where: str | None = None,
+               include_stale: bool = False, as_of: dt.datetime | None = None) -> list[Hit]:
+        """Chunks relevant to `query`: by vector, full text or both; stale entries only if include_stale."""
+        from resources.memory.records import clean_text
+
+        query = clean_text(query, "search query")
+        vector = _embed(ai, [query])[0] if mode != "fts" else None
+        return self._search(collection, vector, query, mode, k, tags, sources, where, include_stale, as_of)
+
+    def search_vector(self, vector, *, collection: str = "documents", k: int = 5, tags=None, sources=None,
+                      where=None, include_stale: bool = False, as_of: dt.datetime | None = None) -> list[Hit]:
+        """Nearest chunks to a precomputed vector."""
+        vec = check_vectors([vector], self._dim(collection) if collection else None, "search")[0]
+        return self._search(collection, vec, None, "vector", k, tags, sources, where, include_stale, as_of)
+
+    def _search(self, collection, vector, text, mode, k, tags, sources, where, include_stale, as_of):
+        table = self.table(collection)
+        if vector is not None:
+            check_vectors([vector], self._dim(collection), f"search {collection}")
+        now = as_of or dt.datetime.now(UTC)
+        stale_possible = include_stale or as_of is not None or self._may_have_stale(collection, now)
+        filt = semantic.build_filter(now=now, include_stale=include_stale or not stale_possible, tags=tags,
+                                     sources=sources, where=where)
+        return semantic.search(table, vector=vector, text=text, mode=mode, k=k, filt=filt, policy=self.policy,
+                               indexed=self._indexed(collection))
+
+    def _may_have_stale(self, name: str, now: dt.datetime) -> bool:
+        """Whether any row is not yet valid or already expired at `now`; bounds cached per table version."""
+        table = self.table(name)
+        key = ("bounds", name, table.version)
+        if key not in self._state:
+            import pyarrow.compute as pc
+
+            cols = table.search().select(["valid_from", "valid_until"]).limit(None).to_arrow()
+            self._state[key] = (pc.max(cols["valid_from"]).as_py(), pc.min(cols["valid_until"]).as_py())
+        latest_start, first_end = self._state[key]
+        return (latest_start is not None and latest_start > now) or (first_end is not None and first_end <= now)
+
+    def forget(self, source: str, *, collection: str = "documents") -> int:
+        """Delete every chunk of a source; returns how many."""
+        return semantic.drop_orphans(self.table(collection), source, 0)
+
+    def _ttl(self) -> dt.timedelta | None:
+        return dt.timedelta(days=self.ttl_days) if self.ttl_days else None
+
+    # --- episodic memory -------------------------------------------------------------------------
+    def record_decision(self, ai, *, workflow: str, item_key: str, text: str, output, asset_key=None,
+                        partition_key=None, run_id=None, input_hash=None, model=None, prompt_version=None) -> str:
+        """Remember what was decided for an item (text = the situation, embedded for similarity)."""
+        rec = episodic.row("decision", workflow=workflow, item_key=item_key, text=text, output=output,
+                           asset_key=asset_key, partition_key=partition_key, run_id=run_id, input_hash=input_hash,
+                           model=model, prompt_version=prompt_version)
+        vectors = _embed(ai, [rec["text"]]) if ai is not None else None
+        self._episodes_write([rec], vectors)
+        return rec["id"]
+
+    def record_checks(self, *, workflow: str, item_key: str, check: str, passed: bool, details=None,
+                      asset_key=None, partition_key=None, run_id=None) -> str:
+        """Remember how one check came out for an item (found by key with the decision it judged)."""
+        rec = episodic.row("check", workflow=workflow, item_key=item_key, text=f"{check}: {passed}",
+                           checks={"check": check, "passed": bool(passed), "details": details},
+                           asset_key=asset_key, partition_key=partition_key, run_id=run_id, id_parts=(check,))
+        self._episodes_write([rec], None)
+        return rec["id"]
+
+    def record_correction(self, *, workflow: str, item_key: str, before, after, reviewer: str, reason=None,
+                          approval_id=None, run_id=None, partition_key=None, ai=None, **_ignored) -> str:
+        """A reviewer's edit, kept so the next draft for a similar item can learn from it (approvals' seam)."""
+        from resources.approvals import to_text
+
+        text = f"{item_key}: {reason or 'edited'}\n{to_text(after)}"
+        rec = episodic.row("correction", workflow=workflow, item_key=item_key, text=text, output=before,
+                           correction=after, reviewer=reviewer, reason=reason, run_id=run_id,
+                           partition_key=partition_key, id_parts=(approval_id,))
+        self._episodes_write([rec], _embed(ai, [text]) if ai is not None else None)
+        return rec["id"]
+
+    def episodes(self, *, workflow=None, asset_key=None, partition_key=None, item_key=None, run_id=None,
+                 kinds=None, limit: int | None = None) -> list[dict]:
+        """Episodes matching a key, newest first (empty when nothing was ever recorded)."""
+        filt = episodic.key_filter(workflow=workflow, asset_key=asset_key, partition_key=partition_key,
+                                   item_key=item_key, run_id=run_id, kinds=kinds)
+        try:
+            return episodic.find(self.table(episodic.TABLE), filt, limit)
+        except MissingTable:
+            return []
+
+    def similar_episodes(self, ai, text: str, *, k: int = 5, workflow=None, kinds=None) -> list[dict]:
+        """"How did we handle cases like this before": decisions and corrections nearest to `text`."""
+        from resources.memory.records import clean_text
+
+        vector = _embed(ai, [clean_text(text, "similar_episodes query")])[0]
+        try:
+            table = self.table(episodic.TABLE)
+        except MissingTable:
+            return []
+        pending = episodic.unembedded(table)  # corrections recorded without an embedder get vectors now
+        if pending:
+            for r in pending:
+                r.pop("vector", None)
+            self._episodes_write(pending, _embed(ai, [r["text"] for r in pending]))
+        return episodic.similar(table, vector, k, episodic.key_filter(workflow=workflow, kinds=kinds))
+
+    def _episodes_write(self, rows, vectors) -> None:
+        dim = self._dim(episodic.TABLE)
+        if vectors is not None:
+            vectors = check_vectors(vectors, dim, "episodes")
+            dim = vectors.shape[1]
+        if dim is None:
+            dim = self._default_dim()
+        episodic.write(self._open_or_create(episodic.TABLE, dim, episodic.new_table), rows, vectors)
+
+    def _default_dim(self) -> int:
+        """Dimension for an episodes table first written without vectors: the semantic tables' if any."""
+        for name in self.table_names():
+            if name != episodic.TABLE:
+                return self._dim(name)
+        raise MemoryInputError("the first episode needs an embedder (ai) to fix the vector dimension")
+
+
+def _embed(ai, texts: list[str]):
+    """Embed through an LLMSession (or an LLMResource), in batches the provider accepts."""
+    if ai is None:
+        raise MemoryInputError("this memory call embeds text: pass an LLMSession or LLMResource as `ai`")
+    session = ai.session() if hasattr(ai, "session") and not hasattr(ai, "embed") else ai
+    out = []
+    for i in range(0, len(texts), EMBED_BATCH):
+        out.extend(session.embed(texts[i:i + EMBED_BATCH]))
+    return out
