@@ -128,6 +128,7 @@ def run_demo(say: Callable[[str], None] = print) -> dict:
                 for event in result.all_events:
                     if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
                         summary["assets_materialized"] += 1
+                        _add_side_effects(summary, event.event_specific_data.materialization.metadata)
                     elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
                         passed = event.event_specific_data.passed
                         summary["asset_checks_passed" if passed else "asset_checks_failed"] += 1
@@ -140,12 +141,29 @@ def run_demo(say: Callable[[str], None] = print) -> dict:
     return summary
 
 
+SIDE_EFFECT_FIGURES = ("sent", "skipped_already_done", "failed", "held_for_approval")
+
+
+def _add_side_effects(summary: dict, metadata: dict) -> None:
+    """Total the connector figures (sent, skipped as already done, ...) that side-effect assets report."""
+    if "sent" not in metadata:
+        return
+    figures = summary.setdefault("side_effects", dict.fromkeys(SIDE_EFFECT_FIGURES, 0))
+    for name in SIDE_EFFECT_FIGURES:
+        value = metadata.get(name)
+        figures[name] += int(getattr(value, "value", value) or 0)
+
+
 def _print_summary(summary: dict, say: Callable[[str], None]) -> None:
     say(f"\n{summary['assets_materialized']} assets materialized, {summary['asset_checks_passed']} checks passed, "
         f"{summary['asset_checks_failed']} failed, {summary['runs_failed']} runs failed")
     say(f"model: {summary['llm_calls']} requests answered, {summary['llm_retries']} failed attempts retried, "
         f"{summary['cache_hits']} cache hits, {summary['tokens']} tokens, ${summary['cost_usd']:.4f}"
         + ("  (OFFLINE test double)" if summary["offline"] else ""))
+    if "side_effects" in summary:
+        fx = summary["side_effects"]
+        say(f"side effects: {fx['sent']} sent, {fx['skipped_already_done']} skipped as already done, "
+            f"{fx['failed']} failed, {fx['held_for_approval']} held for approval")
     say(f"look at: {summary['aiwf_home']}/publish_queue (drafts ready to publish), `make ui` (runs, metadata, "
         "checks), `aiwf review` (pending approvals)")
 

@@ -46,8 +46,8 @@ def write(table, rows: list[dict], vectors=None) -> None:
     table.merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(data)
 
 
-def new_table(db, dim: int):
-    return db.create_table(TABLE, schema=episodic_schema(dim), exist_ok=True)
+def new_table(db, dim: int, name: str = TABLE):
+    return db.create_table(name, schema=episodic_schema(dim), exist_ok=True)
 
 
 def key_filter(*, workflow=None, asset_key=None, partition_key=None, item_key=None, run_id=None,

@@ -64,8 +64,8 @@ def index_names(table) -> dict[str, object]:
     return {ix.name: ix for ix in table.list_indices()}
 
 
-def ensure_indexes(table, policy: IndexPolicy, *, wait: bool = True) -> dict:
-    """Create, update or retrain the vector and full-text indexes a table of this size should have."""
+def ensure_indexes(table, policy: IndexPolicy, *, retrain: bool = True, wait: bool = True) -> dict:
+    """Create the vector and full-text indexes a table of this size should have; retrain a grown vector index."""
     from lancedb.index import FTS
 
     done, rows, have = {}, table.count_rows(), index_names(table)
@@ -75,7 +75,7 @@ def ensure_indexes(table, policy: IndexPolicy, *, wait: bool = True) -> dict:
     if policy.wants_vector_index(rows):
         stats = table.index_stats(VECTOR_INDEX) if VECTOR_INDEX in have else None
         indexed = (stats.num_indexed_rows if stats else 0) or 0
-        if stats is None or rows >= policy.retrain_growth * max(indexed, 1):
+        if stats is None or (retrain and rows >= policy.retrain_growth * max(indexed, 1)):
             table.create_index("vector", config=policy.index_config(), name=VECTOR_INDEX, replace=True)
             done[VECTOR_INDEX] = "trained" if stats is None else f"retrained ({indexed} -> {rows} rows)"
     if wait and done:

@@ -74,7 +74,7 @@ class MemoryResource(MaintenanceMixin, dg.ConfigurableResource):
         try:
             return self.table(name)
         except MissingTable:
-            self._tables[name] = create(self.db(), dim)
+            self._tables[name] = create(self.db(), dim, name)
             return self._tables[name]
 
     def _dim(self, name: str) -> int | None:

@@ -67,7 +67,7 @@ def drop_orphans(table, source: str, keep: int) -> int:
     return orphans
 
 
-def new_table(db, name: str, dim: int):
+def new_table(db, dim: int, name: str):
     return db.create_table(name, schema=semantic_schema(dim), exist_ok=True)
 
 
