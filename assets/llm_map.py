@@ -62,6 +62,8 @@ def llm_map(name: str, *, source: str | dg.AssetKey | dg.AssetsDefinition, promp
                       tuple(keep_columns), tier, escalate_to, escalate_on, concurrency, group_name or "default",
                       max_failure_rate, budget_usd, budget_tokens, workflow_budget_usd, workflow_budget_tokens,
                       max_input_tokens)
+    if len(set(spec.output_columns)) != len(spec.output_columns):
+        raise ValueError(f"llm_map {name!r}: output columns collide: {spec.output_columns}")
     source_key = source.key if isinstance(source, dg.AssetsDefinition) else dg.AssetKey.from_coercible(source)
 
     @dg.asset(name=name, ins={"rows": dg.AssetIn(key=source_key)}, partitions_def=partitions_def,
@@ -78,14 +80,15 @@ def llm_map(name: str, *, source: str | dg.AssetKey | dg.AssetsDefinition, promp
 def run_llm_map(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResource,
                 frame: pd.DataFrame) -> dg.Output[pd.DataFrame]:
     """One partition: validate rows, resume from checkpoints, send the rest, quarantine failures."""
+    model_key = _model_key(spec, llm, spec.tier)  # checkpoints follow the asset's models, not a run's override
     tier = config.tier or spec.tier
     escalate = spec.escalate_to if spec.escalate_on and spec.escalate_to != tier else None
-    model_key = llm.model_for(tier) + (f">{llm.model_for(escalate)}" if escalate else "")
+    llm.model_for(tier)  # an unknown tier is a clear error before anything runs
     partition = context.partition_key if context.has_partition_key else ""
     report = RunReport(spec, context.asset_key.to_user_string(), partition, context.run_id, Quarantine())
     good, bad = prepare_rows(frame, key_column=spec.key_column, prompt=spec.prompt, text_columns=spec.text_columns,
                              variables=spec.variables, row_model=spec.row_model,
-                             max_input_tokens=spec.max_input_tokens)
+                             max_input_tokens=spec.max_input_tokens, keep_columns=spec.keep_columns)
     report.quarantine_bad(bad)
     checkpoints = Checkpoints()
     scope = Scope(report.asset_key, partition, spec.prompt.version, spec.prompt.hash, model_key)
@@ -112,6 +115,12 @@ def run_llm_map(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResourc
     report.check_failure_rate(metadata)
     report.resolve_redriven()
     return dg.Output(report.frame(good), metadata=metadata)
+
+
+def _model_key(spec: LLMMapSpec, llm: LLMResource, tier: str) -> str:
+    """The models a row's answer depends on: the tier's model, and the escalation model when there is one."""
+    escalate = spec.escalate_to if spec.escalate_on and spec.escalate_to != tier else None
+    return llm.model_for(tier) + (f">{llm.model_for(escalate)}" if escalate else "")
 
 
 def _budget(spec: LLMMapSpec, config: LLMMapConfig, llm: LLMResource, checkpoints: Checkpoints,

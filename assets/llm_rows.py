@@ -62,9 +62,10 @@ def _text_variables(row: dict, columns: Sequence[str]) -> dict:
 
 def prepare_rows(frame: pd.DataFrame, *, key_column: str, prompt: Prompt, text_columns: Sequence[str] | None,
                  variables: Callable[[dict], dict] | None, row_model: type[BaseModel] | None,
-                 max_input_tokens: int) -> tuple[list[tuple[str, RowRequest]], list[BadRow]]:
+                 max_input_tokens: int, keep_columns: Sequence[str] = ()
+                 ) -> tuple[list[tuple[str, RowRequest]], list[BadRow]]:
     """(row key, request) for each good row in order, and the bad rows with their reasons."""
-    needed = [key_column, *(text_columns or [])]
+    needed = [key_column, *(text_columns or []), *keep_columns]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         raise ValueError(f"upstream table has no column(s) {missing}; it has {list(frame.columns)}")

@@ -2,11 +2,11 @@
 
 import dagster as dg
 
-from pipelines import catalog, content_ops, governance, returns_triage
+from pipelines import catalog, content_ops, governance, memory_maintenance, returns_triage
 from pipelines.resources import build_resources
 
 # Each workflow module exposes lists named assets, asset_checks, jobs, schedules and sensors.
-WORKFLOWS = [content_ops, catalog, governance, returns_triage]
+WORKFLOWS = [content_ops, catalog, governance, returns_triage, memory_maintenance]
 
 
 def _gather(attr: str) -> list:

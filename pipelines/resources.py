@@ -6,6 +6,7 @@ from resources.approvals import ApprovalsResource
 from resources.connectors import ShopResource
 from resources.io import ParquetIOManager
 from resources.llm import LLMResource
+from resources.memory import MemoryResource
 
 
 def build_resources() -> dict:
@@ -15,4 +16,5 @@ def build_resources() -> dict:
         "io_manager": ParquetIOManager(),
         "shop": ShopResource(base_url=dg.EnvVar("AIWF_SHOP_URL")),
         "approvals": ApprovalsResource(),
+        "memory": MemoryResource(),
     }

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
+import httpx
 import openai
 from openai.lib._parsing._completions import type_to_response_format_param
+from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, Field, ValidationError
 
 from resources import llm_retry as retry
@@ -193,19 +195,10 @@ class LLMSession:
                 "response_model": response_model, "prompt": prompt, "hash": request_hash(payload), "est_tokens": est}
 
     def _send_chat(self, call, messages=None):
-        api = self._client().chat.completions.with_raw_response
-        return self._dispatch(api, call, messages)
+        return _RawChat(self._client().post(CHAT_PATH, body=_chat_body(call, messages), cast_to=httpx.Response))
 
     async def _asend_chat(self, call, messages=None):
-        api = self._aclient().chat.completions.with_raw_response
-        return await self._dispatch(api, call, messages)
-
-    @staticmethod
-    def _dispatch(api, call, messages):
-        kwargs = {"model": call["model"], "messages": messages or call["messages"], **call["params"]}
-        if call["response_model"] is not None:  # openai's own strict schema; we validate the answer ourselves
-            kwargs["response_format"] = _response_format(call["response_model"])
-        return api.create(**kwargs)
+        return _RawChat(await self._aclient().post(CHAT_PATH, body=_chat_body(call, messages), cast_to=httpx.Response))
 
     def _finish_chat(self, call, raw, repair) -> Completion:
         """Validate a structured answer (one repair request on invalid JSON), then cache and return it."""
@@ -382,6 +375,31 @@ class LLMSession:
     def metadata(self) -> dict:
         """Calls, cache hits, retries, tokens, cost and latency percentiles for MaterializeResult metadata."""
         return self.stats.metadata()
+
+
+CHAT_PATH = "/chat/completions"
+
+
+def _chat_body(call, messages=None) -> dict:
+    """The chat request as JSON. It goes through the client's documented `post` (auth, timeouts, openai's error
+    classes) instead of `chat.completions.create`, whose per-request type transform of an already-plain body costs
+    about 1 ms of CPU: a third of a batch row's overhead."""
+    body = {"model": call["model"], "messages": messages or call["messages"], **call["params"]}
+    if call["response_model"] is not None:  # openai's own strict schema; we validate the answer ourselves
+        body["response_format"] = _response_format(call["response_model"])
+    return body
+
+
+class _RawChat:
+    """An answered chat request: its headers, and the ChatCompletion built leniently, as openai itself builds it."""
+
+    def __init__(self, response: httpx.Response):
+        self.headers, self._response, self._parsed = response.headers, response, None
+
+    def parse(self) -> ChatCompletion:
+        if self._parsed is None:
+            self._parsed = ChatCompletion.construct(**self._response.json())
+        return self._parsed
 
 
 @functools.lru_cache(maxsize=512)

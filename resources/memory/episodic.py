@@ -43,7 +43,9 @@ def write(table, rows: list[dict], vectors=None) -> None:
     if vectors is not None:
         rows = [{**r, "vector": [float(x) for x in v]} for r, v in zip(rows, vectors)]
     data = pa.Table.from_pylist(rows, schema=schema)
-    table.merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(data)
+    # rows still without a vector are stored with a null one (their dimension was checked when given)
+    (table.merge_insert("id").when_matched_update_all().when_not_matched_insert_all()
+     .execute(data, on_bad_vectors="null" if vectors is None else "error"))
 
 
 def new_table(db, dim: int, name: str = TABLE):

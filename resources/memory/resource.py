@@ -78,18 +78,26 @@ class MemoryResource(MaintenanceMixin, dg.ConfigurableResource):
             return self._tables[name]
 
     def _dim(self, name: str) -> int | None:
-        try:
-            return self.table(name).schema.field("vector").type.list_size
-        except MissingTable:
-            return None
+        """The table's vector dimension (fixed when the table is created, so remembered)."""
+        if ("dim", name) not in self._state:
+            try:
+                self._state[("dim", name)] = self.table(name).schema.field("vector").type.list_size
+            except MissingTable:
+                return None
+        return self._state[("dim", name)]
 
-    def _indexed(self, name: str) -> bool:
-        """Whether the vector index exists, remembered per table version (list_indices reads the manifest)."""
+    def _facts(self, name: str) -> tuple:
+        """(table, has a vector index, latest valid_from, earliest valid_until), read once per table version:
+        searches then skip the validity filter when nothing in the table can be stale."""
+        import pyarrow.compute as pc
+
         table = self.table(name)
-        key = (name, table.version)
+        key = ("facts", name, table.version)
         if key not in self._state:
-            self._state[key] = has_vector_index(table)
-        return self._state[key]
+            cols = table.search().select(["valid_from", "valid_until"]).limit(None).to_arrow()
+            self._state[key] = (has_vector_index(table), pc.max(cols["valid_from"]).as_py(),
+                                pc.min(cols["valid_until"]).as_py())
+        return (table, *self._state[key])
 
     # --- semantic memory -------------------------------------------------------------------------
     def ingest(self, ai, docs: list[Document], *, collection: str = "documents") -> dict:
@@ -103,34 +111,30 @@ class MemoryResource(MaintenanceMixin, dg.ConfigurableResource):
         by_source = semantic.prepare(docs, 10**9, 0, self._ttl())
         rows = [r for rs in by_source.values() for r in rs]
         arr = semantic.vectors_for(rows, vectors, self._dim(check_name(collection)))
-        return self._write(collection, by_source, rows, arr, index=index)
+        return self._write(collection, by_source, rows, arr, self._existing(collection, by_source), index=index)
 
     def _ingest(self, collection, by_source, embed) -> dict:
         check_name(collection)
-        changed, skipped = {}, 0
-        for source, rows in by_source.items():
-            before = self._existing(collection, source)
-            if before is not None and semantic.unchanged(rows, before):
-                skipped += 1
-            else:
-                changed[source] = rows
+        before = self._existing(collection, by_source)
+        changed = {s: rows for s, rows in by_source.items() if not semantic.unchanged(rows, before.get(s, {}))}
         rows = [r for rs in changed.values() for r in rs]
+        skipped = len(by_source) - len(changed)
         if not rows:
             return {"collection": collection, "sources": len(by_source), "unchanged": skipped, "chunks_written": 0,
                     "chunks_deleted": 0}
         vectors = check_vectors(embed([r["text"] for r in rows]), self._dim(collection), f"ingest {collection}")
-        return {**self._write(collection, changed, rows, vectors), "unchanged": skipped}
+        return {**self._write(collection, changed, rows, vectors, before), "unchanged": skipped}
 
-    def _existing(self, collection, source):
+    def _existing(self, collection, sources) -> dict:
         try:
-            return semantic.existing_chunks(self.table(collection), source)
+            return semantic.existing_chunks(self.table(collection), sources)
         except MissingTable:
-            return None
+            return {}
 
-    def _write(self, collection, by_source, rows, vectors, index=True) -> dict:
+    def _write(self, collection, by_source, rows, vectors, before, index=True) -> dict:
         table = self._open_or_create(collection, vectors.shape[1], semantic.new_table)
         semantic.upsert(table, rows, vectors)
-        deleted = sum(semantic.drop_orphans(table, s, len(rs)) for s, rs in by_source.items())
+        deleted = semantic.drop_orphans(table, before, {s: len(rs) for s, rs in by_source.items()})
         built = ensure_indexes(table, self.policy, retrain=False) if index else {}
         return {"collection": collection, "sources": len(by_source), "chunks_written": len(rows),
                 "chunks_deleted": deleted, "indexes": built, "version": table.version}
@@ -141,46 +145,38 @@ class MemoryResource(MaintenanceMixin, dg.ConfigurableResource):
 
     def search(self, ai, query: str, *, collection: str = "documents", k: int = 5, mode: str = "hybrid",
                tags: list[str] | None = None, sources: list[str] | None = None, where: str | None = None,
-               include_stale: bool = False, as_of: dt.datetime | None = None) -> list[Hit]:
-        """Chunks relevant to `query`: by vector, full text or both; stale entries only if include_stale."""
+               include_stale: bool = False, as_of: dt.datetime | None = None, vector=None) -> list[Hit]:
+        """Chunks relevant to `query`: by vector, full text or both; stale entries only if include_stale.
+        `vector` (optional) is the query's embedding when the caller already has it."""
         from resources.memory.records import clean_text
 
         query = clean_text(query, "search query")
-        vector = _embed(ai, [query])[0] if mode != "fts" else None
+        self.table(collection)  # a missing table is reported before anything is embedded
+        if vector is None and mode != "fts":
+            vector = _embed(ai, [query])[0]
         return self._search(collection, vector, query, mode, k, tags, sources, where, include_stale, as_of)
 
     def search_vector(self, vector, *, collection: str = "documents", k: int = 5, tags=None, sources=None,
                       where=None, include_stale: bool = False, as_of: dt.datetime | None = None) -> list[Hit]:
         """Nearest chunks to a precomputed vector."""
-        vec = check_vectors([vector], self._dim(collection) if collection else None, "search")[0]
-        return self._search(collection, vec, None, "vector", k, tags, sources, where, include_stale, as_of)
+        return self._search(collection, vector, None, "vector", k, tags, sources, where, include_stale, as_of)
 
     def _search(self, collection, vector, text, mode, k, tags, sources, where, include_stale, as_of):
-        table = self.table(collection)
+        table, indexed, latest_start, first_end = self._facts(collection)
         if vector is not None:
-            check_vectors([vector], self._dim(collection), f"search {collection}")
+            vector = check_vectors([vector], self._dim(collection), f"search {collection}")[0]
         now = as_of or dt.datetime.now(UTC)
-        stale_possible = include_stale or as_of is not None or self._may_have_stale(collection, now)
-        filt = semantic.build_filter(now=now, include_stale=include_stale or not stale_possible, tags=tags,
-                                     sources=sources, where=where)
+        all_live = as_of is None and (latest_start is None or latest_start <= now) and (
+            first_end is None or first_end > now)
+        filt = semantic.build_filter(now=now, include_stale=include_stale or all_live, tags=tags, sources=sources,
+                                     where=where)
         return semantic.search(table, vector=vector, text=text, mode=mode, k=k, filt=filt, policy=self.policy,
-                               indexed=self._indexed(collection))
-
-    def _may_have_stale(self, name: str, now: dt.datetime) -> bool:
-        """Whether any row is not yet valid or already expired at `now`; bounds cached per table version."""
-        table = self.table(name)
-        key = ("bounds", name, table.version)
-        if key not in self._state:
-            import pyarrow.compute as pc
-
-            cols = table.search().select(["valid_from", "valid_until"]).limit(None).to_arrow()
-            self._state[key] = (pc.max(cols["valid_from"]).as_py(), pc.min(cols["valid_until"]).as_py())
-        latest_start, first_end = self._state[key]
-        return (latest_start is not None and latest_start > now) or (first_end is not None and first_end <= now)
+                               indexed=indexed)
 
     def forget(self, source: str, *, collection: str = "documents") -> int:
         """Delete every chunk of a source; returns how many."""
-        return semantic.drop_orphans(self.table(collection), source, 0)
+        table = self.table(collection)
+        return semantic.drop_orphans(table, semantic.existing_chunks(table, [source]), {source: 0})
 
     def _ttl(self) -> dt.timedelta | None:
         return dt.timedelta(days=self.ttl_days) if self.ttl_days else None
@@ -197,12 +193,12 @@ class MemoryResource(MaintenanceMixin, dg.ConfigurableResource):
         return rec["id"]
 
     def record_checks(self, *, workflow: str, item_key: str, check: str, passed: bool, details=None,
-                      asset_key=None, partition_key=None, run_id=None) -> str:
+                      asset_key=None, partition_key=None, run_id=None, ai=None) -> str:
         """Remember how one check came out for an item (found by key with the decision it judged)."""
         rec = episodic.row("check", workflow=workflow, item_key=item_key, text=f"{check}: {passed}",
                            checks={"check": check, "passed": bool(passed), "details": details},
                            asset_key=asset_key, partition_key=partition_key, run_id=run_id, id_parts=(check,))
-        self._episodes_write([rec], None)
+        self._episodes_write([rec], None, ai)
         return rec["id"]
 
     def record_correction(self, *, workflow: str, item_key: str, before, after, reviewer: str, reason=None,
@@ -214,7 +210,7 @@ class MemoryResource(MaintenanceMixin, dg.ConfigurableResource):
         rec = episodic.row("correction", workflow=workflow, item_key=item_key, text=text, output=before,
                            correction=after, reviewer=reviewer, reason=reason, run_id=run_id,
                            partition_key=partition_key, id_parts=(approval_id,))
-        self._episodes_write([rec], _embed(ai, [text]) if ai is not None else None)
+        self._episodes_write([rec], _embed(ai, [text]) if ai is not None else None, ai)
         return rec["id"]
 
     def episodes(self, *, workflow=None, asset_key=None, partition_key=None, item_key=None, run_id=None,
@@ -243,21 +239,25 @@ class MemoryResource(MaintenanceMixin, dg.ConfigurableResource):
             self._episodes_write(pending, _embed(ai, [r["text"] for r in pending]))
         return episodic.similar(table, vector, k, episodic.key_filter(workflow=workflow, kinds=kinds))
 
-    def _episodes_write(self, rows, vectors) -> None:
+    def _episodes_write(self, rows, vectors, ai=None) -> None:
         dim = self._dim(episodic.TABLE)
         if vectors is not None:
             vectors = check_vectors(vectors, dim, "episodes")
             dim = vectors.shape[1]
         if dim is None:
-            dim = self._default_dim()
+            dim = self._default_dim(ai)
         episodic.write(self._open_or_create(episodic.TABLE, dim, episodic.new_table), rows, vectors)
 
-    def _default_dim(self) -> int:
-        """Dimension for an episodes table first written without vectors: the semantic tables' if any."""
+    def _default_dim(self, ai) -> int:
+        """Dimension for an episodes table first written without vectors: the semantic tables', else the
+        embedder's (one probe embedding, cached)."""
         for name in self.table_names():
             if name != episodic.TABLE:
                 return self._dim(name)
-        raise MemoryInputError("the first episode needs an embedder (ai) to fix the vector dimension")
+        if ai is None:
+            raise MemoryInputError("the first episode without a vector needs an embedder (ai) or an existing "
+                                   "memory table to fix the vector dimension")
+        return len(_embed(ai, ["dimension probe"])[0])
 
 
 def _embed(ai, texts: list[str]):

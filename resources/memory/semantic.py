@@ -11,6 +11,7 @@ from resources.memory.records import (UTC, Document, Hit, MemoryInputError, as_u
                                       clean_text, quote, semantic_schema, sha, to_json, ts_literal)
 
 MODES = ("vector", "fts", "hybrid")
+IN_LIST_MAX = 500  # sources per filter before a key-column scan is cheaper than a long IN list
 KEY = ["source", "chunk"]
 
 
@@ -25,29 +26,47 @@ def doc_rows(doc: Document, size: int, overlap: int, ttl: dt.timedelta | None, n
         raise MemoryInputError(f"document {doc.source!r}: valid_until {valid_until} is not after {valid_from}")
     version = doc.version or sha(text)[:16]
     meta = to_json(doc.metadata or {})
-    return [{"source": doc.source, "chunk": i, "text": chunk, "version": version, "content_hash": sha(chunk),
+    explicit = {k for k in ("valid_from", "valid_until") if getattr(doc, k) is not None}
+    return [{"_explicit": explicit, "source": doc.source, "chunk": i, "text": chunk, "version": version, "content_hash": sha(chunk),
              "valid_from": valid_from, "valid_until": valid_until, "tags": sorted(set(doc.tags or [])),
              "metadata": meta, "ingested_at": now} for i, chunk in enumerate(chunk_text(text, size, overlap))]
 
 
-def existing_chunks(table, source: str) -> dict[int, tuple]:
-    """chunk -> (content_hash, version, valid_from, valid_until, tags, metadata) for one source."""
-    rows = (table.search().where(f"source = {quote(source)}")
-            .select(["chunk", "content_hash", "version", "valid_from", "valid_until", "tags", "metadata"])
-            .limit(None).to_arrow().to_pylist())
-    return {r["chunk"]: (r["content_hash"], r["version"], r["valid_from"], r["valid_until"], sorted(r["tags"] or []),
-                         r["metadata"]) for r in rows}
+def existing_chunks(table, sources) -> dict[str, dict[int, tuple]]:
+    """source -> chunk -> (content_hash, version, valid_from, valid_until, tags, metadata), in one query
+    (an IN list for a few sources, a scan of the key columns for bulk loads)."""
+    sources = list(sources)
+    if not sources or table.count_rows() == 0:
+        return {}
+    cols = ["source", "chunk", "content_hash", "version", "valid_from", "valid_until", "tags", "metadata"]
+    query = table.search().select(cols).limit(None)
+    if len(sources) <= IN_LIST_MAX:
+        query = query.where(f"source IN ({', '.join(quote(s) for s in sources)})")
+    data = query.to_arrow()
+    if len(sources) > IN_LIST_MAX:
+        import pyarrow.compute as pc
+
+        data = data.filter(pc.is_in(data["source"], value_set=pa.array(sources, pa.string())))
+    out: dict[str, dict[int, tuple]] = {}
+    for r in data.to_pylist():
+        out.setdefault(r["source"], {})[r["chunk"]] = (r["content_hash"], r["version"], r["valid_from"],
+                                                       r["valid_until"], sorted(r["tags"] or []), r["metadata"])
+    return out
 
 
 def unchanged(rows: list[dict], before: dict[int, tuple]) -> bool:
-    """True when a re-ingest would write exactly what is stored (then nothing is written: no new version)."""
-    return len(rows) == len(before) and all(
-        before.get(r["chunk"]) == (r["content_hash"], r["version"], r["valid_from"], r["valid_until"], r["tags"],
-                                   r["metadata"]) for r in rows)
+    """True when a re-ingest would store what is stored (then nothing is written: no new version). Validity is
+    compared only where the document set it: re-ingesting unchanged text does not restart its TTL."""
+    def same(r, old):
+        return old is not None and (r["content_hash"], r["version"], r["tags"], r["metadata"]) == (
+            old[0], old[1], old[4], old[5]) and r["_explicit"] <= {k for k in ("valid_from", "valid_until")
+                                                                  if r[k] == old[2 if k == "valid_from" else 3]}
+    return len(rows) == len(before) and all(same(r, before.get(r["chunk"])) for r in rows)
 
 
 def upsert(table, rows: list[dict], vectors) -> None:
     """Insert or replace rows by (source, chunk) in one LanceDB transaction."""
+    rows = [{k: v for k, v in r.items() if k != "_explicit"} for r in rows]
     data = pa.Table.from_pylist(rows, schema=table.schema.remove(table.schema.get_field_index("vector")))
     dim = table.schema.field("vector").type.list_size
     flat = pa.array(vectors.reshape(-1), pa.float32())
@@ -58,12 +77,13 @@ def upsert(table, rows: list[dict], vectors) -> None:
         table.merge_insert(KEY).when_matched_update_all().when_not_matched_insert_all().execute(data)
 
 
-def drop_orphans(table, source: str, keep: int) -> int:
-    """Delete chunks of `source` numbered `keep` and above (the document got shorter)."""
-    where = f"source = {quote(source)} AND chunk >= {int(keep)}"
-    orphans = table.count_rows(where)
-    if orphans:
-        table.delete(where)
+def drop_orphans(table, before: dict[str, dict[int, tuple]], new_counts: dict[str, int]) -> int:
+    """Delete stored chunks numbered at or past a source's new chunk count (the document got shorter)."""
+    conds = [f"(source = {quote(src)} AND chunk >= {int(new_counts[src])})" for src, chunks in before.items()
+             if src in new_counts and chunks and max(chunks) >= new_counts[src]]
+    orphans = sum(1 for src, chunks in before.items() if src in new_counts for c in chunks if c >= new_counts[src])
+    for i in range(0, len(conds), IN_LIST_MAX):
+        table.delete(" OR ".join(conds[i:i + IN_LIST_MAX]))
     return orphans
 
 
@@ -110,6 +130,7 @@ def search(table, *, vector=None, text: str | None = None, mode: str, k: int, fi
     if filt:
         query = query.where(filt, prefilter=True)
     cols = ["source", "chunk", "text", "version", "tags", "valid_from", "valid_until", "metadata"]
+    cols += {"vector": ["_distance"], "fts": ["_score"], "hybrid": []}[mode]  # named, or LanceDB warns per query
     result = query.select(cols).limit(k).to_arrow()
     return [_hit(r) for r in result.to_pylist()]
 

@@ -52,6 +52,10 @@ def run(assets, llm, config: dict | None = None, io_manager=None):
                           raise_on_error=False, run_config=run_config)
 
 
+def table() -> pd.DataFrame:
+    return pd.read_parquet(ParquetIOManager().path_for(dg.AssetKey("labels"), None))
+
+
 def answered(server) -> int:
     return server.counters()["answered"]["chat.completions"]
 
@@ -90,7 +94,7 @@ def test_resume_after_crash_pays_no_call_twice(offline_server, offline_llm, monk
     meta = labels_meta(result)
     assert answered(offline_server) == 30 - kept
     assert meta["rows_from_checkpoint"] == kept and meta["rows_ok"] == 30
-    assert len(pd.read_parquet(ParquetIOManager().path_for(dg.AssetKey("labels"), None))) == 30
+    assert len(table()) == 30
 
 
 def test_failed_rows_are_quarantined_then_redriven(offline_server, offline_llm):
@@ -106,9 +110,11 @@ def test_failed_rows_are_quarantined_then_redriven(offline_server, offline_llm):
     assert "rejected the request" in held["m3"]["reason"]
 
     offline_server.configure(fail_400_on=None, reset_counters=True)
-    redrive = run(build(rows), offline_llm)
+    redrive = run(build(rows), offline_llm, {"tier": "strong"})  # a re-drive may ask the strong model
     assert redrive.success and answered(offline_server) == 2  # only the quarantined rows went out
     assert Quarantine().rows("labels") == [] and len(Quarantine().rows("labels", status="resolved")) == 2
+    models = table().set_index("id")["llm_model"]
+    assert models["m3"] == models["m7"] == "gpt-4o" and models["m0"] == "gpt-4o-mini"
 
 
 def test_asset_fails_above_max_failure_rate_and_keeps_answers(offline_server, offline_llm):
@@ -136,6 +142,15 @@ def test_budget_stops_cleanly_and_the_rerun_resumes(offline_server, offline_llm)
     assert answered(offline_server) == 20 - sent
 
 
+def test_workflow_budget_counts_every_run_of_the_day(offline_llm):
+    assert run(build(frame(5), group_name="support", workflow_budget_tokens=10_000), offline_llm).success
+    spent_usd, spent_tokens = Checkpoints().workflow_spent("support")
+    assert spent_tokens == sum(r["tokens_in"] + r["tokens_out"] for r in CallLedger().rows()) and spent_usd > 0
+    result = run(build(frame(10), group_name="support", workflow_budget_tokens=spent_tokens + 5), offline_llm)
+    assert not result.success and "workflow (today) budget" in failure_text(result)
+    assert Checkpoints().count("labels") == 5  # nothing new was sent
+
+
 def test_rejected_cheap_answers_escalate_to_the_strong_tier(offline_server, offline_llm):
     asked = set()
 
@@ -146,8 +161,8 @@ def test_rejected_cheap_answers_escalate_to_the_strong_tier(offline_server, offl
 
     result = run(build(frame(6), escalate_on=reject_first_answer), offline_llm)
     assert result.success and labels_meta(result)["rows_escalated"] == 6
-    table = pd.read_parquet(ParquetIOManager().path_for(dg.AssetKey("labels"), None))
-    assert set(table["llm_tier"]) == {"strong"} and table["llm_escalated"].all()
+    labels = table()
+    assert set(labels["llm_tier"]) == {"strong"} and labels["llm_escalated"].all()
     assert {r["model"] for r in CallLedger().rows()} == {"gpt-4o-mini", "gpt-4o"}
 
 
@@ -186,7 +201,8 @@ def test_concurrent_identical_acomplete_calls_share_one_request(offline_server, 
 def test_bad_rows_are_quarantined_with_a_reason_never_dropped(offline_llm):
     rows = pd.DataFrame({"id": ["a", None, "c", "a", "e", "f", "g"],
                          "text": ["fine one", "no key", "x" * 9000, "duplicate", None, ["a", "list"], "fine two"]})
-    result = run(build(rows, max_input_tokens=1000, max_failure_rate=0.8), offline_llm, io_manager=dg.InMemoryIOManager())
+    result = run(build(rows, max_input_tokens=1000, max_failure_rate=0.8), offline_llm,
+                 io_manager=dg.InMemoryIOManager())
     assert result.success
     reasons = {r["row_key"]: (r["error_class"], r["reason"]) for r in Quarantine().rows("labels")}
     assert reasons["#1"] == ("missing_key", "row 1 has no 'id'")

@@ -5,7 +5,12 @@ A missing service fails the test when CI=true and skips it elsewhere."""
 
 import os
 import socket
+import subprocess
+import sys
+import tempfile
+import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -120,12 +125,16 @@ def code_location():
 class CodeLocation:
     """The deploy test jobs as a code location, as the daemon and webserver see a workspace."""
 
-    def workspace(self, instance):
+    def workspace(self, instance, grpc: bool = False):
+        """In-process by default; grpc=True serves the jobs from a code server process, as on a team
+        server, so the DefaultRunLauncher can launch run workers from it."""
         from dagster._core.remote_origin import InProcessCodeLocationOrigin
         from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
         from dagster._core.workspace.context import WorkspaceProcessContext
         from dagster._core.workspace.load_target import InProcessWorkspaceLoadTarget
 
+        if grpc:
+            return _grpc_workspace(instance)
         origin = InProcessCodeLocationOrigin(
             LoadableTargetOrigin(python_file=str(HERE / "deploy_jobs.py"), working_directory=str(HERE)),
             location_name="deploy_jobs",
@@ -146,3 +155,36 @@ class CodeLocation:
             remote_job_origin=remote_job.get_remote_origin(),
             job_code_origin=remote_job.get_python_origin(),
         )
+
+
+@contextmanager
+def _grpc_workspace(instance):
+    """A `dagster api grpc` code server we own (stopped on exit, unlike daemon-managed ones that linger
+    until their heartbeat times out) and a workspace pointing at it."""
+    from dagster._core.workspace.context import WorkspaceProcessContext
+    from dagster._core.workspace.load_target import GrpcServerTarget
+    from dagster._grpc.client import DagsterGrpcClient
+
+    sock = os.path.join(tempfile.mkdtemp(prefix="aiwf-grpc-"), "s")
+    server = subprocess.Popen([sys.executable, "-m", "dagster", "api", "grpc", "-f", str(HERE / "deploy_jobs.py"),
+                               "-d", str(HERE), "--socket", sock, "--location-name", "deploy_jobs"])
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                DagsterGrpcClient(socket=sock).ping("")
+                break
+            except Exception:
+                if time.time() > deadline or server.poll() is not None:
+                    raise RuntimeError("the deploy_jobs code server did not start") from None
+                time.sleep(0.3)
+        target = GrpcServerTarget(host="localhost", port=None, socket=sock, location_name="deploy_jobs")
+        with WorkspaceProcessContext(instance, target) as ctx:
+            yield ctx
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

@@ -3,15 +3,10 @@ workers (as a code location from this file), so they must not depend on the cont
 
 import os
 import socket
-import threading
 import time
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.execution.api import execute_run
-from dagster._core.launcher import LaunchRunContext, RunLauncher
-from dagster._serdes import ConfigurableClass
-from dagster._utils.hosted_user_process import recon_job_from_origin
 from dagster_celery import celery_executor
 
 
@@ -77,38 +72,6 @@ def crash_slow(context, value: int) -> int:
 @dg.job(executor_def=dg.in_process_executor)
 def crash_job():
     crash_slow(crash_first())
-
-
-class ThreadRunLauncher(RunLauncher, ConfigurableClass):
-    """Executes each launched run in a thread of this process: it stands in for the DefaultRunLauncher so
-    the queue test measures the daemon's dequeue decisions without starting a code server per run."""
-
-    def __init__(self, inst_data=None):
-        self._inst_data = inst_data
-        self.threads: list[threading.Thread] = []
-        super().__init__()
-
-    @property
-    def inst_data(self):
-        return self._inst_data
-
-    @classmethod
-    def config_type(cls):
-        return {}
-
-    @classmethod
-    def from_config_value(cls, inst_data, config_value):
-        return cls(inst_data=inst_data)
-
-    def launch_run(self, context: LaunchRunContext) -> None:
-        recon = recon_job_from_origin(context.job_code_origin)
-        run, instance = context.dagster_run, self._instance
-        thread = threading.Thread(target=lambda: execute_run(recon, run, instance), daemon=True)
-        self.threads.append(thread)
-        thread.start()
-
-    def terminate(self, run_id):
-        return False
 
 
 defs = dg.Definitions(jobs=[fanout_job, storage_job, queue_job, crash_job])

@@ -27,15 +27,16 @@ def _max_overlap(intervals: list[tuple[float, float]]) -> int:
 
 
 def test_eight_queued_runs_respect_max_concurrent_runs_and_provider_limits(deploy_env, code_location):
+    # The real path: QueuedRunCoordinator, the daemon's dequeue loop, the DefaultRunLauncher and a code server.
     write_instance_yaml(deploy_env, {
-        "run_launcher": {"module": "deploy_jobs", "class": "ThreadRunLauncher"},
         "concurrency": {"runs": {"max_concurrent_runs": MAX_RUNS, "tag_concurrency_limits": [
             {"key": "aiwf/provider", "value": {"applyLimitPerUniqueValue": True}, "limit": PER_PROVIDER}]}},
     })
     providers = ["openai"] * 6 + ["anthropic"] * 2
-    config = {"ops": {"queued_work": {"config": {"seconds": 1.5}}}}
-    with dg.DagsterInstance.from_config(str(deploy_env)) as instance, code_location.workspace(instance) as ctx:
-        runs = [code_location.create_run(instance, ctx, "queue_job", config, {"aiwf/provider": p}) for p in providers]
+    config = {"ops": {"queued_work": {"config": {"seconds": 5.0}}}}
+    with dg.DagsterInstance.from_config(str(deploy_env)) as instance, code_location.workspace(instance, grpc=True) as ctx:
+        runs = [code_location.create_run(instance, ctx, "queue_job", config, {"aiwf/provider": p})
+                for p in providers]
         for run in runs:
             instance.submit_run(run.run_id, ctx.create_request_context())
         assert {instance.get_run_by_id(r.run_id).status for r in runs} == {dg.DagsterRunStatus.QUEUED}
@@ -49,9 +50,6 @@ def test_eight_queued_runs_respect_max_concurrent_runs_and_provider_limits(deplo
                 if all(s == dg.DagsterRunStatus.SUCCESS for s in statuses):
                     break
                 time.sleep(0.2)
-        for thread in instance.run_launcher.threads:
-            thread.join(timeout=30)
-
         assert [instance.get_run_by_id(r.run_id).status for r in runs] == [dg.DagsterRunStatus.SUCCESS] * 8
         stats = {r.run_id: instance.get_run_stats(r.run_id) for r in runs}
         spans = {r.run_id: (stats[r.run_id].launch_time, stats[r.run_id].end_time) for r in runs}

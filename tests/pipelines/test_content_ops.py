@@ -10,6 +10,7 @@ import pytest
 from pipelines import content_ops
 from pipelines.partitions import daily
 from resources.approvals import ApprovalsResource, ApprovalStore
+from resources.memory import MemoryResource
 from resources.home import REPO_ROOT
 from resources.io import ParquetIOManager
 from resources.ledger import CallLedger
@@ -19,7 +20,7 @@ TODAY = datetime.now(timezone.utc).date().isoformat()
 
 
 def bind(llm) -> dict:
-    return {"llm": llm, "io_manager": ParquetIOManager(), "approvals": ApprovalsResource()}
+    return {"llm": llm, "io_manager": ParquetIOManager(), "approvals": ApprovalsResource(), "memory": MemoryResource()}
 
 
 @pytest.fixture
@@ -48,10 +49,11 @@ def test_workflow_materializes_briefs_to_publish_queue(briefs, offline_llm, aiwf
     assert all((aiwf_home / "publish_queue" / TODAY / f"{s}.md").exists() for s in queue.slug)
     assert queue.offline.all()
     rows = CallLedger().rows([result.run_id])
-    assert {r["asset_key"] for r in rows} == {"research_notes", "drafts"}
+    assert {r["asset_key"] for r in rows} == {"research_notes", "brand_memory", "drafts"}
     assert {r["partition_key"] for r in rows} == {TODAY}
     drafts_meta = result.asset_materializations_for_node("drafts")[0].metadata
-    assert drafts_meta["llm_calls"].value == 3 and drafts_meta["offline"].value is True
+    # 3 drafts and 1 batched embedding of the briefs for memory retrieval
+    assert drafts_meta["llm_calls"].value == 3 + 1 and drafts_meta["offline"].value is True
 
 
 def test_rerun_of_a_partition_sends_no_request_and_replaces_output(briefs, offline_llm, offline_server):

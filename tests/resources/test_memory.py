@@ -1,0 +1,189 @@
+"""MemoryResource: upserts without orphans, staleness, hybrid search, time travel, maintenance and bad input."""
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from resources.memory import Document, MemoryInputError, MemoryResource, MissingTable
+
+UTC = dt.timezone.utc
+
+
+@pytest.fixture
+def memory(tmp_path):
+    return MemoryResource(uri=str(tmp_path / "lancedb"), chunk_words=8, chunk_overlap=2)
+
+
+@pytest.fixture
+def ai(offline_llm):
+    return offline_llm.session()
+
+
+def rows(memory, collection="documents", where=None):
+    query = memory.table(collection).search()
+    if where:
+        query = query.where(where)
+    return query.select(["source", "chunk", "text", "version"]).limit(None).to_arrow().to_pylist()
+
+
+def words(n, prefix="word"):
+    return " ".join(f"{prefix}{i}" for i in range(n))
+
+
+def test_reingesting_a_changed_document_replaces_its_chunks_and_leaves_no_orphans(memory, ai):
+    memory.ingest(ai, [Document("guide", words(30)), Document("other", "cold brew steeps for twelve hours")])
+    assert sorted(r["chunk"] for r in rows(memory, where="source = 'guide'")) == [0, 1, 2, 3, 4]
+
+    report = memory.ingest(ai, [Document("guide", "a much shorter guide about espresso grind size")])
+
+    guide = rows(memory, where="source = 'guide'")
+    assert [(r["chunk"], r["text"]) for r in guide] == [(0, "a much shorter guide about espresso grind size")]
+    assert report["chunks_deleted"] == 4
+    assert rows(memory, where="source = 'other'")[0]["text"] == "cold brew steeps for twelve hours"
+
+
+def test_unchanged_reingest_writes_nothing(memory, ai):
+    docs = [Document("guide", "steep coarse coffee for twelve hours", tags=["brew"])]
+    memory.ingest(ai, docs)
+    version = memory.table("documents").version
+    assert memory.ingest(ai, docs)["unchanged"] == 1
+    assert memory.table("documents").version == version
+
+
+def test_expired_entries_are_left_out_unless_asked_for(memory, ai):
+    now = dt.datetime.now(UTC)
+    memory.ingest(ai, [
+        Document("old-price", "the grinder costs 80 euros", valid_from=now - dt.timedelta(days=9),
+                 valid_until=now - dt.timedelta(days=1)),
+        Document("new-price", "the grinder costs 95 euros", valid_from=now - dt.timedelta(days=1)),
+    ])
+    live = memory.search(ai, "grinder costs euros", mode="vector", k=5)
+    everything = memory.search(ai, "grinder costs euros", mode="vector", k=5, include_stale=True)
+    assert [h.source for h in live] == ["new-price"]
+    assert {h.source for h in everything} == {"old-price", "new-price"}
+    past = memory.search(ai, "grinder costs euros", mode="vector", k=5, as_of=now - dt.timedelta(days=3))
+    assert [h.source for h in past] == ["old-price"]
+
+
+def test_ttl_expires_entries(tmp_path, ai):
+    memory = MemoryResource(uri=str(tmp_path / "ttl"), ttl_days=1)
+    started = dt.datetime.now(UTC) - dt.timedelta(days=2)
+    memory.ingest(ai, [Document("stale", "kettle temperature 94 degrees", valid_from=started),
+                       Document("fresh", "kettle temperature 96 degrees")])
+    assert [h.source for h in memory.search(ai, "kettle temperature", mode="fts", k=5)] == ["fresh"]
+
+
+def test_hybrid_finds_an_exact_keyword_that_vector_search_misses(memory):
+    # Embeddings blur rare identifiers: the part number's chunk is far from the query vector, its neighbours
+    # are generic grinder notes. Full text matches the identifier exactly and RRF brings it into the top k.
+    rng = np.random.default_rng(3)
+    query_vec = rng.standard_normal(32).astype(np.float32)
+    near = query_vec + 0.3 * rng.standard_normal((6, 32)).astype(np.float32)
+    far = -query_vec + 0.3 * rng.standard_normal(32).astype(np.float32)
+    docs = [Document(f"note-{i}", f"burr grinder cleaning routine number {i}") for i in range(6)]
+    memory.ingest_vectors(docs + [Document("part", "replacement burr XR7731 ships in five days")],
+                          np.vstack([near, far]))
+
+    by_vector = [h.source for h in memory.search(None, "XR7731", vector=query_vec, mode="vector", k=3)]
+    hybrid = [h.source for h in memory.search(None, "XR7731", vector=query_vec, mode="hybrid", k=3)]
+
+    assert "part" not in by_vector and len(by_vector) == 3
+    assert "part" in hybrid
+    assert [h.source for h in memory.search(None, "XR7731", mode="fts", k=3)] == ["part"]
+
+
+def test_metadata_filters(memory, ai):
+    memory.ingest(ai, [Document("a", "pour over ratio", tags=["brew"]), Document("b", "pour over kettle", tags=["tools"])])
+    assert [h.source for h in memory.search(ai, "pour over", tags=["tools"], mode="vector")] == ["b"]
+    assert [h.source for h in memory.search(ai, "pour over", sources=["a"], mode="fts")] == ["a"]
+
+
+def test_time_travel_returns_a_past_state(memory, ai):
+    memory.ingest(ai, [Document("guide", "version one of the guide")])
+    first = memory.table("documents").version
+    memory.ingest(ai, [Document("guide", "version two of the guide")])
+
+    past = memory.snapshot("documents", first).to_pylist()
+    assert [r["text"] for r in past] == ["version one of the guide"]
+    assert [r["text"] for r in rows(memory)] == ["version two of the guide"]
+    with pytest.raises(MemoryInputError, match="no version 999"):
+        memory.snapshot("documents", 999)
+
+
+@pytest.mark.filterwarnings("ignore:optimize.cleanup_older_than=0")
+def test_compaction_keeps_every_live_row_and_drops_old_versions(memory, ai):
+    for i in range(6):  # many small writes: many fragments and versions
+        memory.ingest(ai, [Document(f"doc-{i}", f"fact number {i} about coffee")])
+    memory.ingest(ai, [Document("doc-0", "fact zero, revised")])
+    memory.forget("doc-5")
+    before = sorted((r["source"], r["text"]) for r in rows(memory))
+
+    report = memory.maintain(["documents"], retention=dt.timedelta(0), delete_unverified=True)["documents"]
+
+    assert sorted((r["source"], r["text"]) for r in rows(memory)) == before
+    assert report["rows"] == 5 and report["versions_after"] < report["versions_before"]
+    assert report["fragments_after"] < report["fragments_before"]
+    assert [h.source for h in memory.search(ai, "fact zero revised", mode="fts", k=1)] == ["doc-0"]
+
+
+def test_episodes_by_key_and_by_similarity(memory, ai):
+    memory.record_decision(ai, workflow="content_ops", item_key="cold-brew", text="cold brew basics for busy mornings",
+                           output="draft one", run_id="r1", model="gpt-4o", prompt_version="draft@2", input_hash="h1")
+    memory.record_checks(workflow="content_ops", item_key="cold-brew", check="tone", passed=False,
+                         details={"score": 0.2}, run_id="r1")
+    memory.record_correction(workflow="content_ops", item_key="cold-brew", before="draft one", after="draft two",
+                             reviewer="ana", reason="too many adjectives", approval_id="apr_1")
+
+    history = memory.episodes(workflow="content_ops", item_key="cold-brew")
+    assert [e["kind"] for e in history] == ["correction", "check", "decision"]
+    assert history[0]["correction"] == "draft two" and history[1]["checks"]["passed"] is False
+    similar = memory.similar_episodes(ai, "cold brew for mornings", workflow="content_ops", k=1)
+    assert similar[0]["item_key"] == "cold-brew" and similar[0]["kind"] == "decision"
+    assert len(memory.similar_episodes(ai, "too many adjectives", kinds=["correction"])) == 1
+
+
+def test_precomputed_vectors_and_wrong_dimension(memory):
+    vecs = np.eye(4, dtype=np.float32)
+    memory.ingest_vectors([Document(f"v{i}", f"vector {i}") for i in range(4)], vecs, collection="vecs")
+    assert memory.search_vector(vecs[2], collection="vecs", k=1)[0].source == "v2"
+    with pytest.raises(MemoryInputError, match="dimension 3, the table holds 4"):
+        memory.search_vector([1.0, 0.0, 0.0], collection="vecs")
+    with pytest.raises(MemoryInputError, match="dimension 5, the table holds 4"):
+        memory.ingest_vectors([Document("w", "wrong")], np.ones((1, 5)), collection="vecs")
+    with pytest.raises(MemoryInputError, match="2 chunks but 1 vectors"):
+        memory.ingest_vectors([Document("a", "x"), Document("b", "y")], np.ones((1, 4)), collection="vecs")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("   ", "text is empty"),
+    (b"caf\xe9 au lait", "not valid UTF-8"),
+    (None, "must be str or UTF-8 bytes"),
+])
+def test_bad_document_text_is_a_clear_error(memory, ai, text, message):
+    with pytest.raises(MemoryInputError, match=message):
+        memory.ingest(ai, [Document("bad", text)])
+
+
+def test_valid_utf8_bytes_are_accepted(memory, ai):
+    memory.ingest(ai, [Document("ok", "café au lait".encode())])
+    assert rows(memory)[0]["text"] == "café au lait"
+
+
+def test_missing_table_and_bad_names_are_clear_errors(memory, ai):
+    with pytest.raises(MissingTable, match="'nowhere' does not exist"):
+        memory.search(ai, "anything", collection="nowhere")
+    with pytest.raises(MemoryInputError, match="collection name"):
+        memory.search(ai, "anything", collection="../etc")
+    with pytest.raises(MemoryInputError, match="search mode"):
+        memory.ingest(ai, [Document("a", "some text")]) and memory.search(ai, "some", mode="semantic")
+    assert memory.episodes(workflow="none") == []
+
+
+def test_index_policy_builds_the_ann_index_past_the_threshold(tmp_path):
+    memory = MemoryResource(uri=str(tmp_path / "big"), index_min_rows=300)
+    rng = np.random.default_rng(1)
+    vecs = rng.standard_normal((400, 16)).astype(np.float32)
+    report = memory.ingest_vectors([Document(f"v{i}", f"vector {i}") for i in range(400)], vecs, collection="big")
+    assert report["indexes"] == {"text_idx": "created", "vector_idx": "trained"}
+    assert memory.search_vector(vecs[7], collection="big", k=1)[0].source == "v7"
