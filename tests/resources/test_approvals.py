@@ -3,7 +3,6 @@
 import sys
 import threading
 import types
-import uuid
 
 import dagster as dg
 import pandas as pd
@@ -168,36 +167,20 @@ def test_send_for_approval_inside_an_asset_binds_run_and_partition():
 
 
 @pytest.mark.integration
-def test_decisions_are_atomic_on_postgres():
-    psycopg2 = pytest.importorskip("psycopg2")
-    try:
-        admin = psycopg2.connect("postgresql://postgres@127.0.0.1:5432/test", connect_timeout=3)
-    except psycopg2.OperationalError as exc:
-        from conftest import require_service
+def test_decisions_are_atomic_on_postgres(pg_url):
+    store = ApprovalStore(Store(pg_url))
+    approval = _propose(store)
+    assert _propose(store).id == approval.id
+    results = []
 
-        require_service("PostgreSQL", f"127.0.0.1:5432 ({type(exc).__name__})")
-    admin.autocommit = True
-    name = f"aiwf_approvals_{uuid.uuid4().hex[:8]}"
-    with admin.cursor() as cur:
-        cur.execute(f"CREATE DATABASE {name}")
-    try:
-        store = ApprovalStore(Store(f"postgresql://postgres@127.0.0.1:5432/{name}"))
-        approval = _propose(store)
-        assert _propose(store).id == approval.id
-        results = []
+    def decide(i):
+        try:
+            store.approve(approval.id, f"r{i}")
+            results.append(i)
+        except AlreadyDecided:
+            pass
 
-        def decide(i):
-            try:
-                store.approve(approval.id, f"r{i}")
-                results.append(i)
-            except AlreadyDecided:
-                pass
-
-        threads = [threading.Thread(target=decide, args=(i,)) for i in range(4)]
-        [t.start() for t in threads]
-        [t.join() for t in threads]
-        assert len(results) == 1 and [d["status"] for d in store.decisions_after(0)] == ["approved"]
-    finally:
-        with admin.cursor() as cur:  # FORCE also ends the store's per-thread connections
-            cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
+    threads = [threading.Thread(target=decide, args=(i,)) for i in range(4)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert len(results) == 1 and [d["status"] for d in store.decisions_after(0)] == ["approved"]

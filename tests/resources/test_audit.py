@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 
 import dagster as dg
 import pytest
@@ -134,28 +133,11 @@ def test_check_outcomes_and_approvals_explain_a_run(capsys):
 
 
 @pytest.mark.integration
-def test_events_are_mirrored_to_postgres(monkeypatch):
-    psycopg2 = pytest.importorskip("psycopg2")
-    try:
-        admin = psycopg2.connect("postgresql://postgres@127.0.0.1:5432/test", connect_timeout=3)
-    except psycopg2.OperationalError as exc:
-        from conftest import require_service
-
-        require_service("PostgreSQL", f"127.0.0.1:5432 ({type(exc).__name__})")
-    admin.autocommit = True
-    name = f"aiwf_audit_{uuid.uuid4().hex[:8]}"
-    with admin.cursor() as cur:
-        cur.execute(f"CREATE DATABASE {name}")
-    try:
-        url = f"postgresql://postgres@127.0.0.1:5432/{name}"
-        monkeypatch.setenv("AIWF_PG_URL", url)
-        log = _three_events()
-        rows = Store(url).query("SELECT seq, kind, hash FROM audit_events ORDER BY seq")
-        assert [r["kind"] for r in rows] == ["model_call", "check", "side_effect"]
-        assert rows[-1]["hash"] == json.loads(log.path.read_text().splitlines()[-1])["hash"]
-        _rewrite(log, lambda ls: ls[:2])
-        assert "lines were removed" in log.verify().problem
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
+def test_events_are_mirrored_to_postgres(monkeypatch, pg_url):
+    monkeypatch.setenv("AIWF_PG_URL", pg_url)
+    log = _three_events()
+    rows = Store(pg_url).query("SELECT seq, kind, hash FROM audit_events ORDER BY seq")
+    assert [r["kind"] for r in rows] == ["model_call", "check", "side_effect"]
+    assert rows[-1]["hash"] == json.loads(log.path.read_text().splitlines()[-1])["hash"]
+    _rewrite(log, lambda ls: ls[:2])
+    assert "lines were removed" in log.verify().problem
