@@ -10,7 +10,7 @@ import os
 
 import dagster as dg
 
-EXECUTOR_ENV = "AIWF_EXECUTOR"  # multiprocess (default) | celery
+EXECUTOR_ENV = "AIWF_EXECUTOR"  # multiprocess (default) | celery | k8s
 BROKER_ENV = "AIWF_CELERY_BROKER"  # redis://... or amqp://...
 BACKEND_ENV = "AIWF_CELERY_BACKEND"  # default: the broker (Redis), or rpc:// for an AMQP broker
 QUEUE_ENV = "AIWF_CELERY_QUEUE"  # default: dagster
@@ -53,7 +53,8 @@ def celery_executor_config() -> dict:
 
 
 def run_executor() -> dg.ExecutorDefinition:
-    """The executor for Definitions(executor=...): Celery when AIWF_EXECUTOR=celery, else multiprocess."""
+    """The executor for Definitions(executor=...): multiprocess by default, Celery workers with
+    AIWF_EXECUTOR=celery, one Kubernetes pod per step with AIWF_EXECUTOR=k8s (needs dagster-k8s)."""
     choice = (os.environ.get(EXECUTOR_ENV) or "multiprocess").lower()
     if choice == "multiprocess":
         return dg.multiprocess_executor
@@ -61,4 +62,11 @@ def run_executor() -> dg.ExecutorDefinition:
         from dagster_celery import celery_executor
 
         return celery_executor.configured(celery_executor_config(), name="celery")
-    raise ValueError(f"{EXECUTOR_ENV} must be multiprocess or celery, got {choice!r}")
+    if choice == "k8s":
+        try:
+            from dagster_k8s import k8s_job_executor
+        except ImportError:
+            hint = "pip install 'dagster-k8s>=0.29,<0.30'"
+            raise ValueError(f"{EXECUTOR_ENV}=k8s needs dagster-k8s: {hint}") from None
+        return k8s_job_executor
+    raise ValueError(f"{EXECUTOR_ENV} must be multiprocess, celery or k8s, got {choice!r}")

@@ -10,6 +10,7 @@ the rows that were missing.
 """
 
 import os
+import signal
 import time
 from dataclasses import dataclass
 
@@ -78,32 +79,49 @@ def _last_event_time(instance: dg.DagsterInstance, record: RunRecord) -> float:
     return max(times)
 
 
-def diagnose(instance: dg.DagsterInstance, record: RunRecord, now: float, local_pids: bool) -> tuple[str, str] | None:
-    """(cause, detail) when a STARTED run is dead, else None."""
-    run = record.dagster_run
-    # Only launched runs (from a workspace: UI, schedule, sensor, queue) have a worker on this host;
+def diagnose(
+    instance: dg.DagsterInstance, record: RunRecord, now: float, local_pids: bool
+) -> tuple[str, str, int | None] | None:
+    """(cause, detail, live local worker pid or None) when a STARTED run is dead, else None."""
+    run, pid = record.dagster_run, None
+    # Only launched runs (from a workspace: UI, schedule, sensor, queue) have their worker on this host;
     # a run executed in some user's process (execute_in_process) is judged by silence alone.
     if local_pids and run.remote_job_origin is not None:
         worker = _worker(instance, run.run_id)
         if worker and not process_alive(worker[0], started_before=worker[1]):
-            return "worker_dead", f"run worker process {worker[0]} is gone"
+            return "worker_dead", f"run worker process {worker[0]} is gone", None
+        pid = worker[0] if worker else None
     timeout = run_timeout_s(run.tags)
     silent_for = now - _last_event_time(instance, record)
     if silent_for > timeout:
-        return "silent", f"no event for {silent_for:.0f}s (timeout {timeout:.0f}s)"
+        return "silent", f"no event for {silent_for:.0f}s (timeout {timeout:.0f}s)", pid
     return None
 
 
-def _end_run(instance: dg.DagsterInstance, record: RunRecord, cause: str, detail: str) -> Verdict | None:
+def _stop_hung_worker(instance: dg.DagsterInstance, run: dg.DagsterRun, pid: int | None) -> None:
+    """A silent worker may be alive but stuck: stop it, so a retry never races it for the same rows."""
+    try:
+        stopped = instance.run_launcher.terminate(run.run_id)
+    except Exception as exc:  # a dead code server must not keep the run STARTED
+        instance.report_engine_event(f"aiwf watchdog: terminate failed ({type(exc).__name__})", run)
+        stopped = False
+    if not stopped and pid is not None:
+        try:
+            os.kill(pid, signal.SIGKILL)
+            instance.report_engine_event(f"aiwf watchdog: killed hung run worker process {pid}", run)
+        except ProcessLookupError:
+            pass
+
+
+def _end_run(
+    instance: dg.DagsterInstance, record: RunRecord, cause: str, detail: str, pid: int | None
+) -> Verdict | None:
     run = instance.get_run_by_id(record.dagster_run.run_id)
     if run is None or run.status != dg.DagsterRunStatus.STARTED:  # finished meanwhile: leave it
         return None
     instance.report_engine_event(f"aiwf watchdog: {detail}; marking the run failed.", run)
-    if cause == "silent":  # the worker may still be alive but stuck: ask the launcher to stop it
-        try:
-            instance.run_launcher.terminate(run.run_id)
-        except Exception as exc:  # a dead code server must not keep the run STARTED
-            instance.report_engine_event(f"aiwf watchdog: terminate failed ({type(exc).__name__})", run)
+    if cause == "silent":
+        _stop_hung_worker(instance, run, pid)
     instance.report_run_failed(
         run,
         f"Run worker lost: {detail} (aiwf watchdog).",

@@ -7,7 +7,9 @@ import json
 
 import pyarrow as pa
 
-from resources.memory.records import UTC, MemoryInputError, clean_text, episodic_schema, quote, to_json
+from resources.memory.embedding import embed_texts
+from resources.memory.records import (UTC, MemoryInputError, MissingTable, check_vectors, clean_text, episodic_schema,
+                                      quote, to_json)
 
 TABLE = "episodes"
 KINDS = ("decision", "check", "correction")
@@ -95,3 +97,82 @@ def similar(table, vector, k: int, filt: str | None) -> list[dict]:
     rows = (table.search(vector, query_type="vector").distance_type("cosine").where(where, prefilter=True)
             .limit(k).to_arrow().to_pylist())
     return [decode(r) for r in rows]
+
+
+class EpisodicMixin:
+    """Episodic memory for MemoryResource: record decisions, check outcomes and corrections; find them again."""
+
+    def record_decision(self, ai, *, workflow: str, item_key: str, text: str, output, asset_key=None,
+                        partition_key=None, run_id=None, input_hash=None, model=None, prompt_version=None) -> str:
+        """Remember what was decided for an item (text = the situation, embedded for similarity)."""
+        rec = row("decision", workflow=workflow, item_key=item_key, text=text, output=output,
+                  asset_key=asset_key, partition_key=partition_key, run_id=run_id, input_hash=input_hash,
+                  model=model, prompt_version=prompt_version)
+        vectors = embed_texts(ai, [rec["text"]]) if ai is not None else None
+        self._episodes_write([rec], vectors)
+        return rec["id"]
+
+    def record_checks(self, *, workflow: str, item_key: str, check: str, passed: bool, details=None,
+                      asset_key=None, partition_key=None, run_id=None, ai=None) -> str:
+        """Remember how one check came out for an item (found by key with the decision it judged)."""
+        rec = row("check", workflow=workflow, item_key=item_key, text=f"{check}: {passed}",
+                  checks={"check": check, "passed": bool(passed), "details": details},
+                  asset_key=asset_key, partition_key=partition_key, run_id=run_id, id_parts=(check,))
+        self._episodes_write([rec], None, ai)
+        return rec["id"]
+
+    def record_correction(self, *, workflow: str, item_key: str, before, after, reviewer: str, reason=None,
+                          approval_id=None, run_id=None, partition_key=None, ai=None, **_ignored) -> str:
+        """A reviewer's edit, kept so the next draft for a similar item can learn from it (approvals' seam)."""
+        from resources.approvals import to_text
+
+        text = f"{item_key}: {reason or 'edited'}\n{to_text(after)}"
+        rec = row("correction", workflow=workflow, item_key=item_key, text=text, output=before,
+                  correction=after, reviewer=reviewer, reason=reason, run_id=run_id,
+                  partition_key=partition_key, id_parts=(approval_id,))
+        self._episodes_write([rec], embed_texts(ai, [text]) if ai is not None else None, ai)
+        return rec["id"]
+
+    def episodes(self, *, workflow=None, asset_key=None, partition_key=None, item_key=None, run_id=None,
+                 kinds=None, limit: int | None = None) -> list[dict]:
+        """Episodes matching a key, newest first (empty when nothing was ever recorded)."""
+        filt = key_filter(workflow=workflow, asset_key=asset_key, partition_key=partition_key,
+                          item_key=item_key, run_id=run_id, kinds=kinds)
+        try:
+            return find(self.table(TABLE), filt, limit)
+        except MissingTable:
+            return []
+
+    def similar_episodes(self, ai, text: str, *, k: int = 5, workflow=None, kinds=None) -> list[dict]:
+        """"How did we handle cases like this before": decisions and corrections nearest to `text`."""
+        vector = embed_texts(ai, [clean_text(text, "similar_episodes query")])[0]
+        try:
+            table = self.table(TABLE)
+        except MissingTable:
+            return []
+        pending = unembedded(table)  # corrections recorded without an embedder get vectors now
+        if pending:
+            for r in pending:
+                r.pop("vector", None)
+            self._episodes_write(pending, embed_texts(ai, [r["text"] for r in pending]))
+        return similar(table, vector, k, key_filter(workflow=workflow, kinds=kinds))
+
+    def _episodes_write(self, rows, vectors, ai=None) -> None:
+        dim = self._dim(TABLE)
+        if vectors is not None:
+            vectors = check_vectors(vectors, dim, "episodes")
+            dim = vectors.shape[1]
+        if dim is None:
+            dim = self._default_dim(ai)
+        write(self._open_or_create(TABLE, dim, new_table), rows, vectors)
+
+    def _default_dim(self, ai) -> int:
+        """Dimension for an episodes table first written without vectors: the semantic tables', else the
+        embedder's (one probe embedding, cached)."""
+        for name in self.table_names():
+            if name != TABLE:
+                return self._dim(name)
+        if ai is None:
+            raise MemoryInputError("the first episode without a vector needs an embedder (ai) or an existing "
+                                   "memory table to fix the vector dimension")
+        return len(embed_texts(ai, ["dimension probe"])[0])

@@ -112,6 +112,8 @@ def chunk_text(text: str, size: int, overlap: int) -> list[str]:
     if size <= 0 or not 0 <= overlap < size:
         raise MemoryInputError(f"chunk size must be > 0 and overlap in [0, size); got {size}/{overlap}")
     words = text.split()
+    if len(words) <= size:
+        return [text.strip()]  # one chunk keeps the text's own line breaks
     step = size - overlap
     return [" ".join(words[i:i + size]) for i in range(0, max(len(words) - overlap, 1), step)]
 

@@ -15,15 +15,14 @@ import datetime as dt
 import dagster as dg
 from pydantic import Field, PrivateAttr
 
-from resources.memory import episodic, semantic
+from resources.memory import semantic
+from resources.memory.embedding import embed_texts
+from resources.memory.episodic import EpisodicMixin
 from resources.memory.index_policy import IndexPolicy, ensure_indexes, has_vector_index
 from resources.memory.maintenance import MaintenanceMixin
-from resources.memory.records import UTC, Document, Hit, MemoryInputError, MissingTable, check_name, check_vectors
+from resources.memory.records import UTC, Document, Hit, MissingTable, check_name, check_vectors, clean_text
 
-EMBED_BATCH = 256
-
-
-class MemoryResource(MaintenanceMixin, dg.ConfigurableResource):
+class MemoryResource(EpisodicMixin, MaintenanceMixin, dg.ConfigurableResource):
     """Semantic and episodic memory over LanceDB (resource key `memory`)."""
 
     uri: str | None = Field(default=None, description="Any LanceDB URI (s3://, gs://, az://, a path); "
@@ -103,7 +102,7 @@ class MemoryResource(MaintenanceMixin, dg.ConfigurableResource):
     def ingest(self, ai, docs: list[Document], *, collection: str = "documents") -> dict:
         """Chunk, embed and upsert documents; a changed document's chunks are replaced, none are orphaned."""
         by_source = semantic.prepare(docs, self.chunk_words, self.chunk_overlap, self._ttl())
-        return self._ingest(collection, by_source, lambda texts: _embed(ai, texts))
+        return self._ingest(collection, by_source, lambda texts: embed_texts(ai, texts))
 
     def ingest_vectors(self, docs: list[Document], vectors, *, collection: str = "documents",
                        index: bool = True) -> dict:
@@ -148,12 +147,10 @@ class MemoryResource(MaintenanceMixin, dg.ConfigurableResource):
                include_stale: bool = False, as_of: dt.datetime | None = None, vector=None) -> list[Hit]:
         """Chunks relevant to `query`: by vector, full text or both; stale entries only if include_stale.
         `vector` (optional) is the query's embedding when the caller already has it."""
-        from resources.memory.records import clean_text
-
         query = clean_text(query, "search query")
         self.table(collection)  # a missing table is reported before anything is embedded
         if vector is None and mode != "fts":
-            vector = _embed(ai, [query])[0]
+            vector = embed_texts(ai, [query])[0]
         return self._search(collection, vector, query, mode, k, tags, sources, where, include_stale, as_of)
 
     def search_vector(self, vector, *, collection: str = "documents", k: int = 5, tags=None, sources=None,
@@ -180,92 +177,3 @@ class MemoryResource(MaintenanceMixin, dg.ConfigurableResource):
 
     def _ttl(self) -> dt.timedelta | None:
         return dt.timedelta(days=self.ttl_days) if self.ttl_days else None
-
-    # --- episodic memory -------------------------------------------------------------------------
-    def record_decision(self, ai, *, workflow: str, item_key: str, text: str, output, asset_key=None,
-                        partition_key=None, run_id=None, input_hash=None, model=None, prompt_version=None) -> str:
-        """Remember what was decided for an item (text = the situation, embedded for similarity)."""
-        rec = episodic.row("decision", workflow=workflow, item_key=item_key, text=text, output=output,
-                           asset_key=asset_key, partition_key=partition_key, run_id=run_id, input_hash=input_hash,
-                           model=model, prompt_version=prompt_version)
-        vectors = _embed(ai, [rec["text"]]) if ai is not None else None
-        self._episodes_write([rec], vectors)
-        return rec["id"]
-
-    def record_checks(self, *, workflow: str, item_key: str, check: str, passed: bool, details=None,
-                      asset_key=None, partition_key=None, run_id=None, ai=None) -> str:
-        """Remember how one check came out for an item (found by key with the decision it judged)."""
-        rec = episodic.row("check", workflow=workflow, item_key=item_key, text=f"{check}: {passed}",
-                           checks={"check": check, "passed": bool(passed), "details": details},
-                           asset_key=asset_key, partition_key=partition_key, run_id=run_id, id_parts=(check,))
-        self._episodes_write([rec], None, ai)
-        return rec["id"]
-
-    def record_correction(self, *, workflow: str, item_key: str, before, after, reviewer: str, reason=None,
-                          approval_id=None, run_id=None, partition_key=None, ai=None, **_ignored) -> str:
-        """A reviewer's edit, kept so the next draft for a similar item can learn from it (approvals' seam)."""
-        from resources.approvals import to_text
-
-        text = f"{item_key}: {reason or 'edited'}\n{to_text(after)}"
-        rec = episodic.row("correction", workflow=workflow, item_key=item_key, text=text, output=before,
-                           correction=after, reviewer=reviewer, reason=reason, run_id=run_id,
-                           partition_key=partition_key, id_parts=(approval_id,))
-        self._episodes_write([rec], _embed(ai, [text]) if ai is not None else None, ai)
-        return rec["id"]
-
-    def episodes(self, *, workflow=None, asset_key=None, partition_key=None, item_key=None, run_id=None,
-                 kinds=None, limit: int | None = None) -> list[dict]:
-        """Episodes matching a key, newest first (empty when nothing was ever recorded)."""
-        filt = episodic.key_filter(workflow=workflow, asset_key=asset_key, partition_key=partition_key,
-                                   item_key=item_key, run_id=run_id, kinds=kinds)
-        try:
-            return episodic.find(self.table(episodic.TABLE), filt, limit)
-        except MissingTable:
-            return []
-
-    def similar_episodes(self, ai, text: str, *, k: int = 5, workflow=None, kinds=None) -> list[dict]:
-        """"How did we handle cases like this before": decisions and corrections nearest to `text`."""
-        from resources.memory.records import clean_text
-
-        vector = _embed(ai, [clean_text(text, "similar_episodes query")])[0]
-        try:
-            table = self.table(episodic.TABLE)
-        except MissingTable:
-            return []
-        pending = episodic.unembedded(table)  # corrections recorded without an embedder get vectors now
-        if pending:
-            for r in pending:
-                r.pop("vector", None)
-            self._episodes_write(pending, _embed(ai, [r["text"] for r in pending]))
-        return episodic.similar(table, vector, k, episodic.key_filter(workflow=workflow, kinds=kinds))
-
-    def _episodes_write(self, rows, vectors, ai=None) -> None:
-        dim = self._dim(episodic.TABLE)
-        if vectors is not None:
-            vectors = check_vectors(vectors, dim, "episodes")
-            dim = vectors.shape[1]
-        if dim is None:
-            dim = self._default_dim(ai)
-        episodic.write(self._open_or_create(episodic.TABLE, dim, episodic.new_table), rows, vectors)
-
-    def _default_dim(self, ai) -> int:
-        """Dimension for an episodes table first written without vectors: the semantic tables', else the
-        embedder's (one probe embedding, cached)."""
-        for name in self.table_names():
-            if name != episodic.TABLE:
-                return self._dim(name)
-        if ai is None:
-            raise MemoryInputError("the first episode without a vector needs an embedder (ai) or an existing "
-                                   "memory table to fix the vector dimension")
-        return len(_embed(ai, ["dimension probe"])[0])
-
-
-def _embed(ai, texts: list[str]):
-    """Embed through an LLMSession (or an LLMResource), in batches the provider accepts."""
-    if ai is None:
-        raise MemoryInputError("this memory call embeds text: pass an LLMSession or LLMResource as `ai`")
-    session = ai.session() if hasattr(ai, "session") and not hasattr(ai, "embed") else ai
-    out = []
-    for i in range(0, len(texts), EMBED_BATCH):
-        out.extend(session.embed(texts[i:i + EMBED_BATCH]))
-    return out

@@ -95,7 +95,7 @@ def test_run_executor_switches_to_celery_with_env_references(monkeypatch):
     assert config["broker"] == {"env": "AIWF_CELERY_BROKER"} and config["backend"] == {"env": "AIWF_CELERY_BROKER"}
     assert "s3cret" not in repr(config)  # the password is resolved at run time, never baked in
     monkeypatch.setenv("AIWF_EXECUTOR", "threads")
-    with pytest.raises(ValueError, match="AIWF_EXECUTOR must be multiprocess or celery"):
+    with pytest.raises(ValueError, match="AIWF_EXECUTOR must be multiprocess, celery or k8s"):
         run_executor()
     monkeypatch.setenv("AIWF_CELERY_BROKER", "http://nope")
     with pytest.raises(ValueError, match="redis:// or amqp://"):

@@ -24,14 +24,16 @@ def test_runs_and_events_are_stored_in_postgres(deploy_instance, deploy_env, pg_
     assert type(deploy_instance.run_storage).__name__ == "PostgresRunStorage"
     assert deploy_instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.SUCCESS
     # Read back through Postgres itself, not through the instance that wrote them.
-    assert _pg_count(pg_database, "SELECT count(*) FROM runs WHERE run_id = %s AND status = 'SUCCESS'", (run_id,)) == 1
+    runs_sql = "SELECT count(*) FROM runs WHERE run_id = %s AND status = 'SUCCESS'"
+    assert _pg_count(pg_database, runs_sql, (run_id,)) == 1
     step_events = _pg_count(
         pg_database,
         "SELECT count(*) FROM event_logs WHERE run_id = %s AND dagster_event_type = 'STEP_SUCCESS'",
         (run_id,),
     )
     assert step_events == 1
-    assert _pg_count(pg_database, "SELECT count(*) FROM run_tags WHERE run_id = %s AND key = 'aiwf/provider'", (run_id,)) == 1
+    tags_sql = "SELECT count(*) FROM run_tags WHERE run_id = %s AND key = 'aiwf/provider'"
+    assert _pg_count(pg_database, tags_sql, (run_id,)) == 1
     assert not list(deploy_env.rglob("*.db")), "no SQLite storage may be created beside Postgres"
 
 

@@ -34,7 +34,8 @@ def test_eight_queued_runs_respect_max_concurrent_runs_and_provider_limits(deplo
     })
     providers = ["openai"] * 6 + ["anthropic"] * 2
     config = {"ops": {"queued_work": {"config": {"seconds": 5.0}}}}
-    with dg.DagsterInstance.from_config(str(deploy_env)) as instance, code_location.workspace(instance, grpc=True) as ctx:
+    instance = dg.DagsterInstance.from_config(str(deploy_env))
+    with instance, code_location.workspace(instance, grpc=True) as ctx:
         runs = [code_location.create_run(instance, ctx, "queue_job", config, {"aiwf/provider": p})
                 for p in providers]
         for run in runs:

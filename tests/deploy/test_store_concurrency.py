@@ -73,3 +73,41 @@ def test_concurrent_processes_and_threads_lose_no_ledger_row(fresh_schema):
         {"version": 2}
     ]
     assert ledger.run_cost("run-p0") == (pytest.approx(threads * rows * 0.001), threads * sum(range(rows)))
+
+
+def _fork_writer(url: str, rows: int) -> None:
+    from resources.store import get_store
+
+    store = get_store(url)  # the parent's Store, inherited through fork
+    for i in range(rows):
+        store.execute("INSERT INTO t (v) VALUES (?)", (f"child-{i}",))
+
+
+def test_postgres_store_survives_restarts_forks_and_nesting(fresh_schema):
+    import multiprocessing
+
+    from resources.store import get_store
+
+    url, _ = fresh_schema
+    store = get_store(url)
+    store.migrate("t", ["CREATE TABLE IF NOT EXISTS t (id {id}, v TEXT)"])
+    store.execute("INSERT INTO t (v) VALUES (?)", ("50%",))
+    assert store.query("SELECT v FROM t WHERE v LIKE '%\\%'") == [{"v": "50%"}]  # a literal % is not a placeholder
+
+    with store.transaction() as cur:  # a nested transaction is a savepoint on the same connection
+        cur.execute("INSERT INTO t (v) VALUES (?)", ("outer",))
+        with pytest.raises(RuntimeError), store.transaction() as inner:
+            inner.execute("INSERT INTO t (v) VALUES (?)", ("inner",))
+            raise RuntimeError("undo the inner part only")
+    assert [r["v"] for r in store.query("SELECT v FROM t ORDER BY id")] == ["50%", "outer"]
+
+    with psycopg2.connect(url) as admin, admin.cursor() as cur:  # the server drops aiwf's pooled connections
+        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = 'aiwf' AND pid <> pg_backend_pid()")
+    assert store.execute("SELECT count(*) FROM t") == [(2,)]  # replayed once on a fresh connection
+
+    child = multiprocessing.get_context("fork").Process(target=_fork_writer, args=(url, 20))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 0
+    assert store.execute("SELECT count(*) FROM t WHERE v LIKE 'child-%'") == [(20,)]  # parent's pool intact

@@ -187,3 +187,13 @@ def test_index_policy_builds_the_ann_index_past_the_threshold(tmp_path):
     report = memory.ingest_vectors([Document(f"v{i}", f"vector {i}") for i in range(400)], vecs, collection="big")
     assert report["indexes"] == {"text_idx": "created", "vector_idx": "trained"}
     assert memory.search_vector(vecs[7], collection="big", k=1)[0].source == "v7"
+
+
+def test_chunks_overlap_and_cover_every_word():
+    from resources.memory.records import chunk_text
+
+    chunks = [c.split() for c in chunk_text(words(30), 8, 2)]
+    assert all(a[-2:] == b[:2] for a, b in zip(chunks, chunks[1:]))
+    assert sorted({w for c in chunks for w in c}) == sorted(words(30).split())
+    with pytest.raises(MemoryInputError, match="overlap"):
+        chunk_text("a b c", 4, 4)
