@@ -61,9 +61,9 @@ class Hit:
 
     source: str
     chunk: int
-    text: str
+    text: str | None  # None only when the search asked for fewer fields
     score: float
-    version: str
+    version: str | None
     tags: list[str]
     valid_from: dt.datetime | None
     valid_until: dt.datetime | None

@@ -154,11 +154,14 @@ class MemoryResource(EpisodicMixin, MaintenanceMixin, dg.ConfigurableResource):
         return self._search(collection, vector, query, mode, k, tags, sources, where, include_stale, as_of)
 
     def search_vector(self, vector, *, collection: str = "documents", k: int = 5, tags=None, sources=None,
-                      where=None, include_stale: bool = False, as_of: dt.datetime | None = None) -> list[Hit]:
-        """Nearest chunks to a precomputed vector."""
-        return self._search(collection, vector, None, "vector", k, tags, sources, where, include_stale, as_of)
+                      where=None, include_stale: bool = False, as_of: dt.datetime | None = None,
+                      fields=semantic.HIT_FIELDS) -> list[Hit]:
+        """Nearest chunks to a precomputed vector; `fields` narrows what each hit carries (faster)."""
+        return self._search(collection, vector, None, "vector", k, tags, sources, where, include_stale, as_of,
+                            fields)
 
-    def _search(self, collection, vector, text, mode, k, tags, sources, where, include_stale, as_of):
+    def _search(self, collection, vector, text, mode, k, tags, sources, where, include_stale, as_of,
+                fields=semantic.HIT_FIELDS):
         table, indexed, latest_start, first_end = self._facts(collection)
         if vector is not None:
             vector = check_vectors([vector], self._dim(collection), f"search {collection}")[0]
@@ -168,7 +171,7 @@ class MemoryResource(EpisodicMixin, MaintenanceMixin, dg.ConfigurableResource):
         filt = semantic.build_filter(now=now, include_stale=include_stale or all_live, tags=tags, sources=sources,
                                      where=where)
         return semantic.search(table, vector=vector, text=text, mode=mode, k=k, filt=filt, policy=self.policy,
-                               indexed=indexed)
+                               indexed=indexed, fields=fields)
 
     def forget(self, source: str, *, collection: str = "documents") -> int:
         """Delete every chunk of a source; returns how many."""
