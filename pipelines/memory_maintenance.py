@@ -19,11 +19,11 @@ class MaintenanceConfig(dg.Config):
 
 @dg.op(description="Compact, re-index and prune old versions of every memory table; live rows are never touched.",
        tags={"kind": "lancedb"})
-def maintain_memory_tables(context: dg.OpExecutionContext, config: MaintenanceConfig, memory: MemoryResource) -> dict:
+def maintain_memory_tables(context: dg.OpExecutionContext, config: MaintenanceConfig, memory: MemoryResource) -> None:
     names = config.tables or memory.table_names()
     if not names:
         context.log.info("no memory tables yet: nothing to maintain")
-        return {}
+        return
     retention = dt.timedelta(days=config.retention_days) if config.retention_days is not None else None
     report = memory.maintain(names, retention=retention)
     for name, figures in report.items():
@@ -32,7 +32,6 @@ def maintain_memory_tables(context: dg.OpExecutionContext, config: MaintenanceCo
                                  "versions_dropped": sum(r["versions_before"] - r["versions_after"]
                                                          for r in report.values()),
                                  "report": dg.MetadataValue.json(report)})
-    return report
 
 
 @dg.job(description="Keep LanceDB memory fast and small: compaction, index upkeep, version retention.",

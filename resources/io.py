@@ -20,6 +20,9 @@ class ParquetIOManager(dg.ConfigurableIOManager):
     def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
         if obj is None:
             return
+        if not context.has_asset_key:
+            raise TypeError(f"op output {context.step_key}.{context.name} has no asset: ParquetIOManager stores "
+                            "asset tables only; return None and report figures as output metadata")
         if not isinstance(obj, pd.DataFrame):
             raise TypeError(f"{context.asset_key.to_user_string()} must return a pandas DataFrame, got {type(obj)}")
         partition = context.asset_partition_key if context.has_asset_partitions else None

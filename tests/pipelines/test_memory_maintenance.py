@@ -3,7 +3,20 @@
 import pytest
 
 from pipelines.memory_maintenance import memory_maintenance_job
+from resources.io import ParquetIOManager
 from resources.memory import Document, MemoryResource
+
+
+def run_maintenance(**run_config):
+    """The job with the resources Definitions binds (the Parquet IO manager included)."""
+    return memory_maintenance_job.execute_in_process(
+        resources={"memory": MemoryResource(), "io_manager": ParquetIOManager()}, run_config=run_config or None)
+
+
+def report_of(result) -> dict:
+    [output] = [e for e in result.events_for_node("maintain_memory_tables") if e.is_successful_output]
+    metadata = output.step_output_data.metadata
+    return metadata["report"].value if "report" in metadata else {}
 
 
 @pytest.mark.filterwarnings("ignore:optimize.cleanup_older_than=0")
@@ -14,12 +27,10 @@ def test_maintenance_job_prunes_versions_and_keeps_rows(offline_llm):
     memory.ingest(ai, [Document("doc-1", "note one, revised")], collection="notes")
     versions_before = len(memory.versions("notes"))
 
-    result = memory_maintenance_job.execute_in_process(
-        resources={"memory": MemoryResource()},
-        run_config={"ops": {"maintain_memory_tables": {"config": {"retention_days": 0}}}})
+    result = run_maintenance(ops={"maintain_memory_tables": {"config": {"retention_days": 0}}})
 
     assert result.success
-    report = result.output_for_node("maintain_memory_tables")["notes"]
+    report = report_of(result)["notes"]
     assert report["rows"] == 4 and report["versions_after"] < versions_before
     # a fresh handle: with retention 0 the old handle's version files are gone (the default keeps 7 days)
     texts = sorted(MemoryResource().table("notes").search().select(["text"]).limit(None).to_arrow()["text"].to_pylist())
@@ -27,5 +38,5 @@ def test_maintenance_job_prunes_versions_and_keeps_rows(offline_llm):
 
 
 def test_maintenance_job_with_no_tables_does_nothing():
-    result = memory_maintenance_job.execute_in_process(resources={"memory": MemoryResource()})
-    assert result.success and result.output_for_node("maintain_memory_tables") == {}
+    result = run_maintenance()
+    assert result.success and report_of(result) == {}
