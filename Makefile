@@ -15,11 +15,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+	$(BIN)/aiwf home
 
 demo: $(STAMP)
 	$(BIN)/aiwf demo
 
 test: $(STAMP)
+	$(BIN)/aiwf home >/dev/null  # creates $$DAGSTER_HOME, which `dagster` requires to exist
 	$(BIN)/dagster definitions validate -w workspace.yaml
 	$(BIN)/pytest -q
 
