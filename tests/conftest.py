@@ -1,11 +1,8 @@
 """Shared fixtures: every test gets its own AIWF_HOME; model calls go over HTTP to the offline test double."""
 
-import os
-import uuid
-
 import pytest
 
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+from local_services import scratch_pg_database
 
 
 @pytest.fixture(autouse=True)
@@ -44,29 +41,8 @@ def offline_llm(offline_server):
                        backoff_max_s=0.05)
 
 
-def require_service(name: str, reason: str) -> None:
-    """Fail on CI (CI=true) when a local service is missing; skip elsewhere."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{name} is required on CI: {reason}")
-    pytest.skip(f"{name} not available: {reason}")
-
-
 @pytest.fixture
 def pg_url():
-    """A scratch Postgres database for one test (dropped after): stores under test never see each other's rows."""
-    import psycopg2
-
-    try:
-        admin = psycopg2.connect(PG_ADMIN_URL, connect_timeout=3)
-    except psycopg2.OperationalError as exc:
-        require_service("PostgreSQL", f"127.0.0.1:5432 ({type(exc).__name__})")
-    admin.autocommit = True
-    name = f"aiwf_test_{uuid.uuid4().hex[:10]}"
-    with admin.cursor() as cur:
-        cur.execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.cursor() as cur:  # FORCE also ends the connections the stores under test still hold
-            cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
+    """A scratch Postgres database for one test."""
+    with scratch_pg_database() as url:
+        yield url

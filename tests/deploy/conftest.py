@@ -9,25 +9,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import yaml
+from local_services import require_service, scratch_pg_database
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
-
-
-def require(name: str, reason: str) -> None:
-    """Fail on CI (CI=true) when a local service is missing; skip elsewhere."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{name} is required on CI: {reason}")
-    pytest.skip(f"{name} not available: {reason}")
 
 
 def _port_open(port: int) -> bool:
@@ -41,22 +33,8 @@ def _port_open(port: int) -> bool:
 @pytest.fixture(scope="session")
 def pg_database():
     """URL of a database created for this session (dropped after), so runs never mix with others'."""
-    import psycopg2
-
-    try:
-        admin = psycopg2.connect(PG_ADMIN_URL, connect_timeout=3)
-    except psycopg2.OperationalError as exc:
-        require("PostgreSQL", f"127.0.0.1:5432 db test user postgres ({type(exc).__name__})")
-    admin.autocommit = True
-    name = f"aiwf_deploy_{uuid.uuid4().hex[:10]}"
-    with admin.cursor() as cur:
-        cur.execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
+    with scratch_pg_database("aiwf_deploy") as url:
+        yield url.replace("postgresql://", "postgresql+psycopg2://", 1)
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +45,7 @@ def redis_url():
     try:
         redis.Redis.from_url(REDIS_URL, socket_timeout=3).ping()
     except redis.RedisError as exc:
-        require("Redis", f"127.0.0.1:6379 ({type(exc).__name__})")
+        require_service("Redis", f"127.0.0.1:6379 ({type(exc).__name__})")
     return REDIS_URL
 
 
@@ -77,12 +55,12 @@ def amqp_url():
     from kombu import Connection
 
     if not _port_open(5672):
-        require("RabbitMQ", "nothing listens on 127.0.0.1:5672")
+        require_service("RabbitMQ", "nothing listens on 127.0.0.1:5672")
     try:
         with Connection(AMQP_URL, connect_timeout=3) as conn:
             conn.connect()
     except Exception as exc:  # kombu raises transport-specific errors
-        require("RabbitMQ", f"guest@127.0.0.1:5672 ({type(exc).__name__})")
+        require_service("RabbitMQ", f"guest@127.0.0.1:5672 ({type(exc).__name__})")
     return AMQP_URL
 
 

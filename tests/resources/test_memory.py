@@ -189,6 +189,38 @@ def test_index_policy_builds_the_ann_index_past_the_threshold(tmp_path):
     assert memory.search_vector(vecs[7], collection="big", k=1)[0].source == "v7"
 
 
+@pytest.mark.parametrize("stale", [3, 60])  # a few are over-fetched and post-filtered, many are prefiltered
+def test_indexed_search_leaves_out_stale_rows_written_after_the_last_search(tmp_path, stale):
+    memory = MemoryResource(uri=str(tmp_path / "idx"), index_min_rows=300)
+    rng = np.random.default_rng(2)
+    vecs = rng.standard_normal((600, 16)).astype(np.float32)
+    memory.ingest_vectors([Document(f"v{i}", f"vector {i}") for i in range(600)], vecs, collection="big")
+    query = vecs[0] + 0.05 * rng.standard_normal(16).astype(np.float32)
+    assert memory.search_vector(query, collection="big", k=5)[0].source == "v0"  # facts cached: all rows live
+
+    now = dt.datetime.now(UTC)
+    near = query + 0.01 * rng.standard_normal((stale, 16)).astype(np.float32)  # closer than any live row
+    memory.ingest_vectors([Document(f"old{i}", f"expired {i}", valid_from=now - dt.timedelta(days=2),
+                                    valid_until=now - dt.timedelta(days=1)) for i in range(stale)],
+                          near, collection="big", index=False)
+
+    unit = vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+    exact = [f"v{i}" for i in np.argsort(-(unit @ (query / np.linalg.norm(query))))[:5]]
+    assert [h.source for h in memory.search_vector(query, collection="big", k=5)] == exact
+    with_stale = [h.source for h in memory.search_vector(query, collection="big", k=5, include_stale=True)]
+    assert all(s.startswith("old") for s in with_stale[:min(stale, 5)])
+
+
+def test_search_breadth_follows_table_size_and_limit():
+    from resources.memory.index_policy import IndexPolicy
+
+    policy = IndexPolicy()
+    small, large = policy.search_params(100_000, 10), policy.search_params(1_000_000, 10)
+    assert large[0] > small[0] and small[1] >= 1 and large[1] >= 1
+    assert policy.search_params(100_000, 30)[0] == 3 * small[0]
+    assert IndexPolicy(ef=64, refine_factor=0).search_params(1_000_000, 10) == (64, 0)
+
+
 def test_chunks_overlap_and_cover_every_word():
     from resources.memory.records import chunk_text
 

@@ -19,7 +19,7 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 @pytest.fixture(scope="module")
 def browser():
     if not (shutil.which("chromium") and os.path.exists(CHROMEDRIVER)):
-        from conftest import require_service
+        from local_services import require_service
 
         require_service("Chromium", "apt-get install -y chromium chromium-driver")
     from selenium import webdriver
