@@ -1,6 +1,7 @@
 """The `aiwf` command: demo, offline model server, and the operator commands each capability adds."""
 
 import argparse
+import os
 import sys
 
 
@@ -38,7 +39,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_console() -> None:
+    """Operators read summaries, not library notices: hide Dagster's preview/beta notices and Lance's deprecation
+    logs (set LANCEDB_LOG=warn to see them again)."""
+    import warnings
+
+    import dagster as dg
+
+    os.environ.setdefault("LANCEDB_LOG", "error")
+    for category in (dg.PreviewWarning, dg.BetaWarning):
+        warnings.filterwarnings("ignore", category=category)
+
+
 def main(argv: list[str] | None = None) -> int:
+    _quiet_console()
     args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
 

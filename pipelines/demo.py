@@ -101,7 +101,7 @@ def start_offline_model_if_needed(stack: ExitStack, say: Callable[[str], None]) 
     return True
 
 
-def run_demo(say: Callable[[str], None] = print) -> dict:
+def run_demo(say: Callable[[str], None] = print, log_level: str = "WARNING") -> dict:
     """Execute every DemoStep on the instance at DAGSTER_HOME; return the summary dict."""
     from dagster import DagsterEventType, DagsterInstance
 
@@ -121,6 +121,7 @@ def run_demo(say: Callable[[str], None] = print) -> dict:
             job = defs.resolve_job_def(step.job)
             for partition in step.partitions():
                 result = job.execute_in_process(instance=instance, partition_key=partition, raise_on_error=False,
+                                                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
                                                 tags={"aiwf/demo": "1", **step.tags})
                 summary["run_ids"].append(result.run_id)
                 sync_run(instance, result.run_id)  # model calls and check outcomes into the audit trail
@@ -171,10 +172,11 @@ def _print_summary(summary: dict, say: Callable[[str], None]) -> None:
 def add_cli(sub) -> None:
     parser = sub.add_parser("demo", help="materialize the demo workflows and print what happened")
     parser.add_argument("--json", action="store_true", help="end with one JSON line of figures")
+    parser.add_argument("--verbose", action="store_true", help="show Dagster's step logs on the console")
 
     def run(args) -> int:
         say = print
-        summary = run_demo(say)
+        summary = run_demo(say, log_level="DEBUG" if args.verbose else "WARNING")
         _print_summary(summary, say)
         if args.json:
             print(json.dumps(summary))
