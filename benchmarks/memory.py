@@ -76,7 +76,8 @@ def run(n: int, dim: int, queries: int, k: int, seed: int, uri: str | None) -> d
 
         _, exact_lat = timed(lambda q: np.argpartition(-(corpus @ q), k)[:k], qs)
         table = memory.table("bench")
-        flat = lambda q: table.search(q).distance_type("cosine").bypass_vector_index().select(["source"]).limit(k)\
+        ef, refine = memory.policy.search_params(n, k)  # what the size-aware policy chose for this table
+        flat = lambda q: table.search(q).distance_type("cosine").bypass_vector_index().select(["source", "_distance"]).limit(k)\
             .to_arrow()
         _, flat_lat = timed(flat, qs[: min(queries, 20)])
         return {
@@ -85,7 +86,7 @@ def run(n: int, dim: int, queries: int, k: int, seed: int, uri: str | None) -> d
             "p50_ms": round(float(np.percentile(lat, 50)), 3), "p95_ms": round(float(np.percentile(lat, 95)), 3),
             "recall_at_10": round(recall, 4), "exact_p50_ms": round(float(np.percentile(exact_lat, 50)), 3),
             "lancedb_flat_p50_ms": round(float(np.percentile(flat_lat, 50)), 3),
-            "full_hit_p50_ms": round(float(np.percentile(full_lat, 50)), 3), "hnsw_ef": memory.hnsw_ef, "refine_factor": memory.refine_factor,
+            "full_hit_p50_ms": round(float(np.percentile(full_lat, 50)), 3), "hnsw_ef": ef, "refine_factor": refine,
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         }
     finally:

@@ -11,22 +11,41 @@ Measured (seeded clustered corpus, 384 dims, cosine, k=10, 100 queries, p50 of o
   IVF_HNSW_SQ ef=100    100k: recall 0.96-0.97 at 2.4-3.6 ms; build 45 s (ef_construction 150; 66 s at 300)
   IVF_HNSW_SQ ef=100 + refine_factor 2: recall 0.99 at 4.3-5.9 ms (re-scores with the full vectors)
 
-nprobes made no difference at 100k (LanceDB widens the probe itself until it has k results); beyond ef=100
-recall is capped by the 8-bit scalar quantization, which only refine_factor lifts. So:
+nprobes made no difference at 100k (one IVF partition; LanceDB widens the probe itself until it has k results).
+The 8-bit scalar quantization caps recall near 0.96 whatever ef; refine_factor (re-scoring limit x refine
+candidates with the full vectors) lifts that cap. The query alone (one coroutine, 200 queries, shared machine):
 
+  rows   ef  refine  recall@10  p50        rows   ef  refine  recall@10  p50
+  100k   64     -     0.954    2.1-2.5 ms  300k  100     -     0.953    4.8-5.9 ms
+  100k   80     -     0.960    2.4-2.5     300k  200     -     0.959    5.1-5.7
+  100k  100     -     0.965    2.5-3.1     300k   80     2     0.991    6.7-7.8 (load 2.6)
+  100k   64     2     0.984    2.8-3.3     300k  150     2     1.000    6.0-7.3 (load 2.6)
+  100k   80     2     0.991    3.0-3.1
+  100k  100     2     0.998    3.5-4.1
+
+Validity filter (100k, all rows live): LanceDB's prefilter scans the validity columns of every row, +4-6 ms a
+query (BTREE indexes on valid_from/valid_until did not help); post-filtering an over-fetch of k + n costs
++1 ms at n=3, +2-3 ms at n=20, +4 ms at n=40. Hence `query_path`: no filter when no row is stale (counted
+from facts read once per table version), over-fetch + post-filter (exact) up to 40 stale rows, else prefilter.
+
+So:
 * tables under `index_min_rows` (5,000) are scanned exactly: under ~10 ms, recall 1, no index to keep up;
-* larger tables get IVF_HNSW_SQ (cosine, m=20, ef_construction=150) searched with ef=max(100, 10k)
-  and no refine; set `refine_factor=2` for recall 0.99 at about +2 ms;
+* larger tables get IVF_HNSW_SQ (cosine, m=20, ef_construction=150), searched with refine_factor 2 and
+  ef 80 per 10 results, or ef 150 from `large_rows` (500k) on, where the graph search needs more breadth
+  (1M at ef=100 without refine: recall 0.929);
 * the index is retrained by maintenance when the table has doubled since it was built, and incrementally
   updated (`optimize`) otherwise; rows added since are searched exactly by LanceDB until then.
 
-Through MemoryResource (`python -m benchmarks.memory`, 200 queries; the shared machine's speed varied 2x
-during the day: the same raw LanceDB query took 2.4-3.5 ms at one time and 5-6.7 ms at another):
-  100k x 384: recall@10 0.96, p50 8.2 ms (ids) / 9.2 ms (full hits), NumPy exact 9.4 ms, flat 208 ms,
-              index build 27 s, ingest 23.8k rows/s
-  1M x 384:   recall@10 0.93, p50 10.5 ms, NumPy exact 188 ms, flat 1.77 s, build 433 s, peak RSS 5.7 GB
-At 1M, ef=100 no longer reaches 0.95: set `hnsw_ef` higher or `refine_factor=2` for such tables (not yet
-measured at 1M).
+Through MemoryResource (`python -m benchmarks.memory --json`, 200 queries, ids only; full hits with every
+field cost 1-5 ms more, one take per column). Three 100k runs on the shared machine, same code:
+  100k x 384 (ef 80, refine 2): recall@10 0.9915-0.993, p50 4.6 / 5.9 / 6.8 ms, p95 7.2-9.0 ms, NumPy exact
+              9.2-20 ms, flat 184-270 ms, index build 25-36 s, ingest 23-25k rows/s, peak RSS 1.5 GB
+              (before: recall 0.9595, p50 6.55 ms; one search_vector was ~2 ms of Python around ~4 ms of query)
+  1M x 384 (ef 150, refine 2): recall@10 0.9925, p50 8.1 ms, p95 11.2 ms, NumPy exact 97 ms, flat 1.56 s,
+              index build 372 s, ingest 15k rows/s, peak RSS 5.6 GB (before: recall 0.929, p50 10.5 ms)
+Side by side in one process, the bare LanceDB query (one hop) took 3.5-4.1 ms and search_vector 5.1-6.6 ms
+(the rest: the version check, 0.2-0.3 ms, building the query, hits). p50 <= 5 ms at 100k is met in some runs,
+not reliably on this shared machine; recall >= 0.95 is met with margin at both sizes.
 
 An in-memory NumPy path was measured and left out: it is slower than the HNSW index from 30k rows on,
 cannot apply metadata filters without a second store, and would make LanceDB no longer the one store.
@@ -39,14 +58,18 @@ VECTOR_INDEX = "vector_idx"
 TEXT_INDEX = "text_idx"
 
 
+EF, EF_LARGE, REFINE = 80, 150, 2  # measured: see the module docstring
+
+
 @dataclass(frozen=True)
 class IndexPolicy:
-    """When to index a table and how to query it."""
+    """When to index a table and how to query it; ef and refine_factor follow the table's size unless set."""
 
     index_min_rows: int = 5_000
+    large_rows: int = 500_000
     m: int = 20
     ef_construction: int = 150
-    ef: int = 100
+    ef: int | None = None
     refine_factor: int | None = None
     retrain_growth: float = 2.0
 
@@ -58,13 +81,20 @@ class IndexPolicy:
 
         return HnswSq(distance_type="cosine", m=self.m, ef_construction=self.ef_construction)
 
-    def tune(self, query, k: int, indexed: bool):
-        """Apply the measured query parameters to a LanceDB vector query."""
+    def search_params(self, rows: int, limit: int) -> tuple[int, int]:
+        """(ef, refine_factor) for a table of `rows`; ef is per 10 results, so it grows with the limit."""
+        ef = self.ef or (EF_LARGE if rows >= self.large_rows else EF)
+        refine = REFINE if self.refine_factor is None else self.refine_factor
+        return max(ef, -(-ef * limit // 10)), refine
+
+    def tune(self, query, limit: int, indexed: bool, rows: int):
+        """Apply the measured query parameters to a LanceDB vector query (sync builder or async query)."""
         query = query.distance_type("cosine")
         if indexed:
-            query = query.ef(max(self.ef, 10 * k))
-            if self.refine_factor:
-                query = query.refine_factor(self.refine_factor)
+            ef, refine = self.search_params(rows, limit)
+            query = query.ef(ef)
+            if refine:
+                query = query.refine_factor(refine)
         return query
 
 

@@ -15,12 +15,13 @@ import datetime as dt
 import dagster as dg
 from pydantic import Field, PrivateAttr
 
-from resources.memory import semantic
+from resources.memory import query_path, semantic
 from resources.memory.embedding import embed_texts
 from resources.memory.episodic import EpisodicMixin
-from resources.memory.index_policy import IndexPolicy, ensure_indexes, has_vector_index
+from resources.memory.index_policy import IndexPolicy, ensure_indexes
 from resources.memory.maintenance import MaintenanceMixin
-from resources.memory.records import UTC, Document, Hit, MissingTable, check_name, check_vectors, clean_text
+from resources.memory.records import (UTC, Document, Hit, MemoryInputError, MissingTable, as_utc, check_name,
+                                      check_vectors, clean_text)
 
 class MemoryResource(EpisodicMixin, MaintenanceMixin, dg.ConfigurableResource):
     """Semantic and episodic memory over LanceDB (resource key `memory`)."""
@@ -32,8 +33,10 @@ class MemoryResource(EpisodicMixin, MaintenanceMixin, dg.ConfigurableResource):
     chunk_overlap: int = Field(default=40, description="Words shared by consecutive chunks.")
     ttl_days: float | None = Field(default=None, description="Default lifetime of an entry without valid_until.")
     index_min_rows: int = Field(default=5_000, description="Below this a table is searched exactly.")
-    hnsw_ef: int = 100
-    refine_factor: int | None = None
+    hnsw_ef: int | None = Field(default=None, description="HNSW search breadth per 10 results; default by table "
+                                                          "size (index_policy).")
+    refine_factor: int | None = Field(default=None, description="Re-score limit x this many candidates with full "
+                                                                "vectors; default by table size, 0 turns it off.")
     version_retention_days: float = Field(default=7.0, description="Maintenance drops table versions older.")
     _db: object = PrivateAttr(default=None)
     _tables: dict = PrivateAttr(default_factory=dict)
@@ -84,19 +87,6 @@ class MemoryResource(EpisodicMixin, MaintenanceMixin, dg.ConfigurableResource):
             except MissingTable:
                 return None
         return self._state[("dim", name)]
-
-    def _facts(self, name: str) -> tuple:
-        """(table, has a vector index, latest valid_from, earliest valid_until), read once per table version:
-        searches then skip the validity filter when nothing in the table can be stale."""
-        import pyarrow.compute as pc
-
-        table = self.table(name)
-        key = ("facts", name, table.version)
-        if key not in self._state:
-            cols = table.search().select(["valid_from", "valid_until"]).limit(None).to_arrow()
-            self._state[key] = (has_vector_index(table), pc.max(cols["valid_from"]).as_py(),
-                                pc.min(cols["valid_until"]).as_py())
-        return (table, *self._state[key])
 
     # --- semantic memory -------------------------------------------------------------------------
     def ingest(self, ai, docs: list[Document], *, collection: str = "documents") -> dict:
@@ -162,16 +152,22 @@ class MemoryResource(EpisodicMixin, MaintenanceMixin, dg.ConfigurableResource):
 
     def _search(self, collection, vector, text, mode, k, tags, sources, where, include_stale, as_of,
                 fields=semantic.HIT_FIELDS):
-        table, indexed, latest_start, first_end = self._facts(collection)
+        table, cols = self.table(collection), semantic.columns(fields, mode)
+        if k <= 0:
+            raise MemoryInputError(f"k must be positive, got {k}")
         if vector is not None:
             vector = check_vectors([vector], self._dim(collection), f"search {collection}")[0]
-        now = as_of or dt.datetime.now(UTC)
-        all_live = as_of is None and (latest_start is None or latest_start <= now) and (
-            first_end is None or first_end > now)
-        filt = semantic.build_filter(now=now, include_stale=include_stale or all_live, tags=tags, sources=sources,
-                                     where=where)
-        return semantic.search(table, vector=vector, text=text, mode=mode, k=k, filt=filt, policy=self.policy,
-                               indexed=indexed, fields=fields)
+        now = as_utc(as_of) or dt.datetime.now(UTC)
+        live, user = semantic.live_filter(now, False), semantic.user_filter(tags=tags, sources=sources, where=where)
+        if mode == "vector":  # the hot path: one trip to LanceDB's loop (see query_path)
+            return semantic.hits(query_path.run(query_path.vector_search(
+                query_path.async_table(table), self._state, collection, vector, k, policy=self.policy, cols=cols,
+                live=live, user_filter=user, now=now, as_of=as_of, include_stale=include_stale)))
+        facts = query_path.run(query_path.current_facts(query_path.async_table(table), self._state, collection, now))
+        filt = query_path.combined_filter(query_path.stale_rows(facts, now, as_of, include_stale), live, user)
+        return semantic.hits(semantic.text_search(table, vector=vector, text=text, mode=mode, k=k, filt=filt,
+                                                  policy=self.policy, indexed=facts.indexed, rows=facts.rows,
+                                                  cols=cols))
 
     def forget(self, source: str, *, collection: str = "documents") -> int:
         """Delete every chunk of a source; returns how many."""

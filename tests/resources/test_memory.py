@@ -66,6 +66,15 @@ def test_expired_entries_are_left_out_unless_asked_for(memory, ai):
     assert [h.source for h in past] == ["old-price"]
 
 
+def test_entries_that_start_later_are_left_out_until_they_start(memory, ai):
+    now = dt.datetime.now(UTC)
+    memory.ingest(ai, [Document("price", "the grinder costs 95 euros"),
+                       Document("next-price", "the grinder costs 99 euros", valid_from=now + dt.timedelta(days=1))])
+    assert [h.source for h in memory.search(ai, "grinder costs", mode="vector", k=5)] == ["price"]
+    later = memory.search(ai, "grinder costs", mode="vector", k=5, as_of=now + dt.timedelta(days=2))
+    assert {h.source for h in later} == {"price", "next-price"}
+
+
 def test_ttl_expires_entries(tmp_path, ai):
     memory = MemoryResource(uri=str(tmp_path / "ttl"), ttl_days=1)
     started = dt.datetime.now(UTC) - dt.timedelta(days=2)
