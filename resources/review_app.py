@@ -56,12 +56,24 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def _api_reviewer(request: Request, act: bool) -> Reviewer | JSONResponse:
+class Refused(Exception):
+    """An API request refused with an HTTP status and a reason; the app answers it as a JSON error."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+async def _refused(request: Request, exc: Refused) -> JSONResponse:
+    return _error(exc.status, exc.message)
+
+
+def _api_reviewer(request: Request, act: bool) -> Reviewer:
     reviewer = request.app.state.auth.from_bearer(request)
     if reviewer is None:
-        return _error(401, "missing or invalid bearer token")
+        raise Refused(401, "missing or invalid bearer token")
     if act and not reviewer.can_decide:
-        return _error(403, f"role {reviewer.role!r} may not decide approvals")
+        raise Refused(403, f"role {reviewer.role!r} may not decide approvals")
     return reviewer
 
 
@@ -70,9 +82,7 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def api_list(request: Request) -> JSONResponse:
-    reviewer = _api_reviewer(request, act=False)
-    if isinstance(reviewer, JSONResponse):
-        return reviewer
+    _api_reviewer(request, act=False)
     status = request.query_params.get("status") or None
     if status and status not in STATUSES:
         return _error(400, f"status must be one of {', '.join(STATUSES)}")
@@ -82,9 +92,7 @@ async def api_list(request: Request) -> JSONResponse:
 
 
 async def api_detail(request: Request) -> JSONResponse:
-    reviewer = _api_reviewer(request, act=False)
-    if isinstance(reviewer, JSONResponse):
-        return reviewer
+    _api_reviewer(request, act=False)
     try:
         return JSONResponse(request.app.state.store.get(request.path_params["id"]).to_dict())
     except ApprovalNotFound:
@@ -93,11 +101,7 @@ async def api_detail(request: Request) -> JSONResponse:
 
 async def api_decide(request: Request) -> JSONResponse:
     reviewer = _api_reviewer(request, act=True)
-    if isinstance(reviewer, JSONResponse):
-        return reviewer
     body = await _json_body(request)
-    if isinstance(body, JSONResponse):
-        return body
     action = request.path_params["action"]
     if action == "edit" and "output" not in body:
         return _error(422, 'an edit needs {"output": ...}')
@@ -115,26 +119,24 @@ async def api_decide(request: Request) -> JSONResponse:
 
 async def api_bulk(request: Request) -> JSONResponse:
     reviewer = _api_reviewer(request, act=True)
-    if isinstance(reviewer, JSONResponse):
-        return reviewer
     body = await _json_body(request)
-    if isinstance(body, JSONResponse):
-        return body
     ids = body.get("ids")
     if ids is not None and not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
         return _error(422, '"ids" must be a list of approval ids')
     return JSONResponse(bulk_approve_low_risk(request.app.state.store, reviewer, ids))
 
 
-async def _json_body(request: Request) -> dict | JSONResponse:
+async def _json_body(request: Request) -> dict:
     raw = await request.body()
     if not raw.strip():
         return {}
     try:
         body = json.loads(raw)
     except ValueError:
-        return _error(400, "the body is not valid JSON")
-    return body if isinstance(body, dict) else _error(400, "the body must be a JSON object")
+        raise Refused(400, "the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise Refused(400, "the body must be a JSON object")
+    return body
 
 
 def create_app(store: ApprovalStore | None = None, tokens: str | None = None, secret: bytes | None = None) -> Starlette:
@@ -150,7 +152,7 @@ def create_app(store: ApprovalStore | None = None, tokens: str | None = None, se
         Route("/api/approvals/{id}/{action:str}", api_decide, methods=["POST"]),
         *page_routes(),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={Refused: _refused})
     app.add_middleware(SecurityHeaders)
     app.state.store = store or ApprovalStore()
     app.state.auth = Auth(parse_tokens(spec), secret)
