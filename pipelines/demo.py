@@ -186,7 +186,8 @@ def add_cli(sub) -> None:
 
 
 def add_ui_cli(sub) -> None:
-    parser = sub.add_parser("ui", help="open the Dagster UI; starts the offline model when none is configured")
+    parser = sub.add_parser("ui", help="open the Dagster UI; starts the offline model and the test-double shop "
+                                       "when none is configured")
     parser.add_argument("--port", type=int, default=3000)
 
     def run(args) -> int:
@@ -197,6 +198,7 @@ def add_ui_cli(sub) -> None:
         ensure_dagster_home()
         with ExitStack() as stack:
             start_offline_model_if_needed(stack, print)
+            _start_shop(stack)  # the catalog workflow's shop, when AIWF_SHOP_URL names none
             dagster = Path(sys.executable).with_name("dagster")
             return subprocess.call([str(dagster), "dev", "-w", str(REPO_ROOT / "workspace.yaml"),
                                     "-p", str(args.port)], cwd=REPO_ROOT)
