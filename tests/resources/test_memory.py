@@ -238,3 +238,17 @@ def test_chunks_overlap_and_cover_every_word():
     assert sorted({w for c in chunks for w in c}) == sorted(words(30).split())
     with pytest.raises(MemoryInputError, match="overlap"):
         chunk_text("a b c", 4, 4)
+
+
+def test_hits_with_only_source_and_chunk_match_full_hits_across_versions(tmp_path):
+    memory = MemoryResource(uri=str(tmp_path / "keys"), index_min_rows=300)
+    vecs = np.random.default_rng(3).standard_normal((400, 16)).astype(np.float32)
+    memory.ingest_vectors([Document(f"v{i}", f"vector {i}") for i in range(400)], vecs, collection="big")
+    keys = lambda hits: [(h.source, h.chunk, round(h.score, 5)) for h in hits]  # noqa: E731
+    search = lambda q, **kw: memory.search_vector(q, collection="big", k=5, **kw)  # noqa: E731
+    for q in vecs[:3]:
+        assert keys(search(q, fields=("source", "chunk"))) == keys(search(q))
+    memory.forget("v1", collection="big")  # new versions: rows deleted and added after the keys were read
+    memory.ingest_vectors([Document("moved", "vector 1 again")], vecs[1:2], collection="big", index=False)
+    hits = search(vecs[1], fields=("source", "chunk"))
+    assert hits[0].source == "moved" and hits[0].text is None and keys(hits) == keys(search(vecs[1]))
