@@ -61,7 +61,11 @@ class LLMSession(EmbeddingCalls):
         if hit:
             return hit
         raw = self._with_retries(call, lambda: self._send_chat(call))
-        return self._finish_chat(call, raw, lambda msgs: self._with_retries(call, lambda: self._send_chat(call, msgs)))
+        try:
+            return self._answer(call, raw)
+        except ValidationError as err:  # one repair request on an invalid structured answer
+            msgs = repair_messages(call, raw.parse().choices[0].message.content or "", err)
+            return self._repaired_answer(call, self._with_retries(call, lambda: self._send_chat(call, msgs)))
 
     async def acomplete(self, prompt: Prompt, variables: dict | None = None, *, tier: str = "cheap",
                         model: str | None = None, response_model: type[BaseModel] | None = None,
@@ -78,8 +82,12 @@ class LLMSession(EmbeddingCalls):
             result = self._from_cache(call)
             if result is None:
                 raw = await self._awith_retries(call, lambda: self._asend_chat(call))
-                repaired = await self._arepair(call, raw)
-                result = self._finish_chat(call, repaired or raw, None)
+                try:
+                    result = self._answer(call, raw)
+                except ValidationError as err:  # one repair request on an invalid structured answer
+                    msgs = repair_messages(call, raw.parse().choices[0].message.content or "", err)
+                    result = self._repaired_answer(
+                        call, await self._awith_retries(call, lambda: self._asend_chat(call, msgs)))
             future.set_result(result)
             return result
         except BaseException as exc:
@@ -110,18 +118,11 @@ class LLMSession(EmbeddingCalls):
     async def _asend_chat(self, call, messages=None):
         return RawChat(await self._aclient().post(CHAT_PATH, body=chat_body(call, messages), cast_to=httpx.Response))
 
-    def _finish_chat(self, call, raw, repair) -> Completion:
-        """Validate a structured answer (one repair request on invalid JSON), then cache and return it."""
+    def _answer(self, call, raw) -> Completion:
+        """Validate, cache and return an answer; an invalid structured answer raises ValidationError."""
         completion = raw.parse()
         text = completion.choices[0].message.content or ""
-        parsed = None
-        if call["response_model"] is not None:
-            try:
-                parsed = call["response_model"].model_validate_json(text)
-            except ValidationError as err:
-                if repair is None:
-                    raise retry.LLMError(invalid_json(call, err), error_class="invalid_output") from err
-                return self._finish_chat(call, repair(repair_messages(call, text, err)), None)
+        parsed = call["response_model"].model_validate_json(text) if call["response_model"] else None
         usage = completion.usage
         tokens_in, tokens_out = (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
         if self.resource.use_cache:
@@ -130,17 +131,12 @@ class LLMSession(EmbeddingCalls):
         return Completion(text, parsed, call["model"], False, call.get("offline", False), tokens_in,
                           tokens_out, cost_usd(call["model"], tokens_in, tokens_out), call["hash"])
 
-    async def _arepair(self, call, raw):
-        """Async twin of the repair step: one more request when a structured answer is invalid JSON."""
-        if call["response_model"] is None:
-            return None
-        text = raw.parse().choices[0].message.content or ""
+    def _repaired_answer(self, call, raw) -> Completion:
+        """The answer to the one repair request: still invalid is a clear error."""
         try:
-            call["response_model"].model_validate_json(text)
-            return None
+            return self._answer(call, raw)
         except ValidationError as err:
-            msgs = repair_messages(call, text, err)
-            return await self._awith_retries(call, lambda: self._asend_chat(call, msgs))
+            raise retry.LLMError(invalid_json(call, err), error_class="invalid_output") from err
 
     def _from_cache(self, call) -> Completion | None:
         if not self.resource.use_cache:
