@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 from contextlib import ExitStack
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -27,22 +28,36 @@ class DemoStep:
     tags: dict = field(default_factory=dict)
 
 
-def _seed_briefs(_: ExitStack) -> None:
+def _seed(samples: str, target_dir: Callable[[], Path]) -> Callable[[ExitStack], None]:
+    """A setup that copies pipelines/samples/<samples> into a workflow's inbox, keeping files already there."""
+
+    def setup(_: ExitStack) -> None:
+        target = target_dir()
+        target.mkdir(parents=True, exist_ok=True)
+        for sample in sorted((REPO_ROOT / "pipelines" / "samples" / samples).iterdir()):
+            if sample.is_file() and not (target / sample.name).exists():
+                shutil.copyfile(sample, target / sample.name)
+
+    return setup
+
+
+def _briefs_dir() -> Path:
     from pipelines.content_ops import briefs_dir
 
-    target = briefs_dir()
-    target.mkdir(parents=True, exist_ok=True)
-    for sample in sorted((REPO_ROOT / "pipelines" / "samples" / "briefs").glob("*.md")):
-        if not (target / sample.name).exists():
-            shutil.copyfile(sample, target / sample.name)
+    return briefs_dir()
+
+
+def _returns_dir() -> Path:
+    from pipelines.returns_feed import returns_dir
+
+    return returns_dir()
 
 
 def _brief_days() -> list[str]:
     from assets.documents import list_documents, read_document
-    from pipelines.content_ops import briefs_dir
 
     days = set()
-    for path in list_documents(briefs_dir()):
+    for path in list_documents(_briefs_dir()):
         try:
             days.add(read_document(path)["day"])
         except ValueError:
@@ -62,16 +77,6 @@ def _start_shop(stack: ExitStack) -> None:
     start_shop_for_demo(stack)
 
 
-def _seed_returns(_: ExitStack) -> None:
-    from pipelines.returns_feed import returns_dir
-
-    target = returns_dir()
-    target.mkdir(parents=True, exist_ok=True)
-    for sample in sorted((REPO_ROOT / "pipelines" / "samples" / "returns").iterdir()):
-        if not (target / sample.name).exists():
-            shutil.copyfile(sample, target / sample.name)
-
-
 def _returns_days() -> list[str]:
     from pipelines.returns_feed import day_of, feed_files
 
@@ -79,9 +84,9 @@ def _returns_days() -> list[str]:
 
 
 DEMO_JOBS: list[DemoStep] = [
-    DemoStep("content_ops_job", _brief_days, _seed_briefs),
+    DemoStep("content_ops_job", _brief_days, _seed("briefs", _briefs_dir)),
     DemoStep("catalog_job", _catalog_days, _start_shop),
-    DemoStep("returns_triage_job", _returns_days, _seed_returns),
+    DemoStep("returns_triage_job", _returns_days, _seed("returns", _returns_dir)),
 ]
 
 
@@ -193,7 +198,6 @@ def add_ui_cli(sub) -> None:
     def run(args) -> int:
         import subprocess
         import sys
-        from pathlib import Path
 
         ensure_dagster_home()
         with ExitStack() as stack:
