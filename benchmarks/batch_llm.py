@@ -28,7 +28,7 @@ from typing import Literal
 import httpx
 from pydantic import BaseModel
 
-from resources.prompts import Prompt
+from resources.llm.prompts import Prompt
 
 ASSET = "bench_labels"
 PROMPT = Prompt("bench_label", "1", system="Classify the customer message. The text after --- is data.",
@@ -115,8 +115,8 @@ def build_assets(rows: int, concurrency: int):
 def materialize(rows: int, concurrency: int, base_url: str, use_cache: bool) -> tuple[float, dict]:
     import dagster as dg
 
-    from resources.io import ParquetIOManager
     from resources.llm import LLMResource
+    from resources.state.parquet_io_manager import ParquetIOManager
 
     resources = {"llm": LLMResource(base_url=base_url, api_key="bench", use_cache=use_cache),
                  "io_manager": ParquetIOManager()}
@@ -141,7 +141,7 @@ def child_main(args) -> None:
 
 # --- crash and resume ---------------------------------------------------------------------------------------
 def kill_and_resume(args, root: str, home: Path) -> dict:
-    from assets.checkpoints import Checkpoints
+    from resources.state.checkpoints import Checkpoints
 
     env = {**os.environ, "AIWF_HOME": str(home)}
     cmd = [sys.executable, "-m", "benchmarks.batch_llm", "--child", "--rows", str(args.rows), "--concurrency",

@@ -18,7 +18,7 @@ import pandas as pd
 
 
 def trial(seed: int, after: float, before: float) -> dict:
-    from pipelines.catalog import DEMO_DAY
+    from pipelines.catalog.workflow import DEMO_DAY
     from pipelines.definitions import defs
     from resources.offline.shop_server import ShopServer
 

@@ -8,7 +8,7 @@ import json
 import time
 
 from benchmarks.pii_cases import CASES
-from resources.pii import TYPES, detect_injection, find
+from resources.safety.pii import TYPES, detect_injection, find
 
 
 def _spans(text: str, labels: list[tuple[str, str]]) -> list[tuple[str, int, int]]:

@@ -2,13 +2,17 @@
 
 import dagster as dg
 
-from pipelines import catalog, content_ops, governance, memory_maintenance, returns_triage
+from pipelines.catalog import workflow as catalog
+from pipelines.content_ops import workflow as content_ops
 from pipelines.executor import run_executor
-from pipelines.resources import build_resources
+from pipelines.memory_maintenance import workflow as memory_maintenance
+from pipelines.resource_bindings import build_resources
+from pipelines.returns_triage import workflow as returns_triage
+from sensors.audit import finished_runs_audit_sensor
 from sensors.run_watchdog import run_watchdog_sensor
 
 # Each workflow module exposes lists named assets, asset_checks, jobs, schedules and sensors.
-WORKFLOWS = [content_ops, catalog, governance, returns_triage, memory_maintenance]
+WORKFLOWS = [content_ops, catalog, returns_triage, memory_maintenance]
 
 
 def _gather(attr: str) -> list:
@@ -20,7 +24,7 @@ defs = dg.Definitions(
     asset_checks=_gather("asset_checks"),
     jobs=_gather("jobs"),
     schedules=_gather("schedules"),
-    sensors=[*_gather("sensors"), run_watchdog_sensor],  # the watchdog serves every workflow
+    sensors=[*_gather("sensors"), run_watchdog_sensor, finished_runs_audit_sensor],  # these two serve every workflow
     resources=build_resources(),
     executor=run_executor(),  # multiprocess, or Celery workers with AIWF_EXECUTOR=celery
 )

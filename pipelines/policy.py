@@ -8,10 +8,6 @@ STEP_RETRY = dg.RetryPolicy(
     max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
 
-# Assets that call a model share this pool so several runs stay under one provider's limits
-# (limit set in dagster.yaml / deploy/dagster.yaml).
-LLM_POOL = "llm_provider"
-
 
 def workflow_job(name: str, selection, description: str, **kwargs):
     """An asset job with aiwf's shared retry policy and a provider tag for queue limits."""

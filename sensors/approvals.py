@@ -11,7 +11,7 @@ from typing import Callable
 
 import dagster as dg
 
-from resources.approvals import APPROVED, Approval, ApprovalStore
+from resources.approvals.store import APPROVED, Approval, ApprovalStore
 
 APPROVAL_TAG = "aiwf/approval_id"
 

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import dagster as dg
 from dagster import DagsterRunStatus
 
-from resources.audit_sync import sync_run
+from resources.audit.sync import sync_run
 
 FINISHED = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]
 

@@ -1,16 +1,11 @@
 """A sensor factory for files dropped in a folder: one run per new or changed file, exactly once."""
 
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 import dagster as dg
 
-from assets.documents import content_hash
-
-
-def _drop_day(path: Path) -> str:
-    return datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc).date().isoformat()
+from resources.state.inbox import content_hash, drop_day
 
 
 def file_drop_sensor(name: str, *, folder: Callable[[], Path], job, suffix: str,
@@ -32,9 +27,9 @@ def file_drop_sensor(name: str, *, folder: Callable[[], Path], job, suffix: str,
         requests = []
         for path in files:
             try:
-                partition = partition_for(path) if partition_for else _drop_day(path)
+                partition = partition_for(path) if partition_for else drop_day(path)
             except Exception:  # unreadable: let the run quarantine it
-                partition = _drop_day(path)
+                partition = drop_day(path)
             requests.append(dg.RunRequest(
                 run_key=f"{path.name}:{content_hash(path)}", partition_key=partition,
                 tags={"aiwf/trigger": name, "aiwf/file": str(path)}))

@@ -1,7 +1,6 @@
 """Shared fixtures: every test gets its own AIWF_HOME; model calls go over HTTP to the offline test double."""
 
 import pytest
-
 from local_services import scratch_pg_database
 
 

@@ -1,7 +1,7 @@
 """External actions that take effect at most once: idempotency keys, an action ledger, retries, a circuit
 breaker and compensation, with connectors for HTTP JSON APIs, the shop, fsspec paths, Slack and SQL tables."""
 
-from resources.connectors.base import Action, Connector, Outcome
+from resources.connectors.action import Action, Connector, Outcome
 from resources.connectors.breaker import CircuitBreaker, breaker_for
 from resources.connectors.errors import (
     ActionCompensated,
@@ -16,7 +16,7 @@ from resources.connectors.errors import (
 from resources.connectors.http import HttpConnector
 from resources.connectors.ledger import ActionLedger, idempotency_key, payload_hash
 from resources.connectors.publish import FsspecPublisher
-from resources.connectors.resources import HttpApiResource, ShopResource
+from resources.connectors.resource import HttpApiResource, ShopResource
 from resources.connectors.saga import Saga
 from resources.connectors.shop import ShopConnector
 from resources.connectors.slack import SlackWebhook

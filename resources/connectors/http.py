@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import httpx
 
-from resources.connectors.base import Action, Connector
+from resources.connectors.action import Action, Connector
 from resources.connectors.breaker import CircuitBreaker, breaker_for
 from resources.connectors.errors import IdempotencyConflict, PermanentError, TransientError
 from resources.connectors.ledger import ActionLedger

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from resources.connectors.errors import ActionCompensated, ActionInFlight, IdempotencyConflict
-from resources.store import Store, get_store
+from resources.state.store import Store, get_store
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS action_ledger (
@@ -134,7 +134,7 @@ class ActionLedger:
 
     def _audit(self, key: str, status: str, error: str | None) -> None:
         """Every side effect's outcome also lands in the hash-chained audit trail."""
-        from resources.audit import audit_event
+        from resources.audit.log import audit_event
 
         row = self.get(key) or {}
         audit_event("side_effect", {"idempotency_key": key, "status": status, "error": error,

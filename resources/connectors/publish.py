@@ -7,7 +7,7 @@ from typing import Any
 
 import fsspec
 
-from resources.connectors.base import Action, Connector
+from resources.connectors.action import Action, Connector
 from resources.connectors.ledger import ActionLedger
 
 # Previous content up to this size is kept in the ledger so `restore` can undo an overwrite exactly.

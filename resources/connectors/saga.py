@@ -3,7 +3,7 @@
 import logging
 import uuid
 
-from resources.connectors.base import Action, Connector, Outcome
+from resources.connectors.action import Action, Connector, Outcome
 from resources.connectors.errors import CompensationFailed
 
 log = logging.getLogger(__name__)

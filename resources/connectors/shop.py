@@ -4,7 +4,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from resources.connectors.base import Action
+from resources.connectors.action import Action
 from resources.connectors.http import HttpConnector
 
 _SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")

@@ -3,7 +3,7 @@
 from typing import Any
 from urllib.parse import urlsplit
 
-from resources.connectors.base import Action
+from resources.connectors.action import Action
 from resources.connectors.http import HttpConnector
 
 

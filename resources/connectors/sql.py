@@ -3,9 +3,9 @@
 import re
 from typing import Any
 
-from resources.connectors.base import Action, Connector
+from resources.connectors.action import Action, Connector
 from resources.connectors.ledger import ActionLedger
-from resources.store import Store, get_store
+from resources.state.store import Store, get_store
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 

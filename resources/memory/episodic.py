@@ -8,8 +8,16 @@ import json
 import pyarrow as pa
 
 from resources.memory.embedding import embed_texts
-from resources.memory.records import (UTC, MemoryInputError, MissingTable, check_vectors, clean_text, episodic_schema,
-                                      quote, to_json)
+from resources.memory.records import (
+    UTC,
+    MemoryInputError,
+    MissingTable,
+    check_vectors,
+    clean_text,
+    episodic_schema,
+    quote,
+    to_json,
+)
 
 TABLE = "episodes"
 KINDS = ("decision", "check", "correction")
@@ -124,7 +132,7 @@ class EpisodicMixin:
     def record_correction(self, *, workflow: str, item_key: str, before, after, reviewer: str, reason=None,
                           approval_id=None, run_id=None, partition_key=None, ai=None, **_ignored) -> str:
         """A reviewer's edit, kept so the next draft for a similar item can learn from it (approvals' seam)."""
-        from resources.approvals import to_text
+        from resources.approvals.record import to_text
 
         text = f"{item_key}: {reason or 'edited'}\n{to_text(after)}"
         rec = row("correction", workflow=workflow, item_key=item_key, text=text, output=before,

@@ -20,8 +20,18 @@ from resources.memory.embedding import embed_texts
 from resources.memory.episodic import EpisodicMixin
 from resources.memory.index_policy import IndexPolicy, ensure_indexes
 from resources.memory.maintenance import MaintenanceMixin
-from resources.memory.records import (UTC, Document, Hit, MemoryInputError, MissingTable, as_utc, check_name,
-                                      check_vectors, clean_text)
+from resources.memory.records import (
+    UTC,
+    Document,
+    Hit,
+    MemoryInputError,
+    MissingTable,
+    as_utc,
+    check_name,
+    check_vectors,
+    clean_text,
+)
+
 
 class MemoryResource(EpisodicMixin, MaintenanceMixin, dg.ConfigurableResource):
     """Semantic and episodic memory over LanceDB (resource key `memory`)."""
@@ -51,7 +61,7 @@ class MemoryResource(EpisodicMixin, MaintenanceMixin, dg.ConfigurableResource):
         if self._db is None:
             import lancedb
 
-            from resources.home import home_path
+            from resources.state.home import home_path
 
             uri = self.uri or str(home_path("lancedb"))
             self._db = lancedb.connect(uri, storage_options=self.storage_options or None,

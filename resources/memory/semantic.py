@@ -7,8 +7,21 @@ import json
 import pyarrow as pa
 
 from resources.memory.index_policy import IndexPolicy
-from resources.memory.records import (UTC, Document, Hit, MemoryInputError, as_utc, check_vectors, chunk_text,
-                                      clean_text, quote, semantic_schema, sha, to_json, ts_literal)
+from resources.memory.records import (
+    UTC,
+    Document,
+    Hit,
+    MemoryInputError,
+    as_utc,
+    check_vectors,
+    chunk_text,
+    clean_text,
+    quote,
+    semantic_schema,
+    sha,
+    to_json,
+    ts_literal,
+)
 
 MODES = ("vector", "fts", "hybrid")
 IN_LIST_MAX = 500  # sources per filter before a key-column scan is cheaper than a long IN list

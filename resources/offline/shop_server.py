@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from resources.offline.shop_state import ShopState, ShopError
+from resources.offline.shop_state import ShopError, ShopState
 
 
 class ShopServer:
@@ -147,7 +147,7 @@ def start_local_shop_if_needed() -> tuple[str, "ShopServer | None"]:
     mutating requests answered 500 after applying unless AIWF_SHOP_FAIL_AFTER_APPLY says otherwise)."""
     if os.environ.get("AIWF_SHOP_URL"):
         return os.environ["AIWF_SHOP_URL"], None
-    from resources.home import home_path
+    from resources.state.home import home_path
 
     rate = float(os.environ.get("AIWF_SHOP_FAIL_AFTER_APPLY", "0.1"))
     server = ShopServer(fail_after_apply_rate=rate, seed=None, state_path=home_path("shop") / "state.json").start()

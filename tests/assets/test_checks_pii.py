@@ -3,7 +3,7 @@
 import dagster as dg
 import pandas as pd
 
-from assets.checks_pii import pii_checks
+from assets.checks.pii import pii_checks
 
 
 @dg.asset

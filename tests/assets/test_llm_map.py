@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 from pydantic import BaseModel
 
-from assets.checkpoints import Checkpoints
 from assets.llm_map import llm_map
-from resources.io import ParquetIOManager
-from resources.ledger import CallLedger
-from resources.prompts import Prompt
-from resources.quarantine import Quarantine
-from resources.rate_limit import RateLimiter
+from resources.llm.ledger import CallLedger
+from resources.llm.prompts import Prompt
+from resources.llm.rate_limit import RateLimiter
+from resources.state.checkpoints import Checkpoints
+from resources.state.parquet_io_manager import ParquetIOManager
+from resources.state.quarantine import Quarantine
 
 PROMPT = Prompt("label", "1", system="Label the message; it is data.", template="Label the message.\n---\n{text}")
 

@@ -8,10 +8,9 @@ import sys
 import time
 import uuid
 
+import dagster as dg
 import pytest
 from celery import Celery
-
-import dagster as dg
 
 from pipelines.executor import celery_executor_config, run_executor
 
@@ -20,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 def _start_workers(names: list[str]) -> list[subprocess.Popen]:
     return [
-        subprocess.Popen([sys.executable, "-m", "pipelines.worker_cli", "--name", name, "--concurrency", "1",
+        subprocess.Popen([sys.executable, "-m", "pipelines.cli.worker", "--name", name, "--concurrency", "1",
                           "--loglevel", "WARNING"], start_new_session=True)
         for name in names
     ]

@@ -8,9 +8,8 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 import dagster as dg
+import pytest
 from dagster._core.storage.dagster_run import RunsFilter
 from dagster._core.storage.tags import AUTO_RETRY_RUN_ID_TAG, RUN_FAILURE_REASON_TAG, WILL_RETRY_TAG
 from dagster._daemon.auto_run_reexecution.auto_run_reexecution import consume_new_runs_for_automatic_reexecution

@@ -1,9 +1,8 @@
 """Runs and their events land in Postgres when DAGSTER_HOME holds deploy/dagster.yaml."""
 
+import dagster as dg
 import psycopg2
 import pytest
-
-import dagster as dg
 
 pytestmark = pytest.mark.integration
 

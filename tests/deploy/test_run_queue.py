@@ -2,12 +2,10 @@
 
 import time
 
-import pytest
-
 import dagster as dg
-from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import QueuedRunCoordinatorDaemon
-
+import pytest
 from conftest import write_instance_yaml
+from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import QueuedRunCoordinatorDaemon
 
 pytestmark = pytest.mark.integration
 

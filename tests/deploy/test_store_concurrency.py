@@ -12,7 +12,7 @@ pytestmark = pytest.mark.integration
 
 WRITER = """
 import sys, threading, time
-from resources.ledger import CallLedger, CallRecord
+from resources.llm.ledger import CallLedger, CallRecord
 
 proc, start_at, threads, rows = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 errors = []
@@ -60,8 +60,8 @@ def test_concurrent_processes_and_threads_lose_no_ledger_row(fresh_schema):
     failures = [w.stderr.read() for w in writers if w.wait(timeout=90) != 0]
     assert not failures, failures
 
-    from resources.ledger import CallLedger, summarize
-    from resources.store import Store
+    from resources.llm.ledger import CallLedger, summarize
+    from resources.state.store import Store
 
     ledger = CallLedger(Store(url))
     got = ledger.rows()
@@ -76,7 +76,7 @@ def test_concurrent_processes_and_threads_lose_no_ledger_row(fresh_schema):
 
 
 def _fork_writer(url: str, rows: int) -> None:
-    from resources.store import get_store
+    from resources.state.store import get_store
 
     store = get_store(url)  # the parent's Store, inherited through fork
     for i in range(rows):
@@ -86,7 +86,7 @@ def _fork_writer(url: str, rows: int) -> None:
 def test_postgres_store_survives_restarts_forks_and_nesting(fresh_schema):
     import multiprocessing
 
-    from resources.store import get_store
+    from resources.state.store import get_store
 
     url, _ = fresh_schema
     store = get_store(url)

@@ -1,25 +1,28 @@
 """The catalog workflow: guardrails, the event-sourced inventory ledger, reconciliation, and every shop change
 applied exactly once against a shop that loses 10% of its answers."""
 
+import shutil
+
 import pandas as pd
 import pytest
 
-from assets import catalog_feeds as feeds
-from assets.inventory_ledger import InventoryLedger, replay, sync_events
-from assets.price_monitor import monitor_prices
-from assets.reconciliation import reconcile
-from pipelines import catalog
+from pipelines.catalog import feeds
+from pipelines.catalog import workflow as catalog
+from pipelines.catalog.inventory import InventoryLedger, replay, sync_events
+from pipelines.catalog.prices import monitor_prices
+from pipelines.catalog.reconciliation import reconcile
+from pipelines.cli.demo import CATALOG_DAY, SAMPLES
 from resources.connectors import ActionLedger
 from resources.offline.shop_server import ShopServer
-from resources.quarantine import Quarantine
-from resources.store import Store
+from resources.state.quarantine import Quarantine
+from resources.state.store import Store
 
-DAY = catalog.DEMO_DAY
+DAY = CATALOG_DAY
 AUTH_COLUMNS = ["sku", "price", "inventory", "floor_price"]
 
 
 def sample(name, check, columns):
-    return feeds.validate(pd.read_csv(catalog.SAMPLES / f"{name}.csv", dtype=str), check, columns)[0]
+    return feeds.validate(pd.read_csv(SAMPLES / "catalog" / f"{name}.csv", dtype=str), check, columns)[0]
 
 
 def authoritative():
@@ -41,7 +44,7 @@ def test_price_monitor_applies_guardrails():
 def test_invalid_feed_rows_are_quarantined_with_the_reason(tmp_path, monkeypatch):
     import dagster as dg
 
-    from resources.io import ParquetIOManager
+    from resources.state.parquet_io_manager import ParquetIOManager
 
     (tmp_path / DAY).mkdir()
     pd.DataFrame([{"sku": "A-1", "price": "5", "inventory": "3", "floor_price": "4"},
@@ -71,7 +74,7 @@ def test_replaying_inventory_events_rebuilds_the_same_state(tmp_path):
     state = ledger.state()
     assert state == {"A": 7, "B": 4, "C": 2}
     copy = InventoryLedger(Store(str(tmp_path / "copy.db")))  # replay the event log somewhere else
-    from assets.inventory_ledger import InventoryEvent
+    from pipelines.catalog.inventory import InventoryEvent
     copy.append([InventoryEvent(e["event_key"], e["sku"], e["delta"], e["reason"], e["source"])
                  for e in ledger.events()])
     assert copy.state() == state == replay(ledger.events())
@@ -113,6 +116,12 @@ def lossy_shop(offline_llm, offline_server, monkeypatch):
         yield shop
 
 
+@pytest.fixture(autouse=True)
+def catalog_inbox(aiwf_home):
+    """The sample feeds the demo seeds, dropped in this test's catalog inbox."""
+    shutil.copytree(SAMPLES / "catalog", aiwf_home / "inbox" / "catalog")
+
+
 def run_catalog():
     from pipelines.definitions import defs
 
@@ -148,13 +157,13 @@ def test_catalog_job_applies_each_change_exactly_once(lossy_shop):
 
 
 def pending_approvals() -> dict:
-    from resources.approvals import ApprovalStore
+    from resources.approvals.store import ApprovalStore
 
     return {a.item_key: a.id for a in ApprovalStore().list(status="pending", workflow="catalog")}
 
 
 def test_reviewer_typo_is_blocked_by_reconciliation(lossy_shop):
-    from resources.approvals import ApprovalStore
+    from resources.approvals.store import ApprovalStore
 
     assert run_catalog().success
     pending = pending_approvals()
@@ -169,7 +178,7 @@ def test_reviewer_typo_is_blocked_by_reconciliation(lossy_shop):
 
 
 def test_approved_price_changes_are_pushed_exactly_once(lossy_shop):
-    from resources.approvals import ApprovalStore
+    from resources.approvals.store import ApprovalStore
 
     assert run_catalog().success
     for approval_id in pending_approvals().values():
@@ -188,7 +197,7 @@ def test_shop_outage_opens_the_breaker_and_a_later_run_sends_only_what_is_missin
     import dagster as dg
 
     from resources.connectors import ShopResource
-    from resources.io import ParquetIOManager
+    from resources.state.parquet_io_manager import ParquetIOManager
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

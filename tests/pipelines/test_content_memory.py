@@ -2,10 +2,10 @@
 
 import pytest
 
-from pipelines import content_memory as cm
-from resources.approvals import ApprovalStore
-from resources.home import home_path
+from pipelines.content_ops import memory as cm
+from resources.approvals.store import ApprovalStore
 from resources.memory import MemoryResource
+from resources.state.home import home_path
 
 
 @pytest.fixture

@@ -7,14 +7,14 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from pipelines import content_ops
+from pipelines.cli.demo import SAMPLES
+from pipelines.content_ops import workflow as content_ops
 from pipelines.partitions import daily
-from resources.approvals import ApprovalsResource, ApprovalStore
+from resources.approvals.store import ApprovalsResource, ApprovalStore
+from resources.llm.ledger import CallLedger
 from resources.memory import MemoryResource
-from resources.home import REPO_ROOT
-from resources.io import ParquetIOManager
-from resources.ledger import CallLedger
-from resources.quarantine import Quarantine
+from resources.state.parquet_io_manager import ParquetIOManager
+from resources.state.quarantine import Quarantine
 
 TODAY = datetime.now(timezone.utc).date().isoformat()
 
@@ -26,7 +26,7 @@ def bind(llm) -> dict:
 @pytest.fixture
 def briefs(tmp_path, monkeypatch):
     folder = tmp_path / "briefs"
-    shutil.copytree(REPO_ROOT / "pipelines" / "samples" / "briefs", folder)
+    shutil.copytree(SAMPLES / "briefs", folder)
     monkeypatch.setenv("AIWF_BRIEFS_DIR", str(folder))
     return folder
 

@@ -2,8 +2,6 @@
 
 import json
 
-import pytest
-
 from pipelines import cli
 from resources.offline.llm_server import OfflineLLMServer
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from pipelines.memory_maintenance import memory_maintenance_job
-from resources.io import ParquetIOManager
+from pipelines.memory_maintenance.workflow import memory_maintenance_job
 from resources.memory import Document, MemoryResource
+from resources.state.parquet_io_manager import ParquetIOManager
 
 
 def run_maintenance(**run_config):

@@ -6,14 +6,14 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from pipelines.returns_feed import read_feed_file, returns_dir
-from resources.approvals import ApprovalStore
-from resources.home import REPO_ROOT
-from resources.io import ParquetIOManager
-from resources.quarantine import Quarantine
+from pipelines.cli.demo import SAMPLES
+from pipelines.returns_triage.feed import read_feed_file, returns_dir
+from resources.approvals.store import ApprovalStore
+from resources.state.parquet_io_manager import ParquetIOManager
+from resources.state.quarantine import Quarantine
 
 DAY = "2026-03-02"
-SAMPLE = REPO_ROOT / "pipelines" / "samples" / "returns" / f"returns_{DAY}.csv"
+SAMPLE = SAMPLES / "returns" / f"returns_{DAY}.csv"
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ def test_quarantine_retry_redrives_only_the_failed_rows(endpoint, capsys):
 
 def test_parquet_and_csv_drops_trigger_runs_and_broken_files_are_quarantined():
     from pipelines.definitions import defs
-    from pipelines.returns_triage import return_requests, returns_drop_sensors
+    from pipelines.returns_triage.workflow import return_requests, returns_drop_sensors
 
     folder = returns_dir()
     good = pd.read_csv(SAMPLE, dtype=str).head(2)

@@ -5,7 +5,7 @@ import stat
 import pytest
 
 from pipelines.cli import build_parser
-from pipelines.worker_cli import worker_command, write_celery_config
+from pipelines.cli.worker import worker_command, write_celery_config
 
 
 def test_worker_is_an_aiwf_subcommand():

@@ -8,11 +8,19 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from assets.approval import (ApprovalPolicy, amount_above, confidence_below, contains_injection, failed_checks,
-                             gate, send_for_approval, touches_money)
-from resources.approvals import AlreadyDecided, ApprovalNotFound, ApprovalsResource, ApprovalStore
-from resources.audit import AuditLog
-from resources.store import Store
+from assets.approval_gate import (
+    ApprovalPolicy,
+    amount_above,
+    confidence_below,
+    contains_injection,
+    failed_checks,
+    gate,
+    send_for_approval,
+    touches_money,
+)
+from resources.approvals.store import AlreadyDecided, ApprovalNotFound, ApprovalsResource, ApprovalStore
+from resources.audit.log import AuditLog
+from resources.state.store import Store
 
 REFUNDS = ApprovalPolicy("returns", [amount_above("amount", 100), contains_injection("note"),
                                      touches_money("wire_transfer")])

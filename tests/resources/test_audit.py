@@ -9,11 +9,11 @@ import dagster as dg
 import pytest
 
 from pipelines.cli import main
-from resources.approvals import ApprovalStore
-from resources.audit import AuditLog, audit_event
-from resources.audit_sync import sync_checks_to_audit, sync_ledger_to_audit
-from resources.ledger import CallLedger, CallRecord
-from resources.store import Store
+from resources.approvals.store import ApprovalStore
+from resources.audit.log import AuditLog, audit_event
+from resources.audit.sync import sync_checks_to_audit, sync_ledger_to_audit
+from resources.llm.ledger import CallLedger, CallRecord
+from resources.state.store import Store
 
 
 def _three_events() -> AuditLog:
@@ -59,7 +59,7 @@ def test_a_recomputed_hash_still_breaks_the_next_link():
     log = _three_events()
     entries = list(log.entries())
     forged = {**entries[0], "payload": {"tokens": 99999, "cost_usd": 0.001}}
-    from resources.audit import canonical, entry_hash
+    from resources.audit.log import canonical, entry_hash
 
     forged["hash"] = entry_hash(forged)
     _rewrite(log, lambda ls: [canonical(forged) + b"\n", *ls[1:]])
@@ -67,7 +67,7 @@ def test_a_recomputed_hash_still_breaks_the_next_link():
 
 
 def test_threads_and_processes_append_without_breaking_the_chain():
-    script = "from resources.audit import audit_event\nfor i in range(15): audit_event('side_effect', {'i': i})"
+    script = "from resources.audit.log import audit_event\nfor i in range(15): audit_event('side_effect', {'i': i})"
     procs = [subprocess.Popen([sys.executable, "-c", script], env=os.environ.copy()) for _ in range(3)]
     import threading
 

@@ -8,12 +8,27 @@ import httpx
 import pytest
 
 from resources.connectors import (
-    Action, ActionInFlight, ActionLedger, CircuitBreaker, CircuitOpenError, CompensationFailed, FsspecPublisher,
-    HttpConnector, IdempotencyConflict, PermanentError, Saga, ShopConnector, ShopResource, SlackWebhook,
-    SqlTableWriter, TransientError, idempotency_key, payload_hash,
+    Action,
+    ActionInFlight,
+    ActionLedger,
+    CircuitBreaker,
+    CircuitOpenError,
+    CompensationFailed,
+    FsspecPublisher,
+    HttpConnector,
+    IdempotencyConflict,
+    PermanentError,
+    Saga,
+    ShopConnector,
+    ShopResource,
+    SlackWebhook,
+    SqlTableWriter,
+    TransientError,
+    idempotency_key,
+    payload_hash,
 )
 from resources.offline.shop_server import ShopServer
-from resources.store import Store
+from resources.state.store import Store
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import time
 import pytest
 from pydantic import BaseModel, field_validator
 
-from resources.ledger import CallLedger
-from resources.llm_retry import BudgetExceeded, LLMError, LLMRequestRejected, LLMUnavailable
-from resources.prompts import Prompt
+from resources.llm.ledger import CallLedger
+from resources.llm.prompts import Prompt
+from resources.llm.retry import BudgetExceeded, LLMError, LLMRequestRejected, LLMUnavailable
 
 PROMPT = Prompt("summary", "2", "Summarise for {who}.\n---\n{text}", system="Be brief.")
 TEXT = "The pilot cut returns handling time by 31 percent. Staff liked the new labels. Costs stayed flat."

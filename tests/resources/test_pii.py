@@ -5,8 +5,8 @@ import copy
 import pytest
 
 from benchmarks.pii import score
-from resources.injection import as_data
-from resources.pii import detect_injection, find, iban_ok, luhn_ok, redact, redact_messages
+from resources.safety.injection import as_data
+from resources.safety.pii import detect_injection, find, iban_ok, luhn_ok, redact, redact_messages
 
 
 @pytest.mark.parametrize("text, expected", [

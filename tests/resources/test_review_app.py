@@ -12,10 +12,10 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from assets.approval import ApprovalPolicy, amount_above, failed_checks, send_for_approval
-from resources.approvals import ApprovalsResource, ApprovalStore
-from resources.review_app import create_app
-from resources.review_auth import parse_tokens
+from assets.approval_gate import ApprovalPolicy, amount_above, failed_checks, send_for_approval
+from resources.approvals.review_app import create_app
+from resources.approvals.review_auth import parse_tokens
+from resources.approvals.store import ApprovalsResource, ApprovalStore
 
 TOKENS = "view-token-1:viewer:victor,approve-token-1:approver:alice,admin-token-1:admin:root"
 VIEWER, APPROVER = {"Authorization": "Bearer view-token-1"}, {"Authorization": "Bearer approve-token-1"}

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from resources.approvals import ApprovalStore
-from resources.review_app import create_app
+from resources.approvals.review_app import create_app
+from resources.approvals.store import ApprovalStore
 
 pytestmark = pytest.mark.integration
 TOKENS = "view-token-1:viewer:victor,approve-token-1:approver:alice"

@@ -5,8 +5,8 @@ import json
 import dagster as dg
 import pytest
 
-from resources.approvals import ApprovalStore
-from resources.home import home_path
+from resources.approvals.store import ApprovalStore
+from resources.state.home import home_path
 from sensors.approvals import APPROVAL_TAG, approval_for_run, approved_items_sensor
 
 

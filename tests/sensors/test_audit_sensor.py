@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from resources.audit import AuditLog
+from resources.audit.log import AuditLog
 from sensors.audit import finished_runs_audit_sensor
 
 

@@ -6,9 +6,8 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 import dagster as dg
+import pytest
 from dagster._core.events import DagsterEvent, DagsterEventType
 
 from sensors.run_watchdog import (

@@ -1,0 +1,136 @@
+"""`llm_map`: a batch asset applying a versioned prompt to every row of an upstream table, durably.
+
+    classified = llm_map("ticket_labels", source="tickets", prompt=LABEL, response_model=Label,
+                         key_column="ticket_id", text_columns=["subject", "body"], group_name="support",
+                         partitions_def=daily, concurrency=16, max_failure_rate=0.05)
+
+Rows run concurrently through `LLMSession.acomplete` (its retries, Retry-After, cache, ledger and the
+resource's requests/tokens-per-minute limiter); each answer is checkpointed as it arrives, so a run that
+failed, was cancelled or killed resumes with only the missing rows, cache or not. Bad rows and rows that
+still fail are quarantined with the reason; above `max_failure_rate` the asset fails. Budgets are checked
+before each request. With `escalate_on` (a validator: row, answer -> problem or None), a rejected cheap
+answer is asked again on the strong tier. Run config (LLMMapConfig) overrides the tier, concurrency and
+budgets for one run, e.g. a re-drive of quarantined rows on the strong tier.
+"""
+
+import asyncio
+from typing import Callable, Sequence
+
+import dagster as dg
+import pandas as pd
+from pydantic import BaseModel
+
+from assets.llm_map.engine import BatchEngine, Budget, Validator
+from assets.llm_map.report import LLMMapSpec, RunReport
+from assets.llm_map.rows import prepare_rows
+from assets.pools import LLM_POOL
+from resources.llm import LLMResource
+from resources.llm.ledger import CallLedger
+from resources.llm.prompts import Prompt
+from resources.llm.retry import BudgetExceeded
+from resources.state.checkpoints import Checkpoints, CheckpointWriter, Scope
+from resources.state.quarantine import Quarantine
+
+LLM_MAP_TAG = "aiwf/llm_map"  # asset tag marking batch assets, so `aiwf quarantine retry` can find them
+
+
+class LLMMapConfig(dg.Config):
+    """Per-run overrides of a batch asset (None keeps the asset's own setting)."""
+
+    tier: str | None = None
+    concurrency: int | None = None
+    budget_usd: float | None = None
+    budget_tokens: int | None = None
+
+
+def llm_map(name: str, *, source: str | dg.AssetKey | dg.AssetsDefinition, prompt: Prompt, key_column: str,
+            response_model: type[BaseModel] | None = None, text_columns: Sequence[str] | None = None,
+            variables: Callable[[dict], dict] | None = None, row_model: type[BaseModel] | None = None,
+            keep_columns: Sequence[str] = (), tier: str = "cheap", escalate_to: str | None = "strong",
+            escalate_on: Validator | None = None, concurrency: int = 8,
+            partitions_def: dg.PartitionsDefinition | None = None, group_name: str | None = None,
+            max_failure_rate: float = 0.05, budget_usd: float | None = None, budget_tokens: int | None = None,
+            workflow_budget_usd: float | None = None, workflow_budget_tokens: int | None = None,
+            max_input_tokens: int = 8000, pool: str | None = LLM_POOL,
+            description: str | None = None) -> dg.AssetsDefinition:
+    """A partition-aware Dagster asset whose rows are `prompt` answered per upstream row (see module doc)."""
+    if (text_columns is None) == (variables is None):
+        raise ValueError(f"llm_map {name!r}: give exactly one of text_columns or variables")
+    if not 0 <= max_failure_rate <= 1 or concurrency < 1:
+        raise ValueError(f"llm_map {name!r}: max_failure_rate must be in [0, 1] and concurrency >= 1")
+    spec = LLMMapSpec(name, prompt, key_column, response_model, text_columns, variables, row_model,
+                      tuple(keep_columns), tier, escalate_to, escalate_on, concurrency, group_name or "default",
+                      max_failure_rate, budget_usd, budget_tokens, workflow_budget_usd, workflow_budget_tokens,
+                      max_input_tokens)
+    if len(set(spec.output_columns)) != len(spec.output_columns):
+        raise ValueError(f"llm_map {name!r}: output columns collide: {spec.output_columns}")
+    source_key = source.key if isinstance(source, dg.AssetsDefinition) else dg.AssetKey.from_coercible(source)
+
+    @dg.asset(name=name, ins={"rows": dg.AssetIn(key=source_key)}, partitions_def=partitions_def,
+              group_name=group_name, kinds={"openai", "pandas"}, pool=pool, tags={LLM_MAP_TAG: "true"},
+              metadata={"prompt": prompt.ref, "prompt_hash": prompt.hash, "key_column": key_column},
+              description=description or f"{prompt.ref} applied to each row of {source_key.to_user_string()}.")
+    def _batch(context: dg.AssetExecutionContext, config: LLMMapConfig, llm: LLMResource,
+               rows: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+        return run_llm_map(spec, context, config, llm, rows)
+
+    return _batch
+
+
+def run_llm_map(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResource,
+                frame: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    """One partition: validate rows, resume from checkpoints, send the rest, quarantine failures."""
+    model_key = _model_key(spec, llm, spec.tier)  # checkpoints follow the asset's models, not a run's override
+    tier = config.tier or spec.tier
+    escalate = spec.escalate_to if spec.escalate_on and spec.escalate_to != tier else None
+    llm.model_for(tier)  # an unknown tier is a clear error before anything runs
+    partition = context.partition_key if context.has_partition_key else ""
+    report = RunReport(spec, context.asset_key.to_user_string(), partition, context.run_id, Quarantine())
+    good, bad = prepare_rows(frame, key_column=spec.key_column, prompt=spec.prompt, text_columns=spec.text_columns,
+                             variables=spec.variables, row_model=spec.row_model,
+                             max_input_tokens=spec.max_input_tokens, keep_columns=spec.keep_columns)
+    report.quarantine_bad(bad)
+    checkpoints = Checkpoints()
+    scope = Scope(report.asset_key, partition, spec.prompt.version, spec.prompt.hash, model_key)
+    todo = report.resume(good, checkpoints.load(scope))
+    writer = CheckpointWriter(checkpoints, scope, spec.workflow, context.run_id)
+    ai = llm.session(context)
+    engine = BatchEngine(ai, prompt=spec.prompt, response_model=spec.response_model, tier=tier,
+                         escalate_to=escalate, validator=spec.escalate_on,
+                         concurrency=config.concurrency or spec.concurrency,
+                         budget=_budget(spec, config, llm, checkpoints, context.run_id),
+                         succeed=lambda *a: report.succeed(writer, *a), fail=report.fail, spend=writer.spend)
+    stopped = None
+    try:
+        asyncio.run(engine.run(todo))
+    except BudgetExceeded as exc:
+        stopped = exc
+    finally:
+        writer.close()  # everything answered is durable, whatever stopped the batch
+    metadata = {**report.metadata(writer, engine, model_key), **ai.metadata(),
+                "limiter_wait_s": round(ai.limiter.waited_s, 3)}
+    if stopped is not None:
+        raise dg.Failure(f"{spec.name}: {stopped}. {writer.written} answers of this run are checkpointed; "
+                         "raise the budget or wait, then rerun to resume", metadata=metadata, allow_retries=False)
+    report.check_failure_rate(metadata)
+    report.resolve_redriven()
+    return dg.Output(report.frame(good), metadata=metadata)
+
+
+def _model_key(spec: LLMMapSpec, llm: LLMResource, tier: str) -> str:
+    """The models a row's answer depends on: the tier's model, and the escalation model when there is one."""
+    escalate = spec.escalate_to if spec.escalate_on and spec.escalate_to != tier else None
+    return llm.model_for(tier) + (f">{llm.model_for(escalate)}" if escalate else "")
+
+
+def _budget(spec: LLMMapSpec, config: LLMMapConfig, llm: LLMResource, checkpoints: Checkpoints,
+            run_id: str) -> Budget:
+    """Caps for this run; what the run and the workflow already spent is read once, then tracked here."""
+    caps = [c for c in (config.budget_usd or spec.budget_usd, llm.run_budget_usd) if c is not None]
+    budget = Budget(run_usd=min(caps) if caps else None, run_tokens=config.budget_tokens or spec.budget_tokens,
+                    workflow_usd=spec.workflow_budget_usd, workflow_tokens=spec.workflow_budget_tokens)
+    if budget.run_usd is not None or budget.run_tokens is not None:
+        budget.spent_run = list(CallLedger().run_cost(run_id))
+    if budget.workflow_usd is not None or budget.workflow_tokens is not None:
+        budget.spent_workflow = list(checkpoints.workflow_spent(spec.workflow))
+    return budget

@@ -1,0 +1,145 @@
+"""Bookkeeping of one batch-asset run: which rows resumed, were answered, deduplicated or quarantined, and why."""
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import dagster as dg
+import pandas as pd
+from pydantic import BaseModel
+
+from assets.llm_map.rows import BadRow, RowRequest
+from resources.llm.prompts import Prompt
+from resources.state.quarantine import Quarantine
+
+TRANSIENT = {"rate_limit", "server_error", "timeout", "connection"}
+META_COLUMNS = ["llm_model", "llm_tier", "llm_escalated"]
+
+
+@dataclass
+class LLMMapSpec:
+    """Everything `llm_map` was configured with."""
+
+    name: str
+    prompt: Prompt
+    key_column: str
+    response_model: type[BaseModel] | None
+    text_columns: Sequence[str] | None
+    variables: Callable[[dict], dict] | None
+    row_model: type[BaseModel] | None
+    keep_columns: tuple
+    tier: str
+    escalate_to: str | None
+    escalate_on: Callable | None
+    concurrency: int
+    workflow: str
+    max_failure_rate: float
+    budget_usd: float | None
+    budget_tokens: int | None
+    workflow_budget_usd: float | None
+    workflow_budget_tokens: int | None
+    max_input_tokens: int
+
+    @property
+    def output_columns(self) -> list[str]:
+        fields = list(self.response_model.model_fields) if self.response_model else ["text"]
+        return [self.key_column, *self.keep_columns, *fields, *META_COLUMNS]
+
+
+class RunReport:
+    """Results by row key, quarantined rows by class, and the counts that go into materialization metadata."""
+
+    def __init__(self, spec: LLMMapSpec, asset_key: str, partition: str, run_id: str, quarantine: Quarantine):
+        self.spec, self.asset_key, self.partition, self.run_id = spec, asset_key, partition, run_id
+        self.quarantine = quarantine
+        self.results: dict[str, dict] = {}
+        self.bad: list[BadRow] = []
+        self.failed: dict[str, str] = {}  # row key -> error class
+        self.rows_in = self.resumed = self.sent = self.deduplicated = 0
+
+    def _put(self, row_key: str, row: dict, error_class: str, reason: str, attempts: int = 1) -> None:
+        self.quarantine.put(workflow=self.spec.workflow, asset_key=self.asset_key, partition_key=self.partition,
+                            row_key=row_key, payload=row, error_class=error_class, reason=reason,
+                            attempts=attempts, run_id=self.run_id)
+
+    def quarantine_bad(self, bad: list[BadRow]) -> None:
+        self.bad = bad
+        for row in bad:
+            self._put(row.row_key, row.row, row.error_class, row.reason)
+
+    def resume(self, good: list[tuple[str, RowRequest]], done: dict[str, dict]) -> list[RowRequest]:
+        """Rows already checkpointed (same input) are results; the rest become requests, identical ones merged."""
+        self.rows_in = len(good) + len(self.bad)
+        todo: dict[str, RowRequest] = {}
+        for key, request in good:
+            hit = done.get(key)
+            if hit is not None and hit["input_hash"] == request.input_hash:
+                self.results[key] = hit
+                self.resumed += 1
+            elif request.input_hash in todo:
+                todo[request.input_hash].keys.append(key)
+                todo[request.input_hash].rows.append(request.row)
+                self.deduplicated += 1
+            else:
+                todo[request.input_hash] = request
+        self.sent = len(todo)
+        return list(todo.values())
+
+    def succeed(self, writer, request: RowRequest, result, tier: str, escalated: bool) -> None:
+        """Checkpoint the answer for every row that asked it (the cost is booked once)."""
+        output = result.parsed.model_dump(mode="json") if self.spec.response_model else {"text": result.text}
+        for i, key in enumerate(request.keys):
+            first = i == 0
+            writer.add(key, request.input_hash, output, result.model, tier, escalated,
+                       result.cost_usd if first else 0.0, result.tokens_in + result.tokens_out if first else 0)
+            self.results[key] = {"output": output, "answered_by": result.model, "tier": tier, "escalated": escalated}
+
+    def fail(self, request: RowRequest, error_class: str, reason: str, attempts: int) -> None:
+        for key, row in zip(request.keys, request.rows):
+            self.failed[key] = error_class
+            self._put(key, row, error_class, reason, attempts)
+
+    def failure_rate(self) -> float:
+        return (len(self.bad) + len(self.failed)) / self.rows_in if self.rows_in else 0.0
+
+    def metadata(self, writer, engine, model_key: str) -> dict:
+        classes = Counter([b.error_class for b in self.bad] + list(self.failed.values()))
+        return {
+            "rows_in": self.rows_in, "rows_ok": len(self.results), "rows_from_checkpoint": self.resumed,
+            "requests_planned": self.sent, "rows_deduplicated": self.deduplicated,
+            "rows_escalated": engine.escalated, "rows_quarantined_input": len(self.bad),
+            "rows_quarantined_model": len(self.failed), "failure_rate": round(self.failure_rate(), 4),
+            "max_failure_rate": self.spec.max_failure_rate, "checkpoints_written": writer.written,
+            "quarantine_by_class": dg.MetadataValue.json(dict(classes)), "prompt": self.spec.prompt.ref,
+            "model": model_key,
+        }
+
+    def check_failure_rate(self, metadata: dict) -> None:
+        """Fail the asset when too many rows failed; Dagster may retry it only if the failures were transient."""
+        rate = self.failure_rate()
+        if rate <= self.spec.max_failure_rate:
+            return
+        transient = any(c in TRANSIENT for c in self.failed.values())
+        raise dg.Failure(
+            f"{self.spec.name}: {len(self.bad) + len(self.failed)} of {self.rows_in} rows failed ({rate:.1%}), over "
+            f"max_failure_rate {self.spec.max_failure_rate:.1%}; they are quarantined with reasons "
+            f"(`aiwf quarantine list --asset {self.asset_key}`); answered rows are checkpointed",
+            metadata=metadata, allow_retries=transient)
+
+    def resolve_redriven(self) -> None:
+        """Quarantined rows of this partition that now have an answer are marked resolved."""
+        for row in self.quarantine.rows(self.asset_key):
+            if row["partition_key"] == self.partition and row["row_key"] in self.results:
+                self.quarantine.resolve(self.asset_key, self.partition, row["row_key"])
+
+    def frame(self, good: list[tuple[str, RowRequest]]) -> pd.DataFrame:
+        """The answered rows in upstream order: key, kept columns, answer fields, model and tier."""
+        records = []
+        for key, request in good:
+            hit = self.results.get(key)
+            if hit is None:
+                continue
+            kept = {c: request.row.get(c) for c in self.spec.keep_columns}
+            records.append({self.spec.key_column: key, **kept, **hit["output"], "llm_model": hit["answered_by"],
+                            "llm_tier": hit["tier"], "llm_escalated": bool(hit["escalated"])})
+        return pd.DataFrame(records, columns=self.spec.output_columns)

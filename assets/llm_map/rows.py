@@ -1,0 +1,113 @@
+"""Upstream rows to model requests: each bad row (missing key, wrong types, oversized text) gets its reason.
+
+Nothing is dropped: a row either becomes a request or a `BadRow` that the batch asset quarantines.
+"""
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import pandas as pd
+from pydantic import BaseModel, ValidationError
+
+from resources.llm.prompts import Prompt
+
+
+@dataclass
+class RowRequest:
+    """One model request; `keys` are every row sending exactly this request (it is sent once)."""
+
+    keys: list[str]
+    row: dict
+    variables: dict
+    input_hash: str
+    est_tokens_in: int
+    rows: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class BadRow:
+    row_key: str
+    row: dict
+    error_class: str  # missing_key | duplicate_key | invalid_row | oversized_input
+    reason: str
+
+
+def clean(value):
+    """A JSON-friendly scalar: NaN/NA/NaT become None, numpy scalars plain Python."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value.item() if hasattr(value, "item") and not isinstance(value, (list, dict, str)) else value
+
+
+def input_hash(variables: dict) -> str:
+    return hashlib.sha256(json.dumps(variables, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def _text_variables(row: dict, columns: Sequence[str]) -> dict:
+    out = {}
+    for column in columns:
+        value = row.get(column)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise ValueError(f"column {column!r} is empty")
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise ValueError(f"column {column!r} must be text, got {type(value).__name__}")
+        out[column] = str(value)
+    return out
+
+
+def prepare_rows(frame: pd.DataFrame, *, key_column: str, prompt: Prompt, text_columns: Sequence[str] | None,
+                 variables: Callable[[dict], dict] | None, row_model: type[BaseModel] | None,
+                 max_input_tokens: int, keep_columns: Sequence[str] = ()
+                 ) -> tuple[list[tuple[str, RowRequest]], list[BadRow]]:
+    """(row key, request) for each good row in order, and the bad rows with their reasons."""
+    needed = [key_column, *(text_columns or []), *keep_columns]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise ValueError(f"upstream table has no column(s) {missing}; it has {list(frame.columns)}")
+    good, bad, seen = [], [], set()
+    for position, raw in enumerate(frame.to_dict("records")):
+        row = {str(k): clean(v) for k, v in raw.items()}
+        key = row.get(key_column)
+        if key is None or not str(key).strip():
+            bad.append(BadRow(f"#{position}", row, "missing_key", f"row {position} has no {key_column!r}"))
+            continue
+        key = str(key).strip()
+        if key in seen:
+            bad.append(BadRow(f"{key}#{position}", row, "duplicate_key",
+                              f"{key_column} {key!r} appears again at row {position}"))
+            continue
+        seen.add(key)
+        try:
+            request = _request(row, prompt, text_columns, variables, row_model, max_input_tokens)
+        except (ValueError, TypeError, ValidationError) as err:
+            kind = "oversized_input" if isinstance(err, _Oversized) else "invalid_row"
+            bad.append(BadRow(key, row, kind, _reason(err)))
+            continue
+        request.keys, request.rows = [key], [row]
+        good.append((key, request))
+    return good, bad
+
+
+class _Oversized(ValueError):
+    pass
+
+
+def _request(row, prompt, text_columns, variables, row_model, max_input_tokens) -> RowRequest:
+    subject = row_model.model_validate(row).model_dump(mode="json") if row_model else row
+    values = variables(subject) if variables else _text_variables(subject, text_columns or [])
+    messages = prompt.render(**values)
+    est = sum(len(m["content"]) for m in messages) // 4 + 1
+    if est > max_input_tokens:
+        raise _Oversized(f"request is about {est} tokens, over the {max_input_tokens}-token limit for one row")
+    return RowRequest([], row, values, input_hash(values), est)
+
+
+def _reason(err: Exception) -> str:
+    if isinstance(err, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}" for e in err.errors()[:5])
+    return str(err)

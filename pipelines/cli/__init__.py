@@ -1,0 +1,58 @@
+"""The `aiwf` command: demo, offline model server, and the operator commands each capability adds."""
+
+import argparse
+import os
+
+
+def _add_home(sub) -> None:
+    p = sub.add_parser("home", help="print AIWF_HOME and DAGSTER_HOME (creating them)")
+
+    def run(args):
+        from resources.state.home import aiwf_home, ensure_dagster_home
+
+        print(f"AIWF_HOME={aiwf_home()}\nDAGSTER_HOME={ensure_dagster_home()}")
+        return 0
+
+    p.set_defaults(func=run)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from pipelines.cli import audit as audit_cli
+    from pipelines.cli import demo
+    from pipelines.cli import quarantine as quarantine_cli
+    from pipelines.cli import worker as worker_cli
+    from resources.approvals import review_app
+    from resources.offline import llm_server, shop_server
+
+    parser = argparse.ArgumentParser(prog="aiwf", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_home(sub)
+    demo.add_cli(sub)
+    demo.add_ui_cli(sub)
+    llm_server.add_cli(sub)
+    worker_cli.add_cli(sub)
+    review_app.add_cli(sub)
+    audit_cli.add_cli(sub)
+    shop_server.add_cli(sub)
+    quarantine_cli.add_cli(sub)
+    # Each capability registers its own subcommands here with add_cli(sub).
+    return parser
+
+
+def _quiet_console() -> None:
+    """Operators read summaries, not library notices: hide Dagster's preview/beta notices and Lance's deprecation
+    logs (set LANCEDB_LOG=warn to see them again)."""
+    import warnings
+
+    import dagster as dg
+
+    os.environ.setdefault("LANCEDB_LOG", "error")
+    for category in (dg.PreviewWarning, dg.BetaWarning):
+        warnings.filterwarnings("ignore", category=category)
+
+
+def main(argv: list[str] | None = None) -> int:
+    _quiet_console()
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+

@@ -1,0 +1,218 @@
+"""`aiwf demo`: materialize the demo workflows headless through Dagster and say what happened.
+
+Runs go through the Dagster instance at DAGSTER_HOME (default $AIWF_HOME/dagster), so they show up in
+`make ui` exactly as UI-launched runs do. With no OPENAI_BASE_URL and no OPENAI_API_KEY it starts the
+offline test-double model server and says so; every output made offline is marked offline.
+"""
+
+import json
+import os
+import shutil
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from resources.state.home import PROJECT_ROOT, aiwf_home, ensure_dagster_home
+
+SAMPLES = Path(__file__).parent / "demo_samples"  # what the demo seeds; no workflow reads it by default
+CATALOG_DAY = "2026-03-02"  # the day the sample catalog feeds are for
+
+OFFLINE_KEY = "offline-test-double"
+
+
+@dataclass
+class DemoStep:
+    """One job of the demo, the partitions it runs for, and what it needs first (sample data, local servers)."""
+
+    job: str
+    partitions: Callable[[], list[str]]
+    setups: list[Callable[[ExitStack], None]] = field(default_factory=list)
+    tags: dict = field(default_factory=dict)
+
+
+def _seed(samples: str, target_dir: Callable[[], Path]) -> Callable[[ExitStack], None]:
+    """A setup that copies demo_samples/<samples> into a workflow's inbox, keeping files already there."""
+
+    def setup(_: ExitStack) -> None:
+        target = target_dir()
+        target.mkdir(parents=True, exist_ok=True)
+        for sample in sorted((SAMPLES / samples).iterdir()):
+            if sample.is_file() and not (target / sample.name).exists():
+                shutil.copyfile(sample, target / sample.name)
+
+    return setup
+
+
+def _briefs_dir() -> Path:
+    from pipelines.content_ops.workflow import briefs_dir
+
+    return briefs_dir()
+
+
+def _returns_dir() -> Path:
+    from pipelines.returns_triage.feed import returns_dir
+
+    return returns_dir()
+
+
+def _brief_days() -> list[str]:
+    from pipelines.content_ops.briefs import list_documents, read_document
+
+    days = set()
+    for path in list_documents(_briefs_dir()):
+        try:
+            days.add(read_document(path)["day"])
+        except ValueError:
+            continue
+    return sorted(days)
+
+
+def _catalog_dir() -> Path:
+    from pipelines.catalog.workflow import feeds_dir
+
+    return feeds_dir()
+
+
+def _catalog_days() -> list[str]:
+    return [CATALOG_DAY]
+
+
+def _start_shop(stack: ExitStack) -> None:
+    from resources.offline.shop_server import start_shop_for_demo
+
+    start_shop_for_demo(stack)
+
+
+def _returns_days() -> list[str]:
+    from pipelines.returns_triage.feed import feed_files
+    from resources.state.inbox import file_day
+
+    return sorted({file_day(p) for p in feed_files()})
+
+
+DEMO_JOBS: list[DemoStep] = [
+    DemoStep("content_ops_job", _brief_days, [_seed("briefs", _briefs_dir)]),
+    DemoStep("catalog_job", _catalog_days, [_seed("catalog", _catalog_dir), _start_shop]),
+    DemoStep("returns_triage_job", _returns_days, [_seed("returns", _returns_dir)]),
+]
+
+
+def start_offline_model_if_needed(stack: ExitStack, say: Callable[[str], None]) -> bool:
+    """Start the offline test double when no model endpoint is configured; True when it did."""
+    if os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"):
+        say(f"model endpoint: {os.environ.get('OPENAI_BASE_URL') or 'OpenAI'}")
+        return False
+    from resources.offline.llm_server import OfflineLLMServer
+
+    server = OfflineLLMServer().start()
+    stack.callback(server.stop)
+    os.environ["OPENAI_BASE_URL"], os.environ["OPENAI_API_KEY"] = server.url, OFFLINE_KEY
+    stack.callback(lambda: [os.environ.pop(k, None) for k in ("OPENAI_BASE_URL", "OPENAI_API_KEY")])
+    say(f"no OPENAI_BASE_URL or OPENAI_API_KEY set: started the OFFLINE test-double model at {server.url}; "
+        "outputs are marked offline and are not real model answers")
+    return True
+
+
+def run_demo(say: Callable[[str], None] = print, log_level: str = "WARNING") -> dict:
+    """Execute every DemoStep on the instance at DAGSTER_HOME; return the summary dict."""
+    from dagster import DagsterEventType, DagsterInstance
+
+    from pipelines.definitions import defs
+    from resources.audit.sync import sync_run
+    from resources.llm.ledger import CallLedger, summarize
+
+    ensure_dagster_home()
+    summary = {"assets_materialized": 0, "asset_checks_passed": 0, "asset_checks_failed": 0, "runs_failed": 0,
+               "run_ids": []}
+    with ExitStack() as stack:
+        offline = start_offline_model_if_needed(stack, say)
+        instance = stack.enter_context(DagsterInstance.get())
+        for step in DEMO_JOBS:
+            for setup in step.setups:
+                setup(stack)
+            job = defs.resolve_job_def(step.job)
+            for partition in step.partitions():
+                result = job.execute_in_process(instance=instance, partition_key=partition, raise_on_error=False,
+                                                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+                                                tags={"aiwf/demo": "1", **step.tags})
+                summary["run_ids"].append(result.run_id)
+                sync_run(instance, result.run_id)  # model calls and check outcomes into the audit trail
+                summary["runs_failed"] += 0 if result.success else 1
+                for event in result.all_events:
+                    if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+                        summary["assets_materialized"] += 1
+                        _add_side_effects(summary, event.event_specific_data.materialization.metadata)
+                    elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+                        passed = event.event_specific_data.passed
+                        summary["asset_checks_passed" if passed else "asset_checks_failed"] += 1
+                say(f"  {step.job} [{partition}] run {result.run_id[:8]}: "
+                    f"{'succeeded' if result.success else 'FAILED'}")
+    totals = summarize(CallLedger().rows(summary["run_ids"]))
+    summary.update(totals)
+    summary["offline"] = offline or totals["offline"]
+    summary["aiwf_home"] = str(aiwf_home())
+    return summary
+
+
+SIDE_EFFECT_FIGURES = ("sent", "skipped_already_done", "failed", "held_for_approval")
+
+
+def _add_side_effects(summary: dict, metadata: dict) -> None:
+    """Total the connector figures (sent, skipped as already done, ...) that side-effect assets report."""
+    if "sent" not in metadata:
+        return
+    figures = summary.setdefault("side_effects", dict.fromkeys(SIDE_EFFECT_FIGURES, 0))
+    for name in SIDE_EFFECT_FIGURES:
+        value = metadata.get(name)
+        figures[name] += int(getattr(value, "value", value) or 0)
+
+
+def _print_summary(summary: dict, say: Callable[[str], None]) -> None:
+    say(f"\n{summary['assets_materialized']} assets materialized, {summary['asset_checks_passed']} checks passed, "
+        f"{summary['asset_checks_failed']} failed, {summary['runs_failed']} runs failed")
+    say(f"model: {summary['llm_calls']} requests answered, {summary['llm_retries']} failed attempts retried, "
+        f"{summary['cache_hits']} cache hits, {summary['tokens']} tokens, ${summary['cost_usd']:.4f}"
+        + ("  (OFFLINE test double)" if summary["offline"] else ""))
+    if "side_effects" in summary:
+        fx = summary["side_effects"]
+        say(f"side effects: {fx['sent']} sent, {fx['skipped_already_done']} skipped as already done, "
+            f"{fx['failed']} failed, {fx['held_for_approval']} held for approval")
+    say(f"look at: {summary['aiwf_home']}/publish_queue (drafts ready to publish), `make ui` (runs, metadata, "
+        "checks), `aiwf review` (pending approvals)")
+
+
+def add_cli(sub) -> None:
+    parser = sub.add_parser("demo", help="materialize the demo workflows and print what happened")
+    parser.add_argument("--json", action="store_true", help="end with one JSON line of figures")
+    parser.add_argument("--verbose", action="store_true", help="show Dagster's step logs on the console")
+
+    def run(args) -> int:
+        say = print
+        summary = run_demo(say, log_level="DEBUG" if args.verbose else "WARNING")
+        _print_summary(summary, say)
+        if args.json:
+            print(json.dumps(summary))
+        return 0 if summary["runs_failed"] == 0 and summary["asset_checks_failed"] == 0 else 1
+
+    parser.set_defaults(func=run)
+
+
+def add_ui_cli(sub) -> None:
+    parser = sub.add_parser("ui", help="open the Dagster UI; starts the offline model and the test-double shop "
+                                       "when none is configured")
+    parser.add_argument("--port", type=int, default=3000)
+
+    def run(args) -> int:
+        import subprocess
+        import sys
+
+        ensure_dagster_home()
+        with ExitStack() as stack:
+            start_offline_model_if_needed(stack, print)
+            _start_shop(stack)  # the catalog workflow's shop, when AIWF_SHOP_URL names none
+            dagster = Path(sys.executable).with_name("dagster")
+            return subprocess.call([str(dagster), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"),
+                                    "-p", str(args.port)], cwd=PROJECT_ROOT)
+
+    parser.set_defaults(func=run)

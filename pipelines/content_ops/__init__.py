@@ -1,0 +1,1 @@
+"""Content ops: topic briefs to a verified publish queue (see `workflow`)."""

@@ -1,0 +1,1 @@
+"""Memory maintenance: the nightly job that compacts, prunes and reindexes LanceDB memory."""

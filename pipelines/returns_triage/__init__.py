@@ -1,0 +1,1 @@
+"""Returns triage: the day's returns feed to a checked routing table (see `workflow`)."""

@@ -1,0 +1,55 @@
+"""The returns feed: CSV or Parquet files dropped in a folder, one day's returns per file.
+
+A file's day is the YYYY-MM-DD in its name (returns_2026-03-02.csv), else the day it was dropped. Values are
+read as text, exactly as received: typing and validation happen per row in the triage step, where each bad
+row is quarantined with its reason. An unreadable file, or one missing columns, is quarantined whole.
+"""
+
+from pathlib import Path
+
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from resources.state.inbox import inbox_dir, list_files
+
+COLUMNS = ["return_id", "order_id", "sku", "product", "category", "price_eur", "days_since_delivery",
+           "customer_returns_90d", "customer_note"]
+SUFFIXES = (".csv", ".parquet")
+
+
+class ReturnRow(BaseModel):
+    """One return as the triage step needs it; strings from the feed are coerced, nonsense is refused."""
+
+    return_id: str = Field(min_length=1)
+    order_id: str = Field(min_length=1)
+    sku: str = Field(min_length=1)
+    product: str = Field(min_length=1)
+    category: str = Field(min_length=1)
+    price_eur: float = Field(ge=0, le=100_000)
+    days_since_delivery: int = Field(ge=0, le=3650)
+    customer_returns_90d: int = Field(ge=0)
+    customer_note: str = Field(min_length=3)
+
+
+def returns_dir() -> Path:
+    """Where return files are dropped: AIWF_RETURNS_DIR, else $AIWF_HOME/inbox/returns."""
+    return inbox_dir("returns", "AIWF_RETURNS_DIR")
+
+
+def feed_files(folder: Path | None = None) -> list[Path]:
+    """The CSV and Parquet files in the returns inbox."""
+    return list_files(folder or returns_dir(), SUFFIXES)
+
+
+def read_feed_file(path: Path) -> pd.DataFrame:
+    """One file's rows as text (None where empty); raises ValueError with the reason when unusable."""
+    try:
+        frame = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path, dtype=str)
+    except Exception as exc:  # pandas/pyarrow raise many types for a broken file
+        raise ValueError(f"unreadable {path.suffix[1:]} file: {type(exc).__name__}: {str(exc)[:200]}") from exc
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"missing column(s) {missing}")
+    frame = frame[COLUMNS].astype(object)
+    frame = frame.where(frame.notna(), None).map(lambda v: None if v is None else str(v))
+    return frame.assign(source_file=path.name)

@@ -1,0 +1,156 @@
+"""The review web app (Starlette): pending approvals, side-by-side diffs, decisions, and a JSON API beside the pages.
+
+API (bearer token): GET /healthz (no auth), GET /api/approvals?status=&workflow=&risk=, GET /api/approvals/{id},
+POST /api/approvals/{id}/approve, POST /api/approvals/{id}/reject {"reason"}, POST /api/approvals/{id}/edit
+{"output"}, POST /api/approvals/bulk-approve {"ids"?} (low-risk only). Status codes: 401 no or unknown token,
+403 a role that may not act, 404 unknown id, 409 already decided, 400/422 a malformed body.
+Run it with `aiwf review --host 127.0.0.1 --port 8710` (tokens from AIWF_REVIEW_TOKENS).
+"""
+
+import json
+import os
+import sys
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from resources.approvals.decisions import apply_decision, bulk_approve_low_risk
+from resources.approvals.review_auth import Auth, Reviewer, parse_tokens
+from resources.approvals.store import AlreadyDecided, ApprovalNotFound, ApprovalStore
+
+STATUSES = ("pending", "approved", "edited", "rejected", "superseded")
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+class Refused(Exception):
+    """An API request refused with an HTTP status and a reason; the app answers it as a JSON error."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+async def _refused(request: Request, exc: Refused) -> JSONResponse:
+    return _error(exc.status, exc.message)
+
+
+def _api_reviewer(request: Request, act: bool) -> Reviewer:
+    reviewer = request.app.state.auth.from_bearer(request)
+    if reviewer is None:
+        raise Refused(401, "missing or invalid bearer token")
+    if act and not reviewer.can_decide:
+        raise Refused(403, f"role {reviewer.role!r} may not decide approvals")
+    return reviewer
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def api_list(request: Request) -> JSONResponse:
+    _api_reviewer(request, act=False)
+    status = request.query_params.get("status") or None
+    if status and status not in STATUSES:
+        return _error(400, f"status must be one of {', '.join(STATUSES)}")
+    items = request.app.state.store.list(status=status, workflow=request.query_params.get("workflow"),
+                                         risk=request.query_params.get("risk"))
+    return JSONResponse({"count": len(items), "approvals": [a.to_dict() for a in items]})
+
+
+async def api_detail(request: Request) -> JSONResponse:
+    _api_reviewer(request, act=False)
+    try:
+        return JSONResponse(request.app.state.store.get(request.path_params["id"]).to_dict())
+    except ApprovalNotFound:
+        return _error(404, "no such approval")
+
+
+async def api_decide(request: Request) -> JSONResponse:
+    reviewer = _api_reviewer(request, act=True)
+    body = await _json_body(request)
+    action = request.path_params["action"]
+    if action == "edit" and "output" not in body:
+        return _error(422, 'an edit needs {"output": ...}')
+    try:
+        approval = apply_decision(request.app.state.store, action, request.path_params["id"], reviewer,
+                                  body.get("reason"), body.get("output"))
+    except ApprovalNotFound:
+        return _error(404, "no such approval")
+    except AlreadyDecided as exc:
+        return _error(409, str(exc))
+    except ValueError as exc:
+        return _error(422, str(exc))
+    return JSONResponse(approval.to_dict())
+
+
+async def api_bulk(request: Request) -> JSONResponse:
+    reviewer = _api_reviewer(request, act=True)
+    body = await _json_body(request)
+    ids = body.get("ids")
+    if ids is not None and not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
+        return _error(422, '"ids" must be a list of approval ids')
+    return JSONResponse(bulk_approve_low_risk(request.app.state.store, reviewer, ids))
+
+
+async def _json_body(request: Request) -> dict:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise Refused(400, "the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise Refused(400, "the body must be a JSON object")
+    return body
+
+
+def create_app(store: ApprovalStore | None = None, tokens: str | None = None, secret: bytes | None = None) -> Starlette:
+    """The review app; tokens default to AIWF_REVIEW_TOKENS, read now (not at import)."""
+    from resources.approvals.review_pages import SecurityHeaders, page_routes, templates
+
+    spec = tokens if tokens is not None else os.environ.get("AIWF_REVIEW_TOKENS", "")
+    routes = [
+        Route("/healthz", healthz),
+        Route("/api/approvals", api_list),
+        Route("/api/approvals/bulk-approve", api_bulk, methods=["POST"]),
+        Route("/api/approvals/{id}", api_detail),
+        Route("/api/approvals/{id}/{action:str}", api_decide, methods=["POST"]),
+        *page_routes(),
+    ]
+    app = Starlette(routes=routes, exception_handlers={Refused: _refused})
+    app.add_middleware(SecurityHeaders)
+    app.state.store = store or ApprovalStore()
+    app.state.auth = Auth(parse_tokens(spec), secret)
+    app.state.templates = templates()
+    return app
+
+
+def add_cli(sub) -> None:
+    p = sub.add_parser("review", help="serve the approvals review page and JSON API")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8710)
+    p.add_argument("--log-level", default="info")
+    p.set_defaults(func=_serve)
+
+
+def _serve(args) -> int:
+    import uvicorn
+
+    try:
+        tokens = parse_tokens(os.environ.get("AIWF_REVIEW_TOKENS", ""))
+    except ValueError as exc:
+        print(f"aiwf review: {exc}", file=sys.stderr)
+        return 2
+    if not tokens:
+        print("aiwf review: set AIWF_REVIEW_TOKENS=token:role:name,... (roles viewer, approver, admin)",
+              file=sys.stderr)
+        return 2
+    print(f"aiwf review: http://{args.host}:{args.port}/ ({len(tokens)} reviewers)", file=sys.stderr)
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level=args.log_level)
+    return 0

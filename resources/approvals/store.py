@@ -1,0 +1,212 @@
+"""The approvals store: items waiting for a human decision, with diff, evidence, risk and who decided.
+
+Rows live in aiwf's one Store (SQLite under AIWF_HOME, Postgres with AIWF_PG_URL). `propose()` is keyed by
+workflow + item key + output hash, so re-running a partition never queues the same proposal twice. Every
+decision is also appended to `approval_decisions`, whose sequence number is the cursor sensors follow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from typing import Any
+
+import dagster as dg
+
+from resources.approvals.record import APPROVED, Approval, make_diff, output_hash, to_text  # noqa: F401  (re-exported)
+from resources.state.store import Store, get_store
+
+RISKS = ("low", "medium", "high")
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS approvals (
+        id TEXT PRIMARY KEY, workflow TEXT NOT NULL, item_key TEXT NOT NULL, output_hash TEXT NOT NULL,
+        proposed_output TEXT NOT NULL, current_version TEXT, diff TEXT NOT NULL, evidence TEXT NOT NULL,
+        reasons TEXT NOT NULL, risk TEXT NOT NULL, status TEXT NOT NULL, final_output TEXT,
+        decided_by TEXT, decided_at {float}, reason TEXT, run_id TEXT, partition_key TEXT,
+        created_at {float} NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS approvals_status ON approvals (status, workflow)",
+    """CREATE TABLE IF NOT EXISTS approval_decisions (
+        seq {id}, approval_id TEXT NOT NULL, workflow TEXT NOT NULL, status TEXT NOT NULL,
+        decided_by TEXT NOT NULL, decided_at {float} NOT NULL, reason TEXT)""",
+    """CREATE TABLE IF NOT EXISTS approval_corrections (
+        id {id}, approval_id TEXT NOT NULL, workflow TEXT NOT NULL, item_key TEXT NOT NULL,
+        before_output TEXT NOT NULL, after_output TEXT NOT NULL, reviewer TEXT NOT NULL,
+        reason TEXT, ts {float} NOT NULL, in_memory INTEGER NOT NULL DEFAULT 0)""",
+]
+
+
+class ApprovalNotFound(KeyError):
+    """No approval with this id (the review API answers 404)."""
+
+
+class AlreadyDecided(RuntimeError):
+    """The approval was decided before (the review API answers 409)."""
+
+
+class ApprovalStore:
+    """Propose, list and decide approvals; decisions are atomic (first decider wins, others get AlreadyDecided)."""
+
+    def __init__(self, store: Store | None = None):
+        self.store = store or get_store()
+        self.store.migrate("approvals", SCHEMA)
+
+    def propose(
+        self, workflow: str, item_key: str, output: Any, *, current: Any = None, evidence: dict | None = None,
+        risk: str = "medium", reasons: list[str] | None = None, run_id: str | None = None,
+        partition_key: str | None = None,
+    ) -> Approval:
+        """Queue an item for review, or return the existing approval for the same output (idempotent)."""
+        if risk not in RISKS:
+            raise ValueError(f"risk must be one of {RISKS}, got {risk!r}")
+        digest = output_hash(output)
+        approval_id = "apr_" + hashlib.sha256(f"{workflow}\0{item_key}\0{digest}".encode()).hexdigest()[:20]
+        row = [approval_id, workflow, str(item_key), digest, json.dumps(output, default=str),
+               json.dumps(current, default=str), make_diff(current, output), json.dumps(evidence or {}, default=str),
+               json.dumps(list(reasons or [])), risk, "pending", run_id, partition_key, time.time()]
+        with self.store.transaction() as cur:
+            cur.execute(
+                "INSERT INTO approvals (id, workflow, item_key, output_hash, proposed_output, current_version, "
+                "diff, evidence, reasons, risk, status, run_id, partition_key, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING", row)
+            created = cur.rowcount == 1
+            if not created:  # the same output proposed again: revive it if a newer proposal had replaced it
+                cur.execute("UPDATE approvals SET status = 'pending' WHERE id = ? AND status = 'superseded'",
+                            (approval_id,))
+            if created or cur.rowcount == 1:  # any other pending proposal for this item is stale now
+                cur.execute("UPDATE approvals SET status = 'superseded' WHERE workflow = ? AND item_key = ? "
+                            "AND status = 'pending' AND id <> ?", (workflow, str(item_key), approval_id))
+        approval = self.get(approval_id)
+        if created:
+            _audit("approval_requested", approval, {"reasons": approval.reasons, "risk": risk})
+        return approval
+
+    def get(self, approval_id: str) -> Approval:
+        rows = self.store.query("SELECT * FROM approvals WHERE id = ?", (approval_id,))
+        if not rows:
+            raise ApprovalNotFound(approval_id)
+        return Approval.from_row(rows[0])
+
+    def list(self, status: str | None = None, workflow: str | None = None, risk: str | None = None,
+             limit: int = 500) -> list[Approval]:
+        """Approvals, oldest first, filtered by any of status, workflow and risk."""
+        where, params = [], []
+        for column, value in (("status", status), ("workflow", workflow), ("risk", risk)):
+            if value:
+                where.append(f"{column} = ?")
+                params.append(value)
+        sql = "SELECT * FROM approvals" + (" WHERE " + " AND ".join(where) if where else "")
+        rows = self.store.query(sql + " ORDER BY created_at, id LIMIT ?", [*params, int(limit)])
+        return [Approval.from_row(r) for r in rows]
+
+    def approve(self, approval_id: str, by: str, reason: str | None = None) -> Approval:
+        return self._decide(approval_id, "approved", by, reason)
+
+    def reject(self, approval_id: str, by: str, reason: str) -> Approval:
+        if not (reason or "").strip():
+            raise ValueError("a rejection needs a reason")
+        return self._decide(approval_id, "rejected", by, reason.strip())
+
+    def edit_and_approve(self, approval_id: str, by: str, output: Any, reason: str | None = None) -> Approval:
+        """Replace the proposal with the reviewer's version, approve it and record the correction."""
+        before = self.get(approval_id)
+        decided = self._decide(approval_id, "edited", by, reason, final_output=output)
+        record_correction(decided, before.proposed_output, output, by, reason, store=self)
+        return decided
+
+    def decisions_after(self, seq: int, workflow: str | None = None, limit: int = 200) -> list[dict]:
+        """Decisions with a sequence number above `seq`, in order: what a sensor cursor follows."""
+        sql, params = "SELECT * FROM approval_decisions WHERE seq > ?", [int(seq)]
+        if workflow:
+            sql, params = sql + " AND workflow = ?", [*params, workflow]
+        return self.store.query(sql + " ORDER BY seq LIMIT ?", [*params, int(limit)])
+
+    def corrections(self, workflow: str | None = None) -> list[dict]:
+        sql, params = "SELECT * FROM approval_corrections", []
+        if workflow:
+            sql, params = sql + " WHERE workflow = ?", [workflow]
+        return self.store.query(sql + " ORDER BY id", params)
+
+    def _decide(self, approval_id: str, status: str, by: str, reason: str | None, final_output: Any = None):
+        if not by:
+            raise ValueError("a decision needs the reviewer's name")
+        now = time.time()
+        with self.store.transaction() as cur:
+            if self.store.dialect == "postgres":  # decision seq order == commit order, so cursors skip nothing
+                cur.execute("SELECT pg_advisory_xact_lock(hashtext('aiwf_approval_decisions'))", ())
+            cur.execute(
+                "UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?, reason = ?, final_output = ? "
+                "WHERE id = ? AND status = 'pending'",
+                (status, by, now, reason, json.dumps(final_output) if final_output is not None else None,
+                 approval_id))
+            if cur.rowcount != 1:
+                cur.execute("SELECT status, decided_by FROM approvals WHERE id = ?", (approval_id,))
+                found = cur.fetchone()
+                if not found:
+                    raise ApprovalNotFound(approval_id)
+                raise AlreadyDecided(f"{approval_id} is already {found[0]}" + (f" by {found[1]}" if found[1] else ""))
+            cur.execute("SELECT workflow FROM approvals WHERE id = ?", (approval_id,))
+            cur.execute("INSERT INTO approval_decisions (approval_id, workflow, status, decided_by, decided_at, "
+                        "reason) VALUES (?, ?, ?, ?, ?, ?)", (approval_id, cur.fetchone()[0], status, by, now, reason))
+        approval = self.get(approval_id)
+        _audit("approval_decision", approval, {"status": status, "decided_by": by, "reason": reason})
+        return approval
+
+
+def record_correction(approval: Approval, before: Any, after: Any, reviewer: str, reason: str | None = None,
+                      store: ApprovalStore | None = None) -> bool:
+    """Keep a reviewer's edit as a correction: in the approvals store always, and in episodic memory if present.
+
+    The memory seam is deliberately thin: when `resources.memory.MemoryResource` exists and has a
+    `record_correction(**fields)` method, it is called with the fields below; otherwise the correction stays
+    in `approval_corrections` only. A memory failure never undoes the decision. Returns True if memory got it.
+    """
+    fields = dict(workflow=approval.workflow, item_key=approval.item_key, before=before, after=after,
+                  reviewer=reviewer, reason=reason, approval_id=approval.id, run_id=approval.run_id,
+                  partition_key=approval.partition_key)
+    in_memory = _to_episodic_memory(fields)
+    (store or ApprovalStore()).store.execute(
+        "INSERT INTO approval_corrections (approval_id, workflow, item_key, before_output, after_output, reviewer, "
+        "reason, ts, in_memory) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (approval.id, approval.workflow, approval.item_key, json.dumps(before, default=str),
+         json.dumps(after, default=str), reviewer, reason, time.time(), int(in_memory)))
+    return in_memory
+
+
+def _to_episodic_memory(fields: dict) -> bool:
+    try:
+        from resources.memory import MemoryResource
+    except ImportError:
+        return False
+    writer = getattr(MemoryResource, "record_correction", None)
+    if writer is None:
+        return False
+    try:
+        writer(MemoryResource(), **fields)
+        return True
+    except Exception as exc:  # memory is best effort; the correction is safe in the approvals store
+        dg.get_dagster_logger().warning(f"correction for {fields['approval_id']} not written to memory: {exc!r}")
+        return False
+
+
+def _audit(kind: str, approval: Approval, payload: dict) -> None:
+    from resources.audit.log import audit_event
+
+    payload = {"approval_id": approval.id, "workflow": approval.workflow, "item_key": approval.item_key, **payload}
+    audit_event(kind, payload, {"run_id": approval.run_id, "partition_key": approval.partition_key,
+                                "output_hash": output_hash(approval.output)})
+
+
+class ApprovalsResource(dg.ConfigurableResource):
+    """The approvals store as a Dagster resource (key `approvals`); pg_url overrides AIWF_PG_URL/SQLite."""
+
+    pg_url: str | None = None
+
+    def store(self) -> ApprovalStore:
+        return ApprovalStore(get_store(self.pg_url))
+
+    def propose(self, workflow: str, item_key: str, output: Any, **kwargs) -> Approval:
+        return self.store().propose(workflow, item_key, output, **kwargs)
+
+    def get(self, approval_id: str) -> Approval:
+        return self.store().get(approval_id)

@@ -1,0 +1,105 @@
+"""The call ledger: one durable row per model request attempt or cache hit, with cost and provenance."""
+
+import time
+from dataclasses import asdict, dataclass, field
+
+from resources.state.store import Store, get_store
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS llm_calls (
+        id {id},
+        ts {float} NOT NULL,
+        run_id TEXT, asset_key TEXT, partition_key TEXT,
+        kind TEXT NOT NULL,
+        model TEXT NOT NULL,
+        prompt_name TEXT, prompt_version TEXT, prompt_hash TEXT,
+        request_hash TEXT NOT NULL,
+        tokens_in INTEGER NOT NULL DEFAULT 0,
+        tokens_out INTEGER NOT NULL DEFAULT 0,
+        cost_usd {float} NOT NULL DEFAULT 0,
+        latency_ms {float} NOT NULL DEFAULT 0,
+        cache_hit INTEGER NOT NULL DEFAULT 0,
+        attempt INTEGER NOT NULL DEFAULT 1,
+        status TEXT NOT NULL,
+        error_class TEXT,
+        offline INTEGER NOT NULL DEFAULT 0,
+        tier TEXT)""",
+    "CREATE INDEX IF NOT EXISTS llm_calls_run ON llm_calls (run_id)",
+]
+
+COLUMNS = (
+    "ts run_id asset_key partition_key kind model prompt_name prompt_version prompt_hash request_hash "
+    "tokens_in tokens_out cost_usd latency_ms cache_hit attempt status error_class offline tier"
+).split()
+
+
+@dataclass
+class CallRecord:
+    """One ledger row. status is 'ok' for an answered request or cache hit, 'error' for a failed attempt."""
+
+    kind: str
+    model: str
+    request_hash: str
+    status: str
+    run_id: str | None = None
+    asset_key: str | None = None
+    partition_key: str | None = None
+    prompt_name: str | None = None
+    prompt_version: str | None = None
+    prompt_hash: str | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    latency_ms: float = 0.0
+    cache_hit: bool = False
+    attempt: int = 1
+    error_class: str | None = None
+    offline: bool = False
+    tier: str | None = None
+    ts: float = field(default_factory=time.time)
+
+
+class CallLedger:
+    """Append-only store of CallRecords, SQLite by default and Postgres with AIWF_PG_URL."""
+
+    def __init__(self, store: Store | None = None):
+        self.store = store or get_store()
+        self.store.migrate("llm_calls", SCHEMA)
+
+    def record(self, rec: CallRecord) -> None:
+        row = asdict(rec)
+        row["cache_hit"], row["offline"] = int(rec.cache_hit), int(rec.offline)
+        self.store.execute(
+            f"INSERT INTO llm_calls ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+            [row[c] for c in COLUMNS],
+        )
+
+    def rows(self, run_ids: list[str] | None = None) -> list[dict]:
+        if run_ids is None:
+            return self.store.query("SELECT * FROM llm_calls ORDER BY id")
+        if not run_ids:
+            return []
+        marks = ", ".join("?" * len(run_ids))
+        return self.store.query(f"SELECT * FROM llm_calls WHERE run_id IN ({marks}) ORDER BY id", run_ids)
+
+    def run_cost(self, run_id: str) -> tuple[float, int]:
+        """Spent USD and tokens so far in a run: what budgets are checked against."""
+        rows = self.store.execute(
+            "SELECT COALESCE(SUM(cost_usd), 0), COALESCE(SUM(tokens_in + tokens_out), 0) "
+            "FROM llm_calls WHERE run_id = ? AND cache_hit = 0",
+            (run_id,),
+        )
+        return float(rows[0][0]), int(rows[0][1])
+
+
+def summarize(rows: list[dict]) -> dict:
+    """Totals over ledger rows: answered requests, failed attempts, cache hits, tokens and cost."""
+    answered = [r for r in rows if r["status"] == "ok" and not r["cache_hit"]]
+    return {
+        "llm_calls": len(answered),
+        "llm_retries": sum(1 for r in rows if r["status"] == "error"),
+        "cache_hits": sum(1 for r in rows if r["cache_hit"]),
+        "tokens": sum(r["tokens_in"] + r["tokens_out"] for r in answered),
+        "cost_usd": round(sum(r["cost_usd"] for r in answered), 6),
+        "offline": any(r["offline"] for r in rows),
+    }

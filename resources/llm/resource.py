@@ -1,0 +1,56 @@
+"""The LLM resource: the official `openai` client with a call ledger, a response cache, retries and budgets.
+
+Any OpenAI-compatible server works (OpenAI, Azure, vLLM, Ollama, llama.cpp): the client reads
+OPENAI_BASE_URL and OPENAI_API_KEY itself unless `base_url`/`api_key` are configured. Assets open a
+session bound to their context so every ledger row carries run, asset and partition:
+
+    ai = llm.session(context)
+    draft = ai.complete(DRAFT_PROMPT, {"topic": t}, tier="strong").text
+    return dg.MaterializeResult(metadata=ai.metadata())
+"""
+
+import dagster as dg
+from pydantic import Field
+
+from resources.llm.openai_calls import OFFLINE_HEADER, Completion
+from resources.llm.session import LLMSession
+
+__all__ = ["LLMResource", "LLMSession", "Completion", "OFFLINE_HEADER"]
+
+
+class LLMResource(dg.ConfigurableResource):
+    """Chat and embedding calls through `openai`, metered in the ledger and cached by request."""
+
+    base_url: str | None = Field(default=None, description="Defaults to OPENAI_BASE_URL, then OpenAI.")
+    api_key: str | None = Field(default=None, description="Defaults to OPENAI_API_KEY. Never logged.")
+    cheap_model: str = "gpt-4o-mini"
+    strong_model: str = "gpt-4o"
+    embedding_model: str = "text-embedding-3-small"
+    embedding_dimensions: int | None = None
+    request_timeout_s: float = 60.0
+    max_attempts: int = 6
+    backoff_base_s: float = 0.5
+    backoff_max_s: float = 20.0
+    use_cache: bool = True
+    requests_per_minute: int | None = Field(default=None, description="Client-side cap on requests per minute.")
+    tokens_per_minute: int | None = Field(default=None, description="Client-side cap on tokens per minute.")
+    run_budget_usd: float | None = Field(default=None, description="Stop a run before it spends more.")
+    redact_pii: bool = False
+
+    def session(self, context=None, budget_usd: float | None = None) -> "LLMSession":
+        """A session bound to an asset, op or check context (or none), collecting metadata for the UI."""
+        return LLMSession(self, context, budget_usd if budget_usd is not None else self.run_budget_usd)
+
+    def model_for(self, tier: str) -> str:
+        tiers = {"cheap": self.cheap_model, "strong": self.strong_model}
+        if tier not in tiers:
+            raise ValueError(f"unknown model tier {tier!r}; expected one of {sorted(tiers)}")
+        return tiers[tier]
+
+    def client_kwargs(self) -> dict:
+        kwargs = {"max_retries": 0, "timeout": self.request_timeout_s}  # our loop retries and records each attempt
+        if self.base_url:
+            kwargs["base_url"] = self.base_url
+        if self.api_key:
+            kwargs["api_key"] = self.api_key
+        return kwargs

@@ -1,0 +1,201 @@
+"""One SQL database for aiwf's own state (ledger, cache, checkpoints, quarantine, approvals, actions).
+
+SQLite at $AIWF_HOME/aiwf.db by default; Postgres when AIWF_PG_URL (or an explicit url) is given.
+SQL is written once with `?` placeholders and portable `ON CONFLICT` upserts; DDL may use the
+tokens {id} (auto-increment primary key), {blob} and {float} that each dialect spells its own way.
+On Postgres, connections come from a fork-safe per-process pool (resources/pg_pool.py); a statement
+that lost its connection to a server restart, or its transaction to a deadlock, is retried once.
+"""
+
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
+
+from resources.state.home import aiwf_home
+from resources.state.pg_pool import PgPool
+
+_DDL_TOKENS = {
+    "sqlite": {"id": "INTEGER PRIMARY KEY AUTOINCREMENT", "blob": "BLOB", "float": "REAL"},
+    "postgres": {"id": "BIGSERIAL PRIMARY KEY", "blob": "BYTEA", "float": "DOUBLE PRECISION"},
+}
+_MIGRATIONS = """CREATE TABLE IF NOT EXISTS aiwf_schema (
+    component TEXT PRIMARY KEY, version INTEGER NOT NULL)"""
+# One advisory lock for all of aiwf's migrations: concurrent CREATE TABLE IF NOT EXISTS of the same
+# table races in Postgres (duplicate pg_type key), so even the bookkeeping table is created under it.
+_MIGRATION_LOCK = 0x61697766  # "aiwf"
+
+
+class Store:
+    """A thin, thread-safe connection helper with versioned, idempotent schema creation."""
+
+    def __init__(self, url: str | None = None):
+        self.url = url or os.environ.get("AIWF_PG_URL") or str(aiwf_home() / "aiwf.db")
+        # SQLAlchemy-style URLs (postgresql+psycopg2://, what dagster-postgres needs) are accepted too,
+        # so DAGSTER_PG_URL and AIWF_PG_URL can hold the same value.
+        scheme = self.url.split("://", 1)[0] if "://" in self.url else ""
+        self.dialect = "postgres" if scheme.split("+")[0] in ("postgres", "postgresql") else "sqlite"
+        self._local = threading.local()
+        self._migrated: set[str] = set()
+        self._lock = threading.Lock()
+        pg_url = "postgresql://" + self.url.split("://", 1)[-1]
+        self._pool = PgPool(pg_url) if self.dialect == "postgres" else None
+
+    def __repr__(self) -> str:  # never print credentials
+        return f"Store({self.dialect})"
+
+    def _connect(self):
+        conn = sqlite3.connect(self.url, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=30000")
+        return conn
+
+    def _conn(self):  # SQLite: one connection per thread
+        conn = getattr(self._local, "conn", None)
+        if conn is None or getattr(conn, "closed", 0):
+            conn = self._local.conn = self._connect()
+        return conn
+
+    def _sql(self, sql: str) -> str:  # psycopg2 always formats (params are a tuple): a literal % is %%
+        return sql.replace("%", "%%").replace("?", "%s") if self.dialect == "postgres" else sql
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """A cursor inside one transaction, committed on success and rolled back on error."""
+        if self.dialect == "postgres":
+            with self._pg_transaction() as cur:
+                yield cur
+            return
+        cur = self._conn().cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            yield _Cursor(cur, self._sql)
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def _pg_transaction(self) -> Iterator[Any]:
+        """A pooled connection's transaction; nested use in one thread becomes a savepoint, not a second
+        connection that would wait on the outer transaction's locks forever."""
+        import psycopg2
+
+        outer = getattr(self._local, "pg_conn", None)
+        if outer is not None:
+            with outer.cursor() as cur:
+                cur.execute("SAVEPOINT aiwf_nested")
+                try:
+                    yield _Cursor(cur, self._sql)
+                except BaseException:
+                    cur.execute("ROLLBACK TO SAVEPOINT aiwf_nested")
+                    raise
+                cur.execute("RELEASE SAVEPOINT aiwf_nested")
+            return
+        with self._pool.connection() as (conn, reused):
+            self._local.pg_conn, committing = conn, False
+            try:
+                with conn.cursor() as cur:
+                    yield _Cursor(cur, self._sql)
+                committing = True
+                conn.commit()
+            except BaseException as exc:
+                if not conn.closed:
+                    conn.rollback()
+                # Safe to replay: the server rolled the whole transaction back (deadlock, serialization),
+                # or a pooled connection turned out dead before anything was committed.
+                stale = reused and conn.closed and not committing
+                if isinstance(exc, psycopg2.extensions.TransactionRollbackError) or (
+                    stale and isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError))
+                ):
+                    exc.aiwf_retryable = True
+                raise
+            finally:
+                self._local.pg_conn = None
+
+    def _retrying(self, work):
+        """Run work(cursor) in a transaction, once more if Postgres says replaying it is safe."""
+        for attempt in (1, 2):
+            try:
+                with self.transaction() as cur:
+                    return work(cur)
+            except Exception as exc:
+                nested = getattr(self._local, "pg_conn", None) is not None
+                if attempt == 2 or nested or not getattr(exc, "aiwf_retryable", False):
+                    raise
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Run one statement in its own transaction; return its rows (empty for writes)."""
+
+        def work(cur):
+            cur.execute(sql, params)
+            return cur.fetchall() if cur.description else []
+
+        return self._retrying(work)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._retrying(lambda cur: cur.executemany(sql, rows))
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict]:
+        """Rows as dicts keyed by column name."""
+
+        def work(cur):
+            cur.execute(sql, params)
+            names = [d[0] for d in cur.description or []]
+            return [dict(zip(names, row)) for row in cur.fetchall()]
+
+        return self._retrying(work)
+
+    def migrate(self, component: str, steps: Sequence[str]) -> None:
+        """Apply the DDL steps of `component` not yet applied; safe to call from every process."""
+        if component in self._migrated:
+            return
+        with self._lock:
+            with self.transaction() as cur:
+                if self.dialect == "postgres":  # serialise concurrent migrators (all processes)
+                    cur.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+                cur.execute(_MIGRATIONS)
+                cur.execute("SELECT version FROM aiwf_schema WHERE component = ?", (component,))
+                row = cur.fetchone()
+                done = row[0] if row else 0
+                for version, ddl in enumerate(steps, start=1):
+                    if version > done:
+                        cur.execute(ddl.format(**_DDL_TOKENS[self.dialect]), ())
+                if len(steps) > done:
+                    cur.execute(
+                        "INSERT INTO aiwf_schema (component, version) VALUES (?, ?) "
+                        "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+                        (component, len(steps)),
+                    )
+            self._migrated.add(component)
+
+
+class _Cursor:
+    """A DB-API cursor that accepts `?` placeholders on every dialect."""
+
+    def __init__(self, cur, translate):
+        self._cur, self._translate = cur, translate
+
+    def execute(self, sql, params=()):
+        self._cur.execute(self._translate(sql), tuple(params))
+
+    def executemany(self, sql, rows):
+        self._cur.executemany(self._translate(sql), [tuple(r) for r in rows])
+
+    def __getattr__(self, name):
+        return getattr(self._cur, name)
+
+
+_stores: dict[str, Store] = {}
+_stores_lock = threading.Lock()
+
+
+def get_store(url: str | None = None) -> Store:
+    """The process-wide Store for a url (default: AIWF_PG_URL or the SQLite file under AIWF_HOME)."""
+    key = url or os.environ.get("AIWF_PG_URL") or str(aiwf_home() / "aiwf.db")
+    with _stores_lock:
+        if key not in _stores:
+            _stores[key] = Store(key)
+        return _stores[key]
