@@ -115,12 +115,12 @@ class GateResult:
                 "decided_earlier": len(self.decided), "pending_ids": ", ".join(a.id for a in self.pending[:20])}
 
 
-def gate(policy: ApprovalPolicy, items: Iterable[dict], key: str, output: Callable[[dict], Any] | str,
-         current: Callable[[dict], Any] | str | None = None, evidence: Callable[[dict], dict] | None = None,
-         store: ApprovalStore | None = None, run_id: str | None = None,
+def gate(policy: ApprovalPolicy, items: Iterable[dict], key: str, output: Callable[[dict], Any] | str, *,
+         store: ApprovalStore, current: Callable[[dict], Any] | str | None = None,
+         evidence: Callable[[dict], dict] | None = None, run_id: str | None = None,
          partition_key: str | None = None) -> GateResult:
     """Send the items the policy flags to the approvals store; idempotent, so re-runs add no duplicates."""
-    store, result = store or ApprovalStore(), GateResult()
+    result = GateResult()
     pick = lambda spec, item: spec(item) if callable(spec) else (item.get(spec) if spec else None)  # noqa: E731
     for item in _records(items):
         verdict = policy.evaluate(item)

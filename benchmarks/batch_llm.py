@@ -142,6 +142,7 @@ def child_main(args) -> None:
 # --- crash and resume ---------------------------------------------------------------------------------------
 def kill_and_resume(args, root: str, home: Path) -> dict:
     from resources.state.checkpoints import Checkpoints
+    from resources.state.resource import StateResource
 
     env = {**os.environ, "AIWF_HOME": str(home)}
     cmd = [sys.executable, "-m", "benchmarks.batch_llm", "--child", "--rows", str(args.rows), "--concurrency",
@@ -152,7 +153,7 @@ def kill_and_resume(args, root: str, home: Path) -> dict:
     target, store = int(args.kill_at * args.rows), None
     while first.poll() is None:
         if (home / "aiwf.db").exists():
-            store = store or Checkpoints()
+            store = store or Checkpoints(StateResource(home=str(home)).store())
             if store.count(ASSET) >= target:
                 first.send_signal(signal.SIGKILL)
                 break

@@ -18,13 +18,15 @@ import pandas as pd
 
 
 def trial(seed: int, after: float, before: float) -> dict:
-    from pipelines.catalog.workflow import DEMO_DAY
+    from pipelines.cli.demo import CATALOG_DAY as DEMO_DAY
+    from pipelines.cli.demo import SAMPLES
     from pipelines.definitions import defs
     from resources.offline.shop_server import ShopServer
 
     job = defs.resolve_job_def("catalog_job")
     with ShopServer(fail_after_apply_rate=after, fail_before_apply_rate=before, seed=seed) as shop:
         os.environ["AIWF_SHOP_URL"] = shop.url
+        os.environ["AIWF_CATALOG_FEEDS"] = str(SAMPLES / "catalog")  # the demo's sample feeds
         started = time.perf_counter()
         first = job.execute_in_process(partition_key=DEMO_DAY, raise_on_error=False)
         seconds = time.perf_counter() - started

@@ -10,13 +10,19 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg2
 from psycopg2 import sql
 
+from resources.state.database_url import DatabaseURLError, normalize_pg_url
+
 
 def main() -> int:
     url = os.environ.get("DAGSTER_PG_URL")
     if not url:
         print("ensure_database: DAGSTER_PG_URL is not set", file=sys.stderr)
         return 2
-    parts = urlsplit("postgresql://" + url.split("://", 1)[-1])  # drop a +psycopg2 driver suffix
+    try:
+        parts = urlsplit(normalize_pg_url(url, "DAGSTER_PG_URL"))  # any accepted spelling, driver dropped
+    except DatabaseURLError as exc:
+        print(f"ensure_database: {exc}", file=sys.stderr)
+        return 2
     name = parts.path.lstrip("/")
     admin = urlunsplit(parts._replace(path="/postgres"))
     try:

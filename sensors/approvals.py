@@ -11,7 +11,8 @@ from typing import Callable
 
 import dagster as dg
 
-from resources.approvals.store import APPROVED, Approval, ApprovalStore
+from resources.approvals.resource import ApprovalsResource
+from resources.approvals.store import APPROVED, Approval
 
 APPROVAL_TAG = "aiwf/approval_id"
 
@@ -26,8 +27,8 @@ def approved_items_sensor(
     @dg.sensor(name=name or f"{workflow}_approved_items_sensor", job=job,
                minimum_interval_seconds=minimum_interval_seconds, default_status=default_status,
                description=f"Runs {getattr(job, 'name', job)} once for each approved {workflow} item.")
-    def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-        store = ApprovalStore()
+    def _sensor(context: dg.SensorEvaluationContext, approvals: ApprovalsResource) -> dg.SensorResult:
+        store = approvals.store()
         decisions = store.decisions_after(int(context.cursor or 0), workflow)
         if not decisions:
             return dg.SensorResult(skip_reason=f"no new {workflow} decisions")
@@ -58,12 +59,12 @@ def _already_launched(instance, approval_ids: list[str]) -> set[str]:
     return {run.tags.get(APPROVAL_TAG) for run in runs}
 
 
-def approval_for_run(context) -> Approval:
+def approval_for_run(context, approvals: ApprovalsResource) -> Approval:
     """The approval a sensor-launched run acts on (use `.output`: the reviewer's edit when there is one)."""
     approval_id = context.run.tags.get(APPROVAL_TAG)
     if not approval_id:
         raise dg.Failure(f"run {context.run_id} was not launched for an approval (no {APPROVAL_TAG} tag)")
-    approval = ApprovalStore().get(approval_id)
+    approval = approvals.get(approval_id)
     if not approval.approved:
         raise dg.Failure(f"approval {approval_id} is {approval.status}, not approved")
     return approval

@@ -15,11 +15,8 @@ import time
 from dataclasses import dataclass
 
 import dagster as dg
-from dagster._core.events import DagsterEventType, JobFailureData, RunFailureReason
-from dagster._core.launcher import DefaultRunLauncher
-from dagster._core.storage.dagster_run import RunRecord, RunsFilter
-from dagster._core.storage.tags import WILL_RETRY_TAG
 
+from sensors.dagster_internals import report_unexpected_termination, will_retry
 from sensors.worker_liveness import process_alive
 
 TIMEOUT_ENV = "AIWF_RUN_TIMEOUT_S"  # seconds without any event before a run counts as dead
@@ -59,13 +56,13 @@ def worker_pids_are_local(instance: dg.DagsterInstance) -> bool:
     setting = os.environ.get(PID_CHECK_ENV, "auto").lower()
     if setting not in ("auto", "1", "0"):
         raise ValueError(f"{PID_CHECK_ENV} must be auto, 1 or 0, got {setting!r}")
-    return setting == "1" or (setting == "auto" and isinstance(instance.run_launcher, DefaultRunLauncher))
+    return setting == "1" or (setting == "auto" and isinstance(instance.run_launcher, dg.DefaultRunLauncher))
 
 
 def _worker(instance: dg.DagsterInstance, run_id: str) -> tuple[int, float] | None:
     """(pid, time) of the process that started the run: the emitter of its latest RUN_START event."""
     records = instance.get_records_for_run(
-        run_id, of_type=DagsterEventType.RUN_START, limit=1, ascending=False
+        run_id, of_type=dg.DagsterEventType.RUN_START, limit=1, ascending=False
     ).records
     if not records or records[0].event_log_entry.dagster_event is None:
         return None
@@ -73,14 +70,14 @@ def _worker(instance: dg.DagsterInstance, run_id: str) -> tuple[int, float] | No
     return entry.dagster_event.pid, entry.timestamp
 
 
-def _last_event_time(instance: dg.DagsterInstance, record: RunRecord) -> float:
+def _last_event_time(instance: dg.DagsterInstance, record: dg.RunRecord) -> float:
     records = instance.get_records_for_run(record.dagster_run.run_id, limit=1, ascending=False).records
     times = [r.timestamp for r in records] + [record.start_time or 0.0, record.create_timestamp.timestamp()]
     return max(times)
 
 
 def diagnose(
-    instance: dg.DagsterInstance, record: RunRecord, now: float, local_pids: bool
+    instance: dg.DagsterInstance, record: dg.RunRecord, now: float, local_pids: bool
 ) -> tuple[str, str, int | None] | None:
     """(cause, detail, live local worker pid or None) when a STARTED run is dead, else None."""
     run, pid = record.dagster_run, None
@@ -114,7 +111,7 @@ def _stop_hung_worker(instance: dg.DagsterInstance, run: dg.DagsterRun, pid: int
 
 
 def _end_run(
-    instance: dg.DagsterInstance, record: RunRecord, cause: str, detail: str, pid: int | None
+    instance: dg.DagsterInstance, record: dg.RunRecord, cause: str, detail: str, pid: int | None
 ) -> Verdict | None:
     run = instance.get_run_by_id(record.dagster_run.run_id)
     if run is None or run.status != dg.DagsterRunStatus.STARTED:  # finished meanwhile: leave it
@@ -122,14 +119,8 @@ def _end_run(
     instance.report_engine_event(f"aiwf watchdog: {detail}; marking the run failed.", run)
     if cause == "silent":
         _stop_hung_worker(instance, run, pid)
-    instance.report_run_failed(
-        run,
-        f"Run worker lost: {detail} (aiwf watchdog).",
-        JobFailureData(error=None, failure_reason=RunFailureReason.UNEXPECTED_TERMINATION),
-    )
-    ended = instance.get_run_by_id(run.run_id)
-    will_retry = bool(ended and ended.tags.get(WILL_RETRY_TAG) == "true")
-    return Verdict(run.run_id, run.job_name, cause, detail, will_retry)
+    report_unexpected_termination(instance, run, f"Run worker lost: {detail} (aiwf watchdog).")
+    return Verdict(run.run_id, run.job_name, cause, detail, will_retry(instance.get_run_by_id(run.run_id)))
 
 
 def sweep_dead_runs(instance: dg.DagsterInstance, now: float | None = None) -> list[Verdict]:
@@ -137,7 +128,7 @@ def sweep_dead_runs(instance: dg.DagsterInstance, now: float | None = None) -> l
     now = time.time() if now is None else now
     local_pids = worker_pids_are_local(instance)
     verdicts = []
-    for record in instance.get_run_records(RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
+    for record in instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
         found = diagnose(instance, record, now, local_pids)
         if found and (verdict := _end_run(instance, record, *found)):
             verdicts.append(verdict)

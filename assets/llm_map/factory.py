@@ -30,6 +30,7 @@ from resources.llm.prompts import Prompt
 from resources.llm.retry import BudgetExceeded
 from resources.state.checkpoints import Checkpoints, CheckpointWriter, Scope
 from resources.state.quarantine import Quarantine
+from resources.state.resource import state_of
 
 LLM_MAP_TAG = "aiwf/llm_map"  # asset tag marking batch assets, so `aiwf quarantine retry` can find them
 
@@ -85,12 +86,13 @@ def run_llm_map(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResourc
     escalate = spec.escalate_to if spec.escalate_on and spec.escalate_to != tier else None
     llm.model_for(tier)  # an unknown tier is a clear error before anything runs
     partition = context.partition_key if context.has_partition_key else ""
-    report = RunReport(spec, context.asset_key.to_user_string(), partition, context.run_id, Quarantine())
+    store = state_of(llm).store()  # checkpoints, quarantine and ledger live where the llm resource meters calls
+    report = RunReport(spec, context.asset_key.to_user_string(), partition, context.run_id, Quarantine(store))
     good, bad = prepare_rows(frame, key_column=spec.key_column, prompt=spec.prompt, text_columns=spec.text_columns,
                              variables=spec.variables, row_model=spec.row_model,
                              max_input_tokens=spec.max_input_tokens, keep_columns=spec.keep_columns)
     report.quarantine_bad(bad)
-    checkpoints = Checkpoints()
+    checkpoints = Checkpoints(store)
     scope = Scope(report.asset_key, partition, spec.prompt.version, spec.prompt.hash, model_key)
     todo = report.resume(good, checkpoints.load(scope))
     writer = CheckpointWriter(checkpoints, scope, spec.workflow, context.run_id)
@@ -130,7 +132,7 @@ def _budget(spec: LLMMapSpec, config: LLMMapConfig, llm: LLMResource, checkpoint
     budget = Budget(run_usd=min(caps) if caps else None, run_tokens=config.budget_tokens or spec.budget_tokens,
                     workflow_usd=spec.workflow_budget_usd, workflow_tokens=spec.workflow_budget_tokens)
     if budget.run_usd is not None or budget.run_tokens is not None:
-        budget.spent_run = list(CallLedger().run_cost(run_id))
+        budget.spent_run = list(CallLedger(checkpoints.store).run_cost(run_id))
     if budget.workflow_usd is not None or budget.workflow_tokens is not None:
         budget.spent_workflow = list(checkpoints.workflow_spent(spec.workflow))
     return budget

@@ -8,7 +8,10 @@ import re
 from pathlib import Path
 from typing import Callable
 
+import dagster as dg
 import pandas as pd
+
+from resources.state.quarantine import Quarantine
 
 SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -81,15 +84,10 @@ def competitor_row(raw: dict) -> dict:
             "observed_at": raw.get("observed_at", "")}
 
 
-def load_feed(context, folder: Path, name: str, check: Callable[[dict], dict], columns: list[str], workflow: str):
+def load_feed(context, quarantine: Quarantine, folder: Path, name: str, check: Callable[[dict], dict], columns: list[str], workflow: str):
     """Read one feed for the asset's partition; quarantine invalid rows with the reason; an Output with counts."""
-    import dagster as dg
-
-    from resources.state.quarantine import Quarantine
-
     path = feed_path(folder, name, context.partition_key)
     frame, rejected = validate(pd.read_csv(path, dtype=str), check, columns)
-    quarantine = Quarantine()
     for raw, reason in rejected:
         quarantine.put(workflow=workflow, asset_key=context.asset_key.to_user_string(),
                        partition_key=context.partition_key, row_key=raw.get("sku") or str(sorted(raw.items())),

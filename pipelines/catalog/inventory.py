@@ -6,7 +6,7 @@ Each event has a unique `event_key`, so re-running the step that emits an event 
 import time
 from dataclasses import dataclass
 
-from resources.state.store import Store, get_store
+from resources.state.store import Store
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS inventory_events (
@@ -32,8 +32,8 @@ class InventoryEvent:
 class InventoryLedger:
     """Append-only inventory events in aiwf's Store; `state()` replays them into on-hand counts."""
 
-    def __init__(self, store: Store | None = None):
-        self.store = store or get_store()
+    def __init__(self, store: Store):
+        self.store = store
         self.store.migrate("inventory_events", SCHEMA)
 
     def append(self, events: list[InventoryEvent]) -> int:

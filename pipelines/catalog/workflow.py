@@ -19,10 +19,12 @@ from pipelines.catalog.push import push_updates
 from pipelines.catalog.reconciliation import reconcile
 from pipelines.partitions import daily
 from pipelines.policy import workflow_job
+from resources.approvals.resource import ApprovalsResource
 from resources.connectors import ShopResource
 from resources.llm import LLMResource
 from resources.state.inbox import inbox_dir
 from resources.state.quarantine import Quarantine
+from resources.state.resource import StateResource
 
 GROUP = "catalog"
 UPDATE_COLUMNS = ["kind", "sku", "title", "payload_version", "status", "description", "meta_description", "price",
@@ -35,28 +37,29 @@ def feeds_dir() -> Path:
 
 
 @dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas", "csv"})
-def product_feed(context: dg.AssetExecutionContext) -> dg.Output[pd.DataFrame]:
+def product_feed(context: dg.AssetExecutionContext, state: StateResource) -> dg.Output[pd.DataFrame]:
     """Products to describe: sku, title, category, facts."""
-    return feeds.load_feed(context, feeds_dir(), "products", feeds.product_row, ["sku", "title", "category", "facts"],
+    return feeds.load_feed(context, Quarantine(state.store()), feeds_dir(), "products", feeds.product_row, ["sku", "title", "category", "facts"],
                            GROUP)
 
 
 @dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas", "csv"})
-def authoritative_feed(context: dg.AssetExecutionContext) -> dg.Output[pd.DataFrame]:
+def authoritative_feed(context: dg.AssetExecutionContext, state: StateResource) -> dg.Output[pd.DataFrame]:
     """The source of truth for price, stock and floor price, per sku."""
-    return feeds.load_feed(context, feeds_dir(), "authoritative", feeds.authoritative_row,
+    return feeds.load_feed(context, Quarantine(state.store()), feeds_dir(), "authoritative", feeds.authoritative_row,
                            ["sku", "price", "inventory", "floor_price"], GROUP)
 
 
 @dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas", "csv"})
-def competitor_feed(context: dg.AssetExecutionContext) -> dg.Output[pd.DataFrame]:
+def competitor_feed(context: dg.AssetExecutionContext, state: StateResource) -> dg.Output[pd.DataFrame]:
     """Competitor prices observed for our skus."""
-    return feeds.load_feed(context, feeds_dir(), "competitors", feeds.competitor_row,
+    return feeds.load_feed(context, Quarantine(state.store()), feeds_dir(), "competitors", feeds.competitor_row,
                            ["sku", "competitor", "price", "observed_at"], GROUP)
 
 
 @dg.asset(partitions_def=daily, group_name=GROUP, kinds={"openai", "pandas"}, pool=LLM_POOL)
-def product_descriptions(context: dg.AssetExecutionContext, llm: LLMResource, product_feed: pd.DataFrame,
+def product_descriptions(context: dg.AssetExecutionContext, llm: LLMResource, state: StateResource,
+                         product_feed: pd.DataFrame,
                          authoritative_feed: pd.DataFrame) -> dg.Output[pd.DataFrame]:
     """SEO descriptions in the brand voice for products the shop sells; a product missing from the
     authoritative feed is quarantined (it has no price to publish)."""
@@ -64,7 +67,7 @@ def product_descriptions(context: dg.AssetExecutionContext, llm: LLMResource, pr
     rows = []
     for product in product_feed.itertuples():
         if product.sku not in sold:
-            Quarantine().put(workflow=GROUP, asset_key="product_descriptions", partition_key=context.partition_key,
+            Quarantine(state.store()).put(workflow=GROUP, asset_key="product_descriptions", partition_key=context.partition_key,
                              row_key=product.sku, payload=product._asdict(), error_class="not_in_authoritative_feed",
                              reason="no authoritative price or stock for this sku", run_id=context.run_id)
             continue
@@ -76,12 +79,10 @@ def product_descriptions(context: dg.AssetExecutionContext, llm: LLMResource, pr
 
 
 @dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas"})
-def price_monitor(context: dg.AssetExecutionContext, authoritative_feed: pd.DataFrame,
+def price_monitor(context: dg.AssetExecutionContext, approvals: ApprovalsResource, authoritative_feed: pd.DataFrame,
                   competitor_feed: pd.DataFrame) -> dg.Output[pd.DataFrame]:
     """Proposed prices under the guardrails; changes above the threshold are queued for approval."""
-    from resources.approvals.store import ApprovalStore
-
-    frame = apply_approvals(monitor_prices(authoritative_feed, competitor_feed), ApprovalStore(), GROUP,
+    frame = apply_approvals(monitor_prices(authoritative_feed, competitor_feed), approvals.store(), GROUP,
                             context.run_id, context.partition_key)
     counts = frame.decision.value_counts().to_dict()
     return dg.Output(frame, metadata={**{f"decision_{k}": int(v) for k, v in counts.items()},
@@ -90,10 +91,11 @@ def price_monitor(context: dg.AssetExecutionContext, authoritative_feed: pd.Data
 
 
 @dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas", "sql"})
-def inventory_ledger(context: dg.AssetExecutionContext, authoritative_feed: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+def inventory_ledger(context: dg.AssetExecutionContext, state: StateResource,
+                     authoritative_feed: pd.DataFrame) -> dg.Output[pd.DataFrame]:
     """Append-only stock events bringing each sku to the authoritative count; on-hand = replay of the events."""
     targets = dict(zip(authoritative_feed.sku, authoritative_feed.inventory.astype(int)))
-    rows = sync_events(InventoryLedger(), targets, context.partition_key, context.run_id)
+    rows = sync_events(InventoryLedger(state.store()), targets, context.partition_key, context.run_id)
     frame = pd.DataFrame(rows, columns=["sku", "before", "delta", "after", "target", "event_key"])
     return dg.Output(frame, metadata={"events_this_partition": int(frame.event_key.notna().sum()),
                                       "units_moved": int(frame.delta.abs().sum())})
@@ -136,12 +138,12 @@ def _read_feed(name: str, check, columns: list[str], day: str) -> pd.DataFrame:
 
 
 @dg.asset_check(asset=proposed_updates, blocking=True, partitions_def=daily)
-def proposed_updates_match_authoritative_feed(context: dg.AssetCheckExecutionContext,
+def proposed_updates_match_authoritative_feed(context: dg.AssetCheckExecutionContext, state: StateResource,
                                               proposed_updates: pd.DataFrame) -> dg.AssetCheckResult:
     """Before anything is committed: prices within the guardrails and from a known source, stock equal to the
     authoritative count (also when rebuilt by replaying the events), no product missing, no unknown sku.
     The feeds are read again from their source, so a bug upstream cannot vouch for itself."""
-    day, ledger = context.op_execution_context.partition_key, InventoryLedger()
+    day, ledger = context.op_execution_context.partition_key, InventoryLedger(state.store())
     authoritative = _read_feed("authoritative", feeds.authoritative_row, ["sku", "price", "inventory", "floor_price"], day)
     products = set(_read_feed("products", feeds.product_row, ["sku", "title", "category", "facts"], day).sku)
     replayed = {}
@@ -155,11 +157,11 @@ def proposed_updates_match_authoritative_feed(context: dg.AssetCheckExecutionCon
 
 
 @dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas", "http"})
-def shop_updates(context: dg.AssetExecutionContext, shop: ShopResource,
+def shop_updates(context: dg.AssetExecutionContext, shop: ShopResource, state: StateResource,
                  proposed_updates: pd.DataFrame) -> dg.Output[pd.DataFrame]:
     """Reconciled updates sent to the shop, each under its own Idempotency-Key and at most once per the ledger;
     a failed update is quarantined and fails the step, so the retry sends only what is not done yet."""
-    quarantine, day = Quarantine(), context.partition_key
+    quarantine, day = Quarantine(state.store()), context.partition_key
 
     def quarantine_failure(result: dict, exc: Exception) -> None:
         quarantine.put(workflow=GROUP, asset_key="shop_updates", partition_key=day,

@@ -18,22 +18,20 @@ def _add_home(sub) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from pipelines.cli import audit as audit_cli
-    from pipelines.cli import demo
+    from pipelines.cli import demo, review, test_doubles
     from pipelines.cli import quarantine as quarantine_cli
     from pipelines.cli import worker as worker_cli
-    from resources.approvals import review_app
-    from resources.offline import llm_server, shop_server
 
     parser = argparse.ArgumentParser(prog="aiwf", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_home(sub)
     demo.add_cli(sub)
     demo.add_ui_cli(sub)
-    llm_server.add_cli(sub)
+    test_doubles.add_offline_llm_cli(sub)
     worker_cli.add_cli(sub)
-    review_app.add_cli(sub)
+    review.add_cli(sub)
     audit_cli.add_cli(sub)
-    shop_server.add_cli(sub)
+    test_doubles.add_shop_server_cli(sub)
     quarantine_cli.add_cli(sub)
     # Each capability registers its own subcommands here with add_cli(sub).
     return parser
@@ -52,7 +50,21 @@ def _quiet_console() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; a misconfigured database URL is one line on stderr (exit 2), not a traceback."""
+    import sys
+
+    from resources.state.database_url import DatabaseURLError
+
     _quiet_console()
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except Exception as exc:
+        cause = exc
+        while cause is not None and not isinstance(cause, DatabaseURLError):  # Dagster may wrap it
+            cause = cause.__cause__
+        if cause is None:
+            raise
+        print(f"aiwf: {cause}", file=sys.stderr)
+        return 2
 

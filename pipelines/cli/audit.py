@@ -5,6 +5,11 @@ import sys
 from collections import Counter
 from datetime import datetime, timezone
 
+from pipelines.resource_bindings import local_state
+from resources.audit.log import AuditLog
+from resources.audit.sync import sync_ledger_to_audit, sync_run
+from resources.state.home import open_dagster_instance
+
 
 def explain_run(run_id: str, events: list[dict], decisions: list[dict] = ()) -> list[str]:
     """Readable lines for one run: its model calls, check outcomes, approvals (and their decisions), side effects."""
@@ -83,9 +88,7 @@ def _when(ts: float) -> str:
 
 
 def _verify(args) -> int:
-    from resources.audit.log import AuditLog
-
-    log = AuditLog(args.path) if args.path else AuditLog()
+    log = AuditLog(local_state().store(), args.path)
     report = log.verify()
     if args.json:
         print(json.dumps(report.__dict__))
@@ -97,19 +100,11 @@ def _verify(args) -> int:
 
 
 def _show(args) -> int:
-    from resources.audit.log import AuditLog
-    from resources.audit.sync import sync_ledger_to_audit, sync_run
-
-    log = AuditLog()
+    log = AuditLog(local_state().store())
     if not args.no_sync:  # bring the run's model calls and check outcomes in first (append-only, idempotent)
         try:
-            from dagster import DagsterInstance
-
-            from resources.state.home import ensure_dagster_home
-
-            ensure_dagster_home()
-            with DagsterInstance.get() as instance:
-                sync_run(instance, args.run)
+            with open_dagster_instance() as instance:
+                sync_run(instance, args.run, log)
         except Exception as exc:  # no Dagster instance here: the ledger is still worth syncing
             print(f"(check outcomes not synced: {exc})", file=sys.stderr)
             sync_ledger_to_audit(log)
@@ -125,18 +120,12 @@ def _show(args) -> int:
 
 
 def _sync(args) -> int:
-    from resources.audit.sync import sync_ledger_to_audit, sync_run
-
+    log = AuditLog(local_state().store())
     if args.run:
-        from dagster import DagsterInstance
-
-        from resources.state.home import ensure_dagster_home
-
-        ensure_dagster_home()
-        with DagsterInstance.get() as instance:
-            print(f"{sync_run(instance, args.run)} events appended")
+        with open_dagster_instance() as instance:
+            print(f"{sync_run(instance, args.run, log)} events appended")
     else:
-        print(f"{sync_ledger_to_audit()} model calls appended")
+        print(f"{sync_ledger_to_audit(log)} model calls appended")
     return 0
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from resources.state.home import PROJECT_ROOT, aiwf_home, ensure_dagster_home
+from resources.state.home import PROJECT_ROOT, ensure_dagster_home, open_dagster_instance
 
 SAMPLES = Path(__file__).parent / "demo_samples"  # what the demo seeds; no workflow reads it by default
 CATALOG_DAY = "2026-03-02"  # the day the sample catalog feeds are for
@@ -79,7 +79,7 @@ def _catalog_days() -> list[str]:
 
 
 def _start_shop(stack: ExitStack) -> None:
-    from resources.offline.shop_server import start_shop_for_demo
+    from pipelines.cli.test_doubles import start_shop_for_demo
 
     start_shop_for_demo(stack)
 
@@ -116,18 +116,22 @@ def start_offline_model_if_needed(stack: ExitStack, say: Callable[[str], None]) 
 
 def run_demo(say: Callable[[str], None] = print, log_level: str = "WARNING") -> dict:
     """Execute every DemoStep on the instance at DAGSTER_HOME; return the summary dict."""
-    from dagster import DagsterEventType, DagsterInstance
+    from dagster import DagsterEventType
 
     from pipelines.definitions import defs
+    from pipelines.resource_bindings import local_state
+    from resources.audit.log import AuditLog
     from resources.audit.sync import sync_run
     from resources.llm.ledger import CallLedger, summarize
 
     ensure_dagster_home()
+    store = local_state().store()
+    audit_log = AuditLog(store)
     summary = {"assets_materialized": 0, "asset_checks_passed": 0, "asset_checks_failed": 0, "runs_failed": 0,
                "run_ids": []}
     with ExitStack() as stack:
         offline = start_offline_model_if_needed(stack, say)
-        instance = stack.enter_context(DagsterInstance.get())
+        instance = stack.enter_context(open_dagster_instance())  # under the first-use lock (resources/state/home.py)
         for step in DEMO_JOBS:
             for setup in step.setups:
                 setup(stack)
@@ -137,7 +141,7 @@ def run_demo(say: Callable[[str], None] = print, log_level: str = "WARNING") -> 
                                                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
                                                 tags={"aiwf/demo": "1", **step.tags})
                 summary["run_ids"].append(result.run_id)
-                sync_run(instance, result.run_id)  # model calls and check outcomes into the audit trail
+                sync_run(instance, result.run_id, audit_log)  # model calls and check outcomes into the audit trail
                 summary["runs_failed"] += 0 if result.success else 1
                 for event in result.all_events:
                     if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
@@ -148,10 +152,10 @@ def run_demo(say: Callable[[str], None] = print, log_level: str = "WARNING") -> 
                         summary["asset_checks_passed" if passed else "asset_checks_failed"] += 1
                 say(f"  {step.job} [{partition}] run {result.run_id[:8]}: "
                     f"{'succeeded' if result.success else 'FAILED'}")
-    totals = summarize(CallLedger().rows(summary["run_ids"]))
+    totals = summarize(CallLedger(store).rows(summary["run_ids"]))
     summary.update(totals)
     summary["offline"] = offline or totals["offline"]
-    summary["aiwf_home"] = str(aiwf_home())
+    summary["aiwf_home"] = str(store.home)
     return summary
 
 

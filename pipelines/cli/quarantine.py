@@ -9,13 +9,14 @@ reason; rows that now pass are marked resolved.
 import json
 from collections import defaultdict
 
+from pipelines.resource_bindings import local_state
 from resources.state.quarantine import Quarantine
 
 
 def open_groups(asset: str | None = None, partition: str | None = None) -> dict[tuple[str, str], int]:
     """(asset key, partition) -> open quarantined rows, optionally filtered."""
     groups: dict[tuple[str, str], int] = defaultdict(int)
-    for row in Quarantine().rows(asset):
+    for row in Quarantine(local_state().store()).rows(asset):
         if partition is None or row["partition_key"] == partition:
             groups[(row["asset_key"], row["partition_key"])] += 1
     return dict(groups)
@@ -43,7 +44,7 @@ def redrive(asset_key: str, partition: str | None, *, tier: str | None = None, i
 
 
 def _list(args) -> int:
-    rows = Quarantine().rows(args.asset, status=args.status)
+    rows = Quarantine(local_state().store()).rows(args.asset, status=args.status)
     if args.json:
         print(json.dumps(rows, default=str))
         return 0
@@ -55,17 +56,21 @@ def _list(args) -> int:
 
 
 def _retry(args) -> int:
-    from resources.state.home import ensure_dagster_home
+    from resources.state.home import open_dagster_instance
 
-    ensure_dagster_home()
     groups = open_groups(args.asset, args.partition)
     if not groups:
         print("nothing to re-drive: no open quarantined rows match")
         return 0
+    with open_dagster_instance() as instance:
+        return _redrive_groups(groups, args.tier, instance)
+
+
+def _redrive_groups(groups: dict, tier: str | None, instance) -> int:
     failed = 0
     for (asset_key, partition), count in sorted(groups.items()):
         try:
-            result = redrive(asset_key, partition, tier=args.tier)
+            result = redrive(asset_key, partition, tier=tier, instance=instance)
         except KeyError as err:
             print(f"skip {asset_key} [{partition or '-'}]: {err.args[0]}")
             continue

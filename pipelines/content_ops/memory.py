@@ -8,11 +8,12 @@ collection only changes when its sample files do, and past pieces are searched `
 
 import datetime as dt
 import re
+from pathlib import Path
 
 from pipelines.brand import brand_examples, brand_voice
 from resources.llm.prompts import Prompt
 from resources.memory import Document, Hit, MemoryResource, MissingTable
-from resources.state.home import home_path
+from resources.state.resource import state_of
 
 BRAND, PAST = "brand_voice", "past_pieces"
 WORKFLOW = "content_ops"
@@ -43,10 +44,10 @@ def brand_documents() -> list[Document]:
     return docs
 
 
-def past_piece_documents(before_day: str) -> list[Document]:
+def past_piece_documents(publish_queue: Path, before_day: str) -> list[Document]:
     """Published pieces of the days before `before_day`, valid from the end of their day."""
     docs = []
-    for folder in sorted(home_path("publish_queue").iterdir()):
+    for folder in sorted(publish_queue.iterdir()):
         if not folder.is_dir() or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", folder.name) or folder.name >= before_day:
             continue
         for path in sorted(folder.glob("*.md")):
@@ -60,7 +61,7 @@ def past_piece_documents(before_day: str) -> list[Document]:
 def remember_brand(ai, memory: MemoryResource, partition_key: str) -> dict:
     """Ingest the brand collection and the past pieces this day may learn from; unchanged ones cost nothing."""
     brand = memory.ingest(ai, brand_documents(), collection=BRAND)
-    past = past_piece_documents(partition_key)
+    past = past_piece_documents(state_of(memory).path("publish_queue"), partition_key)
     pieces = memory.ingest(ai, past, collection=PAST) if past else {"chunks_written": 0, "unchanged": 0}
     return {"brand_chunks_written": brand["chunks_written"], "brand_unchanged": brand["unchanged"],
             "past_pieces": len(past), "past_chunks_written": pieces["chunks_written"]}

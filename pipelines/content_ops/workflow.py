@@ -1,8 +1,8 @@
 """Content ops: a solo creator's weekly content, from topic briefs to a publish-ready queue.
 
 briefs dropped in a folder → research notes → drafts in the brand voice → verification checks
-(a great-expectations suite, claims supported by the notes, brand tone, links) → publish queue.
-Blocking checks keep a failing draft out of the queue.
+(a great-expectations suite, claims supported by the notes, links) → the tone of each draft → publish queue.
+Blocking checks keep a failing draft out of the queue; an off-brand draft waits for a reviewer.
 """
 
 from pathlib import Path
@@ -12,27 +12,20 @@ import pandas as pd
 
 from assets.approval_gate import ApprovalPolicy, failed_checks, send_for_approval
 from assets.checks.expectations import expectation_suite_check
-from assets.checks.judges import (
-    FACT_CHECK,
-    TONE_CHECK,
-    FactCheck,
-    ToneVerdict,
-    banned_phrases_found,
-    link_problems,
-    unsupported_sentences,
-)
+from assets.checks.judges import FACT_CHECK, FactCheck, link_problems, unsupported_sentences
 from assets.pools import LLM_POOL
 from pipelines.brand import brand_voice
 from pipelines.content_ops import memory as cm
 from pipelines.content_ops.briefs import briefs_dir, list_documents, read_document
+from pipelines.content_ops.tone import judge_tone, needs_review, off_brand
 from pipelines.partitions import daily
 from pipelines.policy import workflow_job
-from resources.approvals.store import ApprovalsResource
+from resources.approvals.resource import ApprovalsResource
 from resources.llm import LLMResource
 from resources.llm.prompts import Prompt
 from resources.memory import MemoryResource
-from resources.state.home import home_path
 from resources.state.quarantine import Quarantine
+from resources.state.resource import StateResource
 from sensors.approvals import approval_for_run, approved_items_sensor
 from sensors.file_drop import file_drop_sensor
 
@@ -57,9 +50,9 @@ DRAFT = Prompt(
 
 
 @dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas"})
-def topic_briefs(context: dg.AssetExecutionContext) -> dg.Output[pd.DataFrame]:
+def topic_briefs(context: dg.AssetExecutionContext, state: StateResource) -> dg.Output[pd.DataFrame]:
     """Briefs dropped for this day; unreadable or incomplete briefs are quarantined with the reason."""
-    rows, quarantine = [], Quarantine()
+    rows, quarantine = [], Quarantine(state.store())
     for path in list_documents(briefs_dir()):
         try:
             doc = read_document(path)
@@ -141,7 +134,8 @@ drafts_match_expectations = expectation_suite_check(
     name="drafts_match_expectations", asset=drafts, suite=drafts_suite, partitions_def=daily)
 
 
-@dg.asset_check(asset=drafts, blocking=True, partitions_def=daily, additional_ins={"research_notes": dg.AssetIn("research_notes")})
+@dg.asset_check(asset=drafts, blocking=True, partitions_def=daily, pool=LLM_POOL,
+                additional_ins={"research_notes": dg.AssetIn("research_notes")})
 def drafts_claims_are_supported(context: dg.AssetCheckExecutionContext, llm: LLMResource, memory: MemoryResource,
                                 drafts: pd.DataFrame, research_notes: pd.DataFrame) -> dg.AssetCheckResult:
     """Every sentence is backed by the research notes (lexically) and a model judge finds no unsupported claim."""
@@ -160,25 +154,8 @@ def drafts_claims_are_supported(context: dg.AssetCheckExecutionContext, llm: LLM
                                                               "failures": dg.MetadataValue.json(failures)})
 
 
-@dg.asset_check(asset=drafts, blocking=False, partitions_def=daily)
-def drafts_match_brand_tone(context: dg.AssetCheckExecutionContext, llm: LLMResource, memory: MemoryResource,
-                            drafts: pd.DataFrame) -> dg.AssetCheckResult:
-    """No banned phrase, and the judge scores each draft on-brand; off-brand drafts warn and go to review."""
-    ai, voice, failures = llm.session(context), brand_voice(), {}
-    for d in drafts.itertuples():
-        banned = banned_phrases_found(d.body, voice["banned_phrases"])
-        examples = cm.voice_examples(ai, memory, d.title, cm.partition_of(context))
-        verdict = ai.complete(TONE_CHECK, {"voice": f"{voice['guide']}\n\nExamples of the voice:\n{examples}",
-                                           "text": d.body}, response_model=ToneVerdict).parsed
-        if banned or not verdict.on_brand or verdict.score < voice["min_tone_score"]:
-            failures[d.slug] = {"banned_phrases": banned, "score": verdict.score, "issues": verdict.issues[:3]}
-    cm.record_check(ai, memory, context, "drafts_match_brand_tone", drafts.slug, failures)
-    return dg.AssetCheckResult(passed=not failures, severity=dg.AssetCheckSeverity.WARN,
-                               metadata={**ai.metadata(), "failing_drafts": len(failures),
-                                         "failures": dg.MetadataValue.json(failures)})
-
-
-@dg.asset_check(asset=drafts, blocking=True, partitions_def=daily, additional_ins={"research_notes": dg.AssetIn("research_notes")})
+@dg.asset_check(asset=drafts, blocking=True, partitions_def=daily,
+                additional_ins={"research_notes": dg.AssetIn("research_notes")})
 def drafts_have_no_broken_links(drafts: pd.DataFrame, research_notes: pd.DataFrame) -> dg.AssetCheckResult:
     """Every link comes from the brief's sources (and answers, with AIWF_LINK_CHECK=http)."""
     allowed = dict(zip(research_notes.slug, research_notes.links))
@@ -186,27 +163,40 @@ def drafts_have_no_broken_links(drafts: pd.DataFrame, research_notes: pd.DataFra
     return dg.AssetCheckResult(passed=not failures, metadata={"failures": dg.MetadataValue.json(failures)})
 
 
-def failures_in_run(context: dg.AssetExecutionContext, check_name: str) -> dict:
-    """Per-draft failures that a non-blocking check recorded earlier in this run."""
-    for record in context.instance.all_logs(context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
-        evaluation = record.get_dagster_event().event_specific_data
-        if evaluation.check_name == check_name and not evaluation.passed:
-            return evaluation.metadata["failures"].value
-    return {}
+@dg.asset(partitions_def=daily, group_name=GROUP, kinds={"openai", "pandas"}, pool=LLM_POOL)
+def draft_tone(context: dg.AssetExecutionContext, llm: LLMResource, memory: MemoryResource,
+               drafts: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    """Each draft judged against the brand voice (banned phrases, then a model judge), as the table that
+    publish_queue routes by; each outcome is also remembered next to the draft's decision."""
+    ai = llm.session(context)
+    tone = judge_tone(ai, memory, drafts, context.partition_key, brand_voice())
+    failures = off_brand(tone)
+    cm.record_check(ai, memory, context, "drafts_match_brand_tone", drafts.slug, failures)
+    return dg.Output(tone, metadata={**ai.metadata(), "off_brand": len(failures)})
+
+
+@dg.asset_check(asset=draft_tone, blocking=False, partitions_def=daily)
+def drafts_match_brand_tone(draft_tone: pd.DataFrame) -> dg.AssetCheckResult:
+    """Every draft on brand, as draft_tone judged it (no model call); a warning, because publish_queue
+    already holds off-brand drafts for review."""
+    failures = off_brand(draft_tone)
+    return dg.AssetCheckResult(passed=not failures, severity=dg.AssetCheckSeverity.WARN,
+                               metadata={"failing_drafts": len(failures), "failures": dg.MetadataValue.json(failures)})
 
 
 @dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas"})
-def publish_queue(context: dg.AssetExecutionContext, approvals: ApprovalsResource,
-                  drafts: pd.DataFrame) -> dg.Output[pd.DataFrame]:
-    """Verified drafts as Markdown files ready to publish; drafts off brand wait for a human (REVIEW_POLICY)."""
-    off_brand = failures_in_run(context, "drafts_match_brand_tone")
-    items = drafts.assign(failed_checks=[["drafts_match_brand_tone"] if s in off_brand else [] for s in drafts.slug])
+def publish_queue(context: dg.AssetExecutionContext, approvals: ApprovalsResource, state: StateResource,
+                  drafts: pd.DataFrame, draft_tone: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    """Verified drafts as Markdown files ready to publish; a draft not judged on brand in draft_tone waits for
+    a human (REVIEW_POLICY). The verdict is an input, so no executor, selection or retry can skip it."""
+    held = needs_review(drafts, draft_tone)
+    items = drafts.assign(failed_checks=[["drafts_match_brand_tone"] if s in held else [] for s in drafts.slug])
     gate = send_for_approval(context, approvals, REVIEW_POLICY, items, key="slug", output="body",
-                             evidence=lambda row: {"tone": off_brand.get(row["slug"]), "model": row["model"]})
+                             evidence=lambda row: {"tone": held.get(row["slug"]), "model": row["model"]})
     bodies = {**dict(zip(drafts.slug, drafts.body)),  # a reviewer's edit wins over the model's draft
               **{a.item_key: a.output for a in gate.decided if a.approved}}
     ready = drafts[drafts.slug.isin(gate.passed_keys + [a.item_key for a in gate.decided if a.approved])]
-    folder = home_path("publish_queue", context.partition_key)
+    folder = state.path("publish_queue", context.partition_key)
     for old in folder.glob("*.md"):
         old.unlink()
     for d in ready.itertuples():
@@ -225,10 +215,11 @@ def write_publishable(folder: Path, slug: str, title: str, body: str) -> Path:
 
 
 @dg.op(description="Write a draft a reviewer approved (with their edits) into its day's publish queue.")
-def publish_approved_draft(context: dg.OpExecutionContext) -> None:
-    approval = approval_for_run(context)
+def publish_approved_draft(context: dg.OpExecutionContext, approvals: ApprovalsResource,
+                           state: StateResource) -> None:
+    approval = approval_for_run(context, approvals)
     title = approval.item_key.replace("-", " ").capitalize()
-    path = write_publishable(home_path("publish_queue", approval.partition_key or "unpartitioned"),
+    path = write_publishable(state.path("publish_queue", approval.partition_key or "unpartitioned"),
                              approval.item_key, title, str(approval.output))
     context.log.info(f"published {path} after approval {approval.id} by {approval.decided_by}")
 
@@ -247,9 +238,9 @@ approved_drafts_sensor = approved_items_sensor(GROUP, publish_approved_draft_job
 daily_drafts_6am = dg.build_schedule_from_partitioned_job(content_ops_job, hour_of_day=6,
                                                           name="daily_drafts_6am")
 
-assets = [topic_briefs, research_notes, brand_memory, drafts, publish_queue]
-asset_checks = [drafts_match_expectations, drafts_claims_are_supported, drafts_match_brand_tone,
-                drafts_have_no_broken_links]
+assets = [topic_briefs, research_notes, brand_memory, drafts, draft_tone, publish_queue]
+asset_checks = [drafts_match_expectations, drafts_claims_are_supported, drafts_have_no_broken_links,
+                drafts_match_brand_tone]
 jobs = [content_ops_job, publish_approved_draft_job]
 schedules = [daily_drafts_6am]
 sensors = [new_brief_sensor, approved_drafts_sensor]

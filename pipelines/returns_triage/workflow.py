@@ -26,11 +26,12 @@ from assets.llm_map import llm_map
 from pipelines.partitions import daily
 from pipelines.policy import workflow_job
 from pipelines.returns_triage.feed import COLUMNS, SUFFIXES, ReturnRow, feed_files, read_feed_file, returns_dir
-from resources.approvals.store import ApprovalsResource
+from resources.approvals.resource import ApprovalsResource
 from resources.llm.prompts import Prompt
 from resources.safety.injection import as_data, detect_injection
 from resources.state.inbox import file_day
 from resources.state.quarantine import Quarantine
+from resources.state.resource import StateResource
 from sensors.file_drop import file_drop_sensor
 
 GROUP = "returns_triage"
@@ -75,9 +76,9 @@ def triage_is_consistent(row: dict, answer: ReturnTriage) -> str | None:
 
 
 @dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas", "csv", "parquet"})
-def return_requests(context: dg.AssetExecutionContext) -> dg.Output[pd.DataFrame]:
+def return_requests(context: dg.AssetExecutionContext, state: StateResource) -> dg.Output[pd.DataFrame]:
     """The day's returns from every file dropped for it; an unusable file is quarantined whole."""
-    frames, quarantine = [], Quarantine()
+    frames, quarantine = [], Quarantine(state.store())
     files = [p for p in feed_files() if file_day(p) == context.partition_key]
     for path in files:
         try:

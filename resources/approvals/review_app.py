@@ -4,12 +4,11 @@ API (bearer token): GET /healthz (no auth), GET /api/approvals?status=&workflow=
 POST /api/approvals/{id}/approve, POST /api/approvals/{id}/reject {"reason"}, POST /api/approvals/{id}/edit
 {"output"}, POST /api/approvals/bulk-approve {"ids"?} (low-risk only). Status codes: 401 no or unknown token,
 403 a role that may not act, 404 unknown id, 409 already decided, 400/422 a malformed body.
-Run it with `aiwf review --host 127.0.0.1 --port 8710` (tokens from AIWF_REVIEW_TOKENS).
+Run it with `aiwf review --host 127.0.0.1 --port 8710` (pipelines/cli/review.py; tokens from AIWF_REVIEW_TOKENS).
 """
 
 import json
 import os
-import sys
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -110,8 +109,8 @@ async def _json_body(request: Request) -> dict:
     return body
 
 
-def create_app(store: ApprovalStore | None = None, tokens: str | None = None, secret: bytes | None = None) -> Starlette:
-    """The review app; tokens default to AIWF_REVIEW_TOKENS, read now (not at import)."""
+def create_app(store: ApprovalStore, tokens: str | None = None, secret: bytes | None = None) -> Starlette:
+    """The review app over an approvals store; tokens default to AIWF_REVIEW_TOKENS, read now (not at import)."""
     from resources.approvals.review_pages import SecurityHeaders, page_routes, templates
 
     spec = tokens if tokens is not None else os.environ.get("AIWF_REVIEW_TOKENS", "")
@@ -125,32 +124,7 @@ def create_app(store: ApprovalStore | None = None, tokens: str | None = None, se
     ]
     app = Starlette(routes=routes, exception_handlers={Refused: _refused})
     app.add_middleware(SecurityHeaders)
-    app.state.store = store or ApprovalStore()
+    app.state.store = store
     app.state.auth = Auth(parse_tokens(spec), secret)
     app.state.templates = templates()
     return app
-
-
-def add_cli(sub) -> None:
-    p = sub.add_parser("review", help="serve the approvals review page and JSON API")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8710)
-    p.add_argument("--log-level", default="info")
-    p.set_defaults(func=_serve)
-
-
-def _serve(args) -> int:
-    import uvicorn
-
-    try:
-        tokens = parse_tokens(os.environ.get("AIWF_REVIEW_TOKENS", ""))
-    except ValueError as exc:
-        print(f"aiwf review: {exc}", file=sys.stderr)
-        return 2
-    if not tokens:
-        print("aiwf review: set AIWF_REVIEW_TOKENS=token:role:name,... (roles viewer, approver, admin)",
-              file=sys.stderr)
-        return 2
-    print(f"aiwf review: http://{args.host}:{args.port}/ ({len(tokens)} reviewers)", file=sys.stderr)
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level=args.log_level)
-    return 0

@@ -1,6 +1,6 @@
 """The approvals store: items waiting for a human decision, with diff, evidence, risk and who decided.
 
-Rows live in aiwf's one Store (SQLite under AIWF_HOME, Postgres with AIWF_PG_URL). `propose()` is keyed by
+Rows live in aiwf's one Store, handed over by the `state` resource (resources/approvals/resource.py). `propose()` is keyed by
 workflow + item key + output hash, so re-running a partition never queues the same proposal twice. Every
 decision is also appended to `approval_decisions`, whose sequence number is the cursor sensors follow.
 """
@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import dagster as dg
 
 from resources.approvals.record import APPROVED, Approval, make_diff, output_hash, to_text  # noqa: F401  (re-exported)
-from resources.state.store import Store, get_store
+from resources.audit.log import audit_event
+from resources.state.store import Store
 
 RISKS = ("low", "medium", "high")
 SCHEMA = [
@@ -44,11 +45,20 @@ class AlreadyDecided(RuntimeError):
     """The approval was decided before (the review API answers 409)."""
 
 
-class ApprovalStore:
-    """Propose, list and decide approvals; decisions are atomic (first decider wins, others get AlreadyDecided)."""
+class CorrectionSink(Protocol):
+    """Where reviewers' edits are remembered besides the approvals store (the bound MemoryResource)."""
 
-    def __init__(self, store: Store | None = None):
-        self.store = store or get_store()
+    def record_correction(self, **fields) -> object: ...
+
+
+class ApprovalStore:
+    """Propose, list and decide approvals; decisions are atomic (first decider wins, others get AlreadyDecided).
+
+    `corrections_to` (episodic memory) also receives each reviewer's edit; a failure there never undoes a decision.
+    """
+
+    def __init__(self, store: Store, corrections_to: CorrectionSink | None = None):
+        self.store, self.corrections_to = store, corrections_to
         self.store.migrate("approvals", SCHEMA)
 
     def propose(
@@ -78,7 +88,7 @@ class ApprovalStore:
                             "AND status = 'pending' AND id <> ?", (workflow, str(item_key), approval_id))
         approval = self.get(approval_id)
         if created:
-            _audit("approval_requested", approval, {"reasons": approval.reasons, "risk": risk})
+            _audit(self.store, "approval_requested", approval, {"reasons": approval.reasons, "risk": risk})
         return approval
 
     def get(self, approval_id: str) -> Approval:
@@ -111,8 +121,31 @@ class ApprovalStore:
         """Replace the proposal with the reviewer's version, approve it and record the correction."""
         before = self.get(approval_id)
         decided = self._decide(approval_id, "edited", by, reason, final_output=output)
-        record_correction(decided, before.proposed_output, output, by, reason, store=self)
+        self._record_correction(decided, before.proposed_output, output, by, reason)
         return decided
+
+    def _record_correction(self, approval: Approval, before: Any, after: Any, reviewer: str,
+                           reason: str | None) -> bool:
+        """Keep a reviewer's edit in `approval_corrections`, and in memory when there is one; True if memory got it."""
+        in_memory = self._to_memory(dict(
+            workflow=approval.workflow, item_key=approval.item_key, before=before, after=after, reviewer=reviewer,
+            reason=reason, approval_id=approval.id, run_id=approval.run_id, partition_key=approval.partition_key))
+        self.store.execute(
+            "INSERT INTO approval_corrections (approval_id, workflow, item_key, before_output, after_output, "
+            "reviewer, reason, ts, in_memory) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (approval.id, approval.workflow, approval.item_key, json.dumps(before, default=str),
+             json.dumps(after, default=str), reviewer, reason, time.time(), int(in_memory)))
+        return in_memory
+
+    def _to_memory(self, fields: dict) -> bool:
+        if self.corrections_to is None:
+            return False
+        try:
+            self.corrections_to.record_correction(**fields)
+            return True
+        except Exception as exc:  # memory is best effort; the correction is safe in the approvals store
+            dg.get_dagster_logger().warning(f"correction for {fields['approval_id']} not written to memory: {exc!r}")
+            return False
 
     def decisions_after(self, seq: int, workflow: str | None = None, limit: int = 200) -> list[dict]:
         """Decisions with a sequence number above `seq`, in order: what a sensor cursor follows."""
@@ -149,64 +182,11 @@ class ApprovalStore:
             cur.execute("INSERT INTO approval_decisions (approval_id, workflow, status, decided_by, decided_at, "
                         "reason) VALUES (?, ?, ?, ?, ?, ?)", (approval_id, cur.fetchone()[0], status, by, now, reason))
         approval = self.get(approval_id)
-        _audit("approval_decision", approval, {"status": status, "decided_by": by, "reason": reason})
+        _audit(self.store, "approval_decision", approval, {"status": status, "decided_by": by, "reason": reason})
         return approval
 
 
-def record_correction(approval: Approval, before: Any, after: Any, reviewer: str, reason: str | None = None,
-                      store: ApprovalStore | None = None) -> bool:
-    """Keep a reviewer's edit as a correction: in the approvals store always, and in episodic memory if present.
-
-    The memory seam is deliberately thin: when `resources.memory.MemoryResource` exists and has a
-    `record_correction(**fields)` method, it is called with the fields below; otherwise the correction stays
-    in `approval_corrections` only. A memory failure never undoes the decision. Returns True if memory got it.
-    """
-    fields = dict(workflow=approval.workflow, item_key=approval.item_key, before=before, after=after,
-                  reviewer=reviewer, reason=reason, approval_id=approval.id, run_id=approval.run_id,
-                  partition_key=approval.partition_key)
-    in_memory = _to_episodic_memory(fields)
-    (store or ApprovalStore()).store.execute(
-        "INSERT INTO approval_corrections (approval_id, workflow, item_key, before_output, after_output, reviewer, "
-        "reason, ts, in_memory) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (approval.id, approval.workflow, approval.item_key, json.dumps(before, default=str),
-         json.dumps(after, default=str), reviewer, reason, time.time(), int(in_memory)))
-    return in_memory
-
-
-def _to_episodic_memory(fields: dict) -> bool:
-    try:
-        from resources.memory import MemoryResource
-    except ImportError:
-        return False
-    writer = getattr(MemoryResource, "record_correction", None)
-    if writer is None:
-        return False
-    try:
-        writer(MemoryResource(), **fields)
-        return True
-    except Exception as exc:  # memory is best effort; the correction is safe in the approvals store
-        dg.get_dagster_logger().warning(f"correction for {fields['approval_id']} not written to memory: {exc!r}")
-        return False
-
-
-def _audit(kind: str, approval: Approval, payload: dict) -> None:
-    from resources.audit.log import audit_event
-
+def _audit(store: Store, kind: str, approval: Approval, payload: dict) -> None:
     payload = {"approval_id": approval.id, "workflow": approval.workflow, "item_key": approval.item_key, **payload}
-    audit_event(kind, payload, {"run_id": approval.run_id, "partition_key": approval.partition_key,
-                                "output_hash": output_hash(approval.output)})
-
-
-class ApprovalsResource(dg.ConfigurableResource):
-    """The approvals store as a Dagster resource (key `approvals`); pg_url overrides AIWF_PG_URL/SQLite."""
-
-    pg_url: str | None = None
-
-    def store(self) -> ApprovalStore:
-        return ApprovalStore(get_store(self.pg_url))
-
-    def propose(self, workflow: str, item_key: str, output: Any, **kwargs) -> Approval:
-        return self.store().propose(workflow, item_key, output, **kwargs)
-
-    def get(self, approval_id: str) -> Approval:
-        return self.store().get(approval_id)
+    audit_event(store, kind, payload, {"run_id": approval.run_id, "partition_key": approval.partition_key,
+                                       "output_hash": output_hash(approval.output)})

@@ -3,7 +3,7 @@
 Each line is canonical JSON holding its sequence number, the previous line's hash and its own hash over
 everything else, so changing, adding or removing any byte breaks `verify()`. Every event is mirrored into the
 `audit_events` table of aiwf's Store (Postgres when AIWF_PG_URL is set), which also lets verify notice a
-truncated file. Anyone may call `audit_event(kind, payload, provenance)`; writers in threads and processes
+truncated file. Anyone may call `audit_event(store, kind, payload, provenance)`; writers in threads and processes
 serialise on an fcntl lock. Kinds in use: model_call, check, approval_requested, approval_decision, side_effect.
 """
 
@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from resources.state.home import home_path
-from resources.state.store import Store, get_store
+from resources.state.store import Store
 
 GENESIS = "0" * 64
 SCHEMA = [
@@ -73,9 +72,9 @@ class VerifyReport:
 class AuditLog:
     """One hash-chained log file plus its Store mirror."""
 
-    def __init__(self, path: Path | None = None, store: Store | None = None):
-        self.path = Path(path) if path else home_path("audit") / "audit.jsonl"
-        self.store = store or get_store()
+    def __init__(self, store: Store, path: Path | None = None):
+        self.path = Path(path) if path else store.home / "audit" / "audit.jsonl"
+        self.store = store
         self.store.migrate("audit", SCHEMA)
         self.log_id = f"{socket.gethostname()}:{self.path.resolve()}"  # several hosts may share one Postgres
 
@@ -186,6 +185,6 @@ def _line_problem(raw: bytes, line_no: int, prev: str) -> str | None:
     return None
 
 
-def audit_event(kind: str, payload: dict, provenance: dict | None = None) -> dict:
-    """Append one event to this AIWF_HOME's audit log (safe from any thread or process)."""
-    return AuditLog().append(kind, payload, provenance)
+def audit_event(store: Store, kind: str, payload: dict, provenance: dict | None = None) -> dict:
+    """Append one event to the audit log of `store`'s home (safe from any thread or process)."""
+    return AuditLog(store).append(kind, payload, provenance)

@@ -8,11 +8,10 @@ from resources.audit.log import AuditLog
 from resources.state.store import Store
 
 
-def sync_ledger_to_audit(log: AuditLog | None = None) -> int:
+def sync_ledger_to_audit(log: AuditLog) -> int:
     """Copy model calls from the call ledger into the audit log, each exactly once; returns how many."""
     from resources.llm.ledger import CallLedger
 
-    log = log or AuditLog()
     CallLedger(log.store)  # makes sure the ledger table exists before it is read
     with log.locked():
         done = _position(log.store, "llm_calls")
@@ -24,11 +23,10 @@ def sync_ledger_to_audit(log: AuditLog | None = None) -> int:
     return len(rows)
 
 
-def sync_checks_to_audit(instance, run_id: str, log: AuditLog | None = None) -> int:
+def sync_checks_to_audit(instance, run_id: str, log: AuditLog) -> int:
     """Copy a Dagster run's asset-check outcomes into the audit log, each exactly once."""
     from dagster import DagsterEventType
 
-    log = log or AuditLog()
     with log.locked():
         done = _position(log.store, f"checks:{run_id}")
         records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION).records
@@ -45,9 +43,9 @@ def sync_checks_to_audit(instance, run_id: str, log: AuditLog | None = None) -> 
     return len(fresh)
 
 
-def sync_run(instance, run_id: str) -> int:
+def sync_run(instance, run_id: str, log: AuditLog) -> int:
     """Bring a finished run's model calls and check outcomes into the audit log."""
-    return sync_ledger_to_audit() + sync_checks_to_audit(instance, run_id)
+    return sync_ledger_to_audit(log) + sync_checks_to_audit(instance, run_id, log)
 
 
 def _model_call_payload(row: dict) -> dict:

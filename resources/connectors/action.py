@@ -75,8 +75,8 @@ class Connector(ABC):
 
     name = "connector"
 
-    def __init__(self, ledger: ActionLedger | None = None, owner: str | None = None):
-        self.ledger = ledger or ActionLedger()
+    def __init__(self, ledger: ActionLedger, owner: str | None = None):
+        self.ledger = ledger
         # Owner = the run id when known: a step retry of the same run may resume its own intent,
         # another run (a duplicate sensor tick) may not while the intent's lease is live.
         self.owner = owner or f"proc-{uuid.uuid4().hex[:12]}"

@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 import httpx
 
+from resources import backoff
 from resources.connectors.action import Action, Connector
 from resources.connectors.breaker import CircuitBreaker, breaker_for
 from resources.connectors.errors import IdempotencyConflict, PermanentError, TransientError
@@ -32,7 +33,7 @@ class HttpConnector(Connector):
         self,
         base_url: str,
         *,
-        ledger: ActionLedger | None = None,
+        ledger: ActionLedger,
         owner: str | None = None,
         headers: dict[str, str] | None = None,
         timeout_s: float = 10.0,
@@ -111,12 +112,8 @@ class HttpConnector(Connector):
             raise
 
     def _backoff(self, attempt: int, response: httpx.Response | None) -> float:
-        """Exponential backoff with equal jitter, honouring a Retry-After header within the cap."""
-        retry_after = response.headers.get("Retry-After") if response is not None else None
-        if retry_after and retry_after.replace(".", "", 1).isdigit():
-            return min(float(retry_after), self.backoff_max_s)
-        delay = min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1))
-        return delay / 2 + self._rng.uniform(0, delay / 2)
+        retry_after = backoff.retry_after_s(response.headers if response is not None else None)
+        return backoff.backoff_s(attempt, self.backoff_base_s, self.backoff_max_s, retry_after, self._rng)
 
     def _where(self, path: str) -> str:
         """How a request's target appears in errors and logs (SlackWebhook hides its secret path)."""

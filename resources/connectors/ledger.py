@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from resources.connectors.errors import ActionCompensated, ActionInFlight, IdempotencyConflict
-from resources.state.store import Store, get_store
+from resources.state.store import Store
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS action_ledger (
@@ -72,8 +72,8 @@ class Claim:
 class ActionLedger:
     """Durable intent/outcome records in aiwf's Store (SQLite by default, Postgres with AIWF_PG_URL)."""
 
-    def __init__(self, store: Store | None = None, lease_s: float = 300.0):
-        self.store = store or get_store()
+    def __init__(self, store: Store, lease_s: float = 300.0):
+        self.store = store
         self.lease_s = lease_s
         self.store.migrate("action_ledger", SCHEMA)
 
@@ -134,10 +134,10 @@ class ActionLedger:
 
     def _audit(self, key: str, status: str, error: str | None) -> None:
         """Every side effect's outcome also lands in the hash-chained audit trail."""
-        from resources.audit.log import audit_event
+        from resources.audit.log import audit_event  # the audit trail is optional to the ledger's users
 
         row = self.get(key) or {}
-        audit_event("side_effect", {"idempotency_key": key, "status": status, "error": error,
+        audit_event(self.store, "side_effect", {"idempotency_key": key, "status": status, "error": error,
                                     **{f: row.get(f) for f in ("workflow", "entity", "action", "connector")}},
                     {"run_id": owner[4:] if (owner := row.get("owner") or "").startswith("run-") else None,
                      "owner": owner, "payload_hash": row.get("payload_hash")})

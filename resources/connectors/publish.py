@@ -19,7 +19,7 @@ class FsspecPublisher(Connector):
 
     name = "fsspec"
 
-    def __init__(self, base_url: str, *, ledger: ActionLedger | None = None, owner: str | None = None, **storage_options):
+    def __init__(self, base_url: str, *, ledger: ActionLedger, owner: str | None = None, **storage_options):
         super().__init__(ledger, owner)
         self.fs, self.root = fsspec.core.url_to_fs(base_url, **storage_options)
         self.fs.makedirs(self.root, exist_ok=True)

@@ -7,7 +7,9 @@ from pydantic import Field
 
 from resources.connectors.breaker import breaker_for
 from resources.connectors.http import HttpConnector
+from resources.connectors.ledger import ActionLedger
 from resources.connectors.shop import ShopConnector
+from resources.state.resource import StateResource, state_of
 
 
 class HttpApiResource(dg.ConfigurableResource):
@@ -22,11 +24,12 @@ class HttpApiResource(dg.ConfigurableResource):
     breaker_threshold: int = Field(default=8, ge=1, description="Consecutive failures that open the circuit "
                                    "(above max_attempts, so one unlucky action cannot open it alone).")
     breaker_cooldown_s: float = Field(default=30.0, ge=0, description="Open time before a half-open probe.")
+    state: StateResource | None = Field(default=None, description="Where the action ledger lives.")
 
     def _kwargs(self, context) -> dict:
         run_id = getattr(context, "run_id", None) if context is not None else None
         return dict(
-            owner=f"run-{run_id}" if run_id else None,
+            ledger=ActionLedger(state_of(self).store()), owner=f"run-{run_id}" if run_id else None,
             headers={"Authorization": f"Bearer {self.api_token}"} if self.api_token else None,
             timeout_s=self.timeout_s, max_attempts=self.max_attempts,
             backoff_base_s=self.backoff_base_s, backoff_max_s=self.backoff_max_s,

@@ -5,7 +5,7 @@ from typing import Any
 
 from resources.connectors.action import Action, Connector
 from resources.connectors.ledger import ActionLedger
-from resources.state.store import Store, get_store
+from resources.state.store import Store
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -21,8 +21,8 @@ class SqlTableWriter(Connector):
         columns: dict[str, str],
         key_columns: list[str],
         *,
-        store: Store | None = None,
-        ledger: ActionLedger | None = None,
+        store: Store,
+        ledger: ActionLedger,
         owner: str | None = None,
     ):
         for ident in [table, *columns]:
@@ -33,7 +33,7 @@ class SqlTableWriter(Connector):
             raise ValueError(f"key_columns must be a non-empty subset of columns; unknown: {sorted(missing)}")
         super().__init__(ledger, owner)
         self.table, self.columns, self.keys = table, dict(columns), list(key_columns)
-        self.target = store or get_store()
+        self.target = store
         ddl = ", ".join(f"{c} {t}" for c, t in self.columns.items())
         self.target.execute(f"CREATE TABLE IF NOT EXISTS {table} ({ddl}, PRIMARY KEY ({', '.join(self.keys)}))")
 

@@ -3,7 +3,7 @@
 import json
 import time
 
-from resources.state.store import Store, get_store
+from resources.state.store import Store
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS llm_cache (
@@ -19,8 +19,8 @@ SCHEMA = [
 class ResponseCache:
     """Stores the answer of each successful request by its request hash."""
 
-    def __init__(self, store: Store | None = None):
-        self.store = store or get_store()
+    def __init__(self, store: Store):
+        self.store = store
         self.store.migrate("llm_cache", SCHEMA)
 
     def get(self, request_hash: str) -> dict | None:

@@ -3,7 +3,7 @@
 import time
 from dataclasses import asdict, dataclass, field
 
-from resources.state.store import Store, get_store
+from resources.state.store import Store
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS llm_calls (
@@ -62,8 +62,8 @@ class CallRecord:
 class CallLedger:
     """Append-only store of CallRecords, SQLite by default and Postgres with AIWF_PG_URL."""
 
-    def __init__(self, store: Store | None = None):
-        self.store = store or get_store()
+    def __init__(self, store: Store):
+        self.store = store
         self.store.migrate("llm_calls", SCHEMA)
 
     def record(self, rec: CallRecord) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import openai
-from openai.lib._parsing._completions import type_to_response_format_param
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 
@@ -74,7 +73,7 @@ class RawChat:
 
     def parse(self) -> ChatCompletion:
         if self._parsed is None:
-            self._parsed = ChatCompletion.construct(**self._response.json())
+            self._parsed = ChatCompletion.model_construct(**self._response.json())  # openai's recursive, lenient one
         return self._parsed
 
 
@@ -85,8 +84,11 @@ def json_schema(model: type[BaseModel]) -> dict:
 
 
 @functools.lru_cache(maxsize=512)
-def response_format(model: type[BaseModel]):
-    return type_to_response_format_param(model)
+def response_format(model: type[BaseModel]) -> dict:
+    """Strict structured output for `model`, as openai's own `parse()` sends it: the schema openai's public
+    `pydantic_function_tool` makes strict (every property required, no extra keys, refs inlined where needed)."""
+    schema = openai.pydantic_function_tool(model)["function"]["parameters"]
+    return {"type": "json_schema", "json_schema": {"schema": schema, "name": model.__name__, "strict": True}}
 
 
 def make_client(cls, resource):

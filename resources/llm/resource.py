@@ -14,6 +14,7 @@ from pydantic import Field
 
 from resources.llm.openai_calls import OFFLINE_HEADER, Completion
 from resources.llm.session import LLMSession
+from resources.state.resource import StateResource
 
 __all__ = ["LLMResource", "LLMSession", "Completion", "OFFLINE_HEADER"]
 
@@ -36,6 +37,7 @@ class LLMResource(dg.ConfigurableResource):
     tokens_per_minute: int | None = Field(default=None, description="Client-side cap on tokens per minute.")
     run_budget_usd: float | None = Field(default=None, description="Stop a run before it spends more.")
     redact_pii: bool = False
+    state: StateResource | None = Field(default=None, description="Where the call ledger and cache live.")
 
     def session(self, context=None, budget_usd: float | None = None) -> "LLMSession":
         """A session bound to an asset, op or check context (or none), collecting metadata for the UI."""

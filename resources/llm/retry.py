@@ -1,10 +1,8 @@
-"""Which model errors are worth retrying, and how long to wait: exponential backoff, full jitter, Retry-After."""
-
-import email.utils
-import random
-import time
+"""Which model errors are worth retrying, and how long to wait (the shared rule in resources/backoff.py)."""
 
 import openai
+
+from resources import backoff
 
 
 class LLMError(RuntimeError):
@@ -40,33 +38,10 @@ def is_retryable(exc: BaseException) -> bool:
     )
 
 
-def retry_after_s(exc: BaseException) -> float | None:
-    """The server's requested wait, from retry-after-ms or Retry-After (seconds or an HTTP date)."""
-    response = getattr(exc, "response", None)
-    if response is None:
-        return None
-    headers = response.headers
-    if headers.get("retry-after-ms"):
-        try:
-            return float(headers["retry-after-ms"]) / 1000
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
-
-
 def backoff_s(attempt: int, exc: BaseException, base_s: float, max_s: float) -> float:
-    """Wait before attempt+1: the server's Retry-After when given, else capped exponential with full jitter."""
-    requested = retry_after_s(exc)
-    if requested is not None:
-        return min(requested, max_s * 4) + random.uniform(0, base_s / 4)
-    return random.uniform(base_s / 2, min(max_s, base_s * 2 ** (attempt - 1)))
+    """Wait before attempt+1: the server's Retry-After when the error carries one, else exponential backoff."""
+    response = getattr(exc, "response", None)
+    return backoff.backoff_s(attempt, base_s, max_s, backoff.retry_after_s(getattr(response, "headers", None)))
 
 
 def error_class(exc: BaseException) -> str:

@@ -30,6 +30,7 @@ from resources.llm.pricing import cost_usd
 from resources.llm.prompts import Prompt
 from resources.llm.rate_limit import estimate_tokens, shared_limiter
 from resources.llm.session_stats import SessionStats
+from resources.state.resource import state_of
 
 
 class LLMSession(EmbeddingCalls):
@@ -39,8 +40,8 @@ class LLMSession(EmbeddingCalls):
         self.resource = resource
         self.ids = context_ids(context)
         self.budget_usd = budget_usd
-        self.ledger = CallLedger()
-        self.cache = ResponseCache()
+        store = state_of(resource).store()
+        self.ledger, self.cache = CallLedger(store), ResponseCache(store)
         self.stats = SessionStats()
         self._sync: openai.OpenAI | None = None
         self._async: openai.AsyncOpenAI | None = None

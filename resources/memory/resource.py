@@ -31,13 +31,14 @@ from resources.memory.records import (
     check_vectors,
     clean_text,
 )
+from resources.state.resource import StateResource, state_of
 
 
 class MemoryResource(EpisodicMixin, MaintenanceMixin, dg.ConfigurableResource):
     """Semantic and episodic memory over LanceDB (resource key `memory`)."""
 
     uri: str | None = Field(default=None, description="Any LanceDB URI (s3://, gs://, az://, a path); "
-                                                          "default $AIWF_HOME/lancedb.")
+                                                          "default <state home>/lancedb.")
     storage_options: dict[str, str] = Field(default_factory=dict, description="Object-store options for LanceDB.")
     chunk_words: int = Field(default=200, description="Words per chunk.")
     chunk_overlap: int = Field(default=40, description="Words shared by consecutive chunks.")
@@ -48,6 +49,7 @@ class MemoryResource(EpisodicMixin, MaintenanceMixin, dg.ConfigurableResource):
     refine_factor: int | None = Field(default=None, description="Re-score limit x this many candidates with full "
                                                                 "vectors; default by table size, 0 turns it off.")
     version_retention_days: float = Field(default=7.0, description="Maintenance drops table versions older.")
+    state: StateResource | None = Field(default=None, description="Home of the default LanceDB folder.")
     _db: object = PrivateAttr(default=None)
     _tables: dict = PrivateAttr(default_factory=dict)
     _state: dict = PrivateAttr(default_factory=dict)
@@ -61,9 +63,7 @@ class MemoryResource(EpisodicMixin, MaintenanceMixin, dg.ConfigurableResource):
         if self._db is None:
             import lancedb
 
-            from resources.state.home import home_path
-
-            uri = self.uri or str(home_path("lancedb"))
+            uri = self.uri or str(state_of(self).path("lancedb"))
             self._db = lancedb.connect(uri, storage_options=self.storage_options or None,
                                        read_consistency_interval=dt.timedelta(seconds=5))
         return self._db

@@ -27,7 +27,6 @@ Latency and faults apply to chat completions and embeddings only.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import base64
 import copy
@@ -353,29 +352,3 @@ def serve(port: int = 8765, host: str = "127.0.0.1", **config: Any) -> None:
     app = build_app(_State(**config))
     print(f"aiwf offline LLM server (TEST DOUBLE, not a model) at http://{host}:{port}/v1", file=sys.stderr)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, backlog=4096)
-
-
-def add_cli(subparsers: Any) -> argparse.ArgumentParser:
-    """Register the ``offline-llm`` subcommand; its ``func(args)`` serves in the foreground."""
-    p = subparsers.add_parser("offline-llm", help="serve the offline OpenAI-compatible test double (not a model)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--latency-ms", type=float, default=0.0)
-    p.add_argument("--jitter-ms", type=float, default=0.0)
-    p.add_argument("--fail-429", type=float, default=0.0, metavar="RATE")
-    p.add_argument("--fail-500", type=float, default=0.0, metavar="RATE")
-    p.add_argument("--timeout-rate", type=float, default=0.0, metavar="RATE")
-    p.add_argument("--timeout-s", type=float, default=30.0)
-    p.add_argument("--retry-after", type=float, default=1.0, metavar="SECONDS")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--fail-400-on", default=None, metavar="TEXT")
-    p.add_argument("--embedding-dim", type=int, default=384)
-
-    def run(args: argparse.Namespace) -> None:
-        serve(args.port, args.host, latency_ms=args.latency_ms, jitter_ms=args.jitter_ms,
-              fail_429_rate=args.fail_429, fail_500_rate=args.fail_500, timeout_rate=args.timeout_rate,
-              timeout_s=args.timeout_s, retry_after_s=args.retry_after, seed=args.seed,
-              fail_400_on=args.fail_400_on, embedding_dim=args.embedding_dim)
-
-    p.set_defaults(func=run)
-    return p

@@ -2,7 +2,6 @@
 can fail on purpose, including after applying a change (the lost-response case). Not a real shop."""
 
 import json
-import os
 import random
 import threading
 import time
@@ -140,54 +139,3 @@ class ShopServer:
 
 def _error(status: int, kind: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"type": kind, "message": message}}, status)
-
-
-def start_local_shop_if_needed() -> tuple[str, "ShopServer | None"]:
-    """AIWF_SHOP_URL if set; otherwise start the local test-double shop (state under AIWF_HOME/shop, 10% of
-    mutating requests answered 500 after applying unless AIWF_SHOP_FAIL_AFTER_APPLY says otherwise)."""
-    if os.environ.get("AIWF_SHOP_URL"):
-        return os.environ["AIWF_SHOP_URL"], None
-    from resources.state.home import home_path
-
-    rate = float(os.environ.get("AIWF_SHOP_FAIL_AFTER_APPLY", "0.1"))
-    server = ShopServer(fail_after_apply_rate=rate, seed=None, state_path=home_path("shop") / "state.json").start()
-    os.environ["AIWF_SHOP_URL"] = server.url
-    return server.url, server
-
-
-def add_cli(sub) -> None:
-    """`aiwf shop-server --port N [--fail-after-apply-rate 0.1]`: run the test-double shop in the foreground."""
-    p = sub.add_parser("shop-server", help="run the local test-double shop API (honours Idempotency-Key)")
-    p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--fail-after-apply-rate", type=float, default=0.0, help="apply, then answer 500 (lost response)")
-    p.add_argument("--fail-before-apply-rate", type=float, default=0.0, help="answer 500 without applying")
-    p.add_argument("--seed", type=int, default=None, help="seed for the injected faults (default: random)")
-    p.add_argument("--state", default=None, help="JSON file keeping the shop's state across restarts")
-
-    def run(args) -> int:
-        server = ShopServer(
-            args.port, host=args.host, fail_after_apply_rate=args.fail_after_apply_rate,
-            fail_before_apply_rate=args.fail_before_apply_rate, seed=args.seed, state_path=args.state,
-        ).start()
-        print(f"test-double shop listening on {server.url} (GET {server.url}/_log for applied changes)", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            server.stop()
-        return 0
-
-    p.set_defaults(func=run)
-
-
-def start_shop_for_demo(stack) -> None:
-    """`aiwf demo` setup: use AIWF_SHOP_URL, or run the local test-double shop until the demo's ExitStack closes."""
-    url, server = start_local_shop_if_needed()
-    if server is None:
-        print(f"shop: {url}")
-        return
-    stack.callback(server.stop)
-    stack.callback(os.environ.pop, "AIWF_SHOP_URL", None)
-    print(f"no AIWF_SHOP_URL set: started the local TEST-DOUBLE shop at {url} (state in {server.state.path}; "
-          f"{server.faults['after']:.0%} of mutating requests answered 500 after applying, to exercise retries)")

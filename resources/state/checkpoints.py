@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from resources.state.store import Store, get_store
+from resources.state.store import Store
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS llm_checkpoints (
@@ -57,8 +57,8 @@ def today() -> str:
 class Checkpoints:
     """Reads of the checkpoint and workflow-spend tables."""
 
-    def __init__(self, store: Store | None = None):
-        self.store = store or get_store()
+    def __init__(self, store: Store):
+        self.store = store
         self.store.migrate("llm_checkpoints", SCHEMA)
 
     def load(self, scope: Scope) -> dict[str, dict]:

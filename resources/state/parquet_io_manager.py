@@ -5,16 +5,17 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from resources.state.home import aiwf_home
+from resources.state.resource import StateResource, state_of
 
 
 class ParquetIOManager(dg.ConfigurableIOManager):
     """Tables as Parquet, one file per partition, so a rerun replaces its partition and never appends twice."""
 
-    base_dir: str | None = None
+    base_dir: str | None = None  # default: <state home>/tables
+    state: StateResource | None = None
 
     def path_for(self, asset_key: dg.AssetKey, partition_key: str | None) -> Path:
-        base = Path(self.base_dir) if self.base_dir else aiwf_home() / "tables"
+        base = Path(self.base_dir) if self.base_dir else state_of(self).path("tables")
         return base.joinpath(*asset_key.path) / f"{partition_key or 'all'}.parquet"
 
     def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:

@@ -3,7 +3,7 @@
 import json
 import time
 
-from resources.state.store import Store, get_store
+from resources.state.store import Store
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS quarantine (
@@ -21,8 +21,8 @@ SCHEMA = [
 class Quarantine:
     """One row per (asset, partition, row key); putting a row again updates its reason and attempt count."""
 
-    def __init__(self, store: Store | None = None):
-        self.store = store or get_store()
+    def __init__(self, store: Store):
+        self.store = store
         self.store.migrate("quarantine", SCHEMA)
 
     def put(self, *, workflow: str, asset_key: str, partition_key: str | None, row_key: str, payload: dict,

@@ -1,19 +1,21 @@
 """One SQL database for aiwf's own state (ledger, cache, checkpoints, quarantine, approvals, actions).
 
-SQLite at $AIWF_HOME/aiwf.db by default; Postgres when AIWF_PG_URL (or an explicit url) is given.
+Steps reach it through `StateResource.store()` (resources/state/resource.py), which names the database:
+SQLite at <home>/aiwf.db by default, Postgres when the resource is given a URL (AIWF_PG_URL where bound).
+A Store also knows its home folder, where the files that go with the database live (audit log, tables).
 SQL is written once with `?` placeholders and portable `ON CONFLICT` upserts; DDL may use the
 tokens {id} (auto-increment primary key), {blob} and {float} that each dialect spells its own way.
 On Postgres, connections come from a fork-safe per-process pool (resources/pg_pool.py); a statement
 that lost its connection to a server restart, or its transaction to a deadlock, is retried once.
 """
 
-import os
 import sqlite3
 import threading
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from resources.state.home import aiwf_home
+from resources.state.database_url import is_pg_url, normalize_pg_url
 from resources.state.pg_pool import PgPool
 
 _DDL_TOKENS = {
@@ -30,17 +32,15 @@ _MIGRATION_LOCK = 0x61697766  # "aiwf"
 class Store:
     """A thin, thread-safe connection helper with versioned, idempotent schema creation."""
 
-    def __init__(self, url: str | None = None):
-        self.url = url or os.environ.get("AIWF_PG_URL") or str(aiwf_home() / "aiwf.db")
-        # SQLAlchemy-style URLs (postgresql+psycopg2://, what dagster-postgres needs) are accepted too,
-        # so DAGSTER_PG_URL and AIWF_PG_URL can hold the same value.
-        scheme = self.url.split("://", 1)[0] if "://" in self.url else ""
-        self.dialect = "postgres" if scheme.split("+")[0] in ("postgres", "postgresql") else "sqlite"
+    def __init__(self, url: str, home: Path):
+        self.url, self.home = url, Path(home)
+        # Any Postgres spelling (postgresql://, postgres://, postgresql+psycopg2://) is accepted, so
+        # DAGSTER_PG_URL and AIWF_PG_URL can hold the same value; a malformed one is a one-line error.
+        self.dialect = "postgres" if is_pg_url(self.url) else "sqlite"
         self._local = threading.local()
         self._migrated: set[str] = set()
         self._lock = threading.Lock()
-        pg_url = "postgresql://" + self.url.split("://", 1)[-1]
-        self._pool = PgPool(pg_url) if self.dialect == "postgres" else None
+        self._pool = PgPool(normalize_pg_url(url, "AIWF_PG_URL")) if self.dialect == "postgres" else None
 
     def __repr__(self) -> str:  # never print credentials
         return f"Store({self.dialect})"
@@ -188,14 +188,15 @@ class _Cursor:
         return getattr(self._cur, name)
 
 
-_stores: dict[str, Store] = {}
+_stores: dict[tuple[str, Path], Store] = {}
 _stores_lock = threading.Lock()
 
 
-def get_store(url: str | None = None) -> Store:
-    """The process-wide Store for a url (default: AIWF_PG_URL or the SQLite file under AIWF_HOME)."""
-    key = url or os.environ.get("AIWF_PG_URL") or str(aiwf_home() / "aiwf.db")
+def open_store(home: Path, pg_url: str | None = None) -> Store:
+    """The process-wide Store for a home folder and database (Postgres at pg_url, else SQLite in the home),
+    so every step and sensor in a process shares one connection pool per database."""
+    key = (normalize_pg_url(pg_url, "AIWF_PG_URL") if pg_url else str(Path(home) / "aiwf.db"), Path(home))
     with _stores_lock:
         if key not in _stores:
-            _stores[key] = Store(key)
+            _stores[key] = Store(*key)
         return _stores[key]

@@ -6,6 +6,7 @@ from typing import Literal
 import dagster as dg
 import pandas as pd
 import pytest
+from aiwf_state import local_store
 from pydantic import BaseModel
 
 from assets.llm_map import llm_map
@@ -85,7 +86,7 @@ def test_resume_after_crash_pays_no_call_twice(offline_server, offline_llm, monk
     with monkeypatch.context() as patch:
         patch.setattr(LLMSession, "acomplete", dies_after_tenth_answer)
         assert not run(build(frame(30), concurrency=1), llm).success
-    kept = Checkpoints().count("labels")
+    kept = Checkpoints(local_store()).count("labels")
     assert kept == 9 and answered(offline_server) == 10  # the tenth was paid, then the process "died"
 
     offline_server.configure(reset_counters=True)
@@ -104,7 +105,7 @@ def test_failed_rows_are_quarantined_then_redriven(offline_server, offline_llm):
     assert result.success
     meta = labels_meta(result)
     assert (meta["rows_ok"], meta["rows_quarantined_model"]) == (10, 2)
-    held = {r["row_key"]: r for r in Quarantine().rows("labels")}
+    held = {r["row_key"]: r for r in Quarantine(local_store()).rows("labels")}
     assert set(held) == {"m3", "m7"}
     assert held["m3"]["error_class"] == "context_too_long" and held["m3"]["attempts"] == 1
     assert "rejected the request" in held["m3"]["reason"]
@@ -112,7 +113,7 @@ def test_failed_rows_are_quarantined_then_redriven(offline_server, offline_llm):
     offline_server.configure(fail_400_on=None, reset_counters=True)
     redrive = run(build(rows), offline_llm, {"tier": "strong"})  # a re-drive may ask the strong model
     assert redrive.success and answered(offline_server) == 2  # only the quarantined rows went out
-    assert Quarantine().rows("labels") == [] and len(Quarantine().rows("labels", status="resolved")) == 2
+    assert Quarantine(local_store()).rows("labels") == [] and len(Quarantine(local_store()).rows("labels", status="resolved")) == 2
     models = table().set_index("id")["llm_model"]
     assert models["m3"] == models["m7"] == "gpt-4o" and models["m0"] == "gpt-4o-mini"
 
@@ -123,7 +124,7 @@ def test_asset_fails_above_max_failure_rate_and_keeps_answers(offline_server, of
     result = run(build(rows, max_failure_rate=0.2), offline_llm)
     assert not result.success
     assert "4 of 10 rows failed (40.0%), over max_failure_rate 20.0%" in failure_text(result)
-    assert Checkpoints().count("labels") == 6 and len(Quarantine().rows("labels")) == 4
+    assert Checkpoints(local_store()).count("labels") == 6 and len(Quarantine(local_store()).rows("labels")) == 4
 
 
 def test_budget_stops_cleanly_and_the_rerun_resumes(offline_server, offline_llm):
@@ -133,8 +134,8 @@ def test_budget_stops_cleanly_and_the_rerun_resumes(offline_server, offline_llm)
     assert not result.success
     assert "run budget of 300 tokens would be passed" in failure_text(result)
     sent = answered(offline_server)
-    assert 1 <= sent < 20 and Checkpoints().count("labels") == sent
-    spent = sum(r["tokens_in"] + r["tokens_out"] for r in CallLedger().rows())
+    assert 1 <= sent < 20 and Checkpoints(local_store()).count("labels") == sent
+    spent = sum(r["tokens_in"] + r["tokens_out"] for r in CallLedger(local_store()).rows())
     assert spent <= 300
 
     offline_server.configure(reset_counters=True)
@@ -144,11 +145,11 @@ def test_budget_stops_cleanly_and_the_rerun_resumes(offline_server, offline_llm)
 
 def test_workflow_budget_counts_every_run_of_the_day(offline_llm):
     assert run(build(frame(5), group_name="support", workflow_budget_tokens=10_000), offline_llm).success
-    spent_usd, spent_tokens = Checkpoints().workflow_spent("support")
-    assert spent_tokens == sum(r["tokens_in"] + r["tokens_out"] for r in CallLedger().rows()) and spent_usd > 0
+    spent_usd, spent_tokens = Checkpoints(local_store()).workflow_spent("support")
+    assert spent_tokens == sum(r["tokens_in"] + r["tokens_out"] for r in CallLedger(local_store()).rows()) and spent_usd > 0
     result = run(build(frame(10), group_name="support", workflow_budget_tokens=spent_tokens + 5), offline_llm)
     assert not result.success and "workflow (today) budget" in failure_text(result)
-    assert Checkpoints().count("labels") == 5  # nothing new was sent
+    assert Checkpoints(local_store()).count("labels") == 5  # nothing new was sent
 
 
 def test_rejected_cheap_answers_escalate_to_the_strong_tier(offline_server, offline_llm):
@@ -163,14 +164,14 @@ def test_rejected_cheap_answers_escalate_to_the_strong_tier(offline_server, offl
     assert result.success and labels_meta(result)["rows_escalated"] == 6
     labels = table()
     assert set(labels["llm_tier"]) == {"strong"} and labels["llm_escalated"].all()
-    assert {r["model"] for r in CallLedger().rows()} == {"gpt-4o-mini", "gpt-4o"}
+    assert {r["model"] for r in CallLedger(local_store()).rows()} == {"gpt-4o-mini", "gpt-4o"}
 
 
 def test_answers_failing_both_tiers_are_quarantined(offline_llm):
     result = run(build(frame(5), escalate_on=lambda row, answer: "never good enough"), offline_llm,
                  {"tier": "cheap"})
     assert not result.success  # 5 of 5 failed
-    held = Quarantine().rows("labels")
+    held = Quarantine(local_store()).rows("labels")
     assert len(held) == 5 and {r["error_class"] for r in held} == {"verification_failed"}
     assert held[0]["attempts"] == 2 and "tiers tried: cheap, strong" in held[0]["reason"]
 
@@ -204,7 +205,7 @@ def test_bad_rows_are_quarantined_with_a_reason_never_dropped(offline_llm):
     result = run(build(rows, max_input_tokens=1000, max_failure_rate=0.8), offline_llm,
                  io_manager=dg.InMemoryIOManager())
     assert result.success
-    reasons = {r["row_key"]: (r["error_class"], r["reason"]) for r in Quarantine().rows("labels")}
+    reasons = {r["row_key"]: (r["error_class"], r["reason"]) for r in Quarantine(local_store()).rows("labels")}
     assert reasons["#1"] == ("missing_key", "row 1 has no 'id'")
     assert reasons["c"][0] == "oversized_input" and "1000-token limit" in reasons["c"][1]
     assert reasons["a#3"][0] == "duplicate_key"

@@ -34,7 +34,7 @@ def _port_open(port: int) -> bool:
 def pg_database():
     """URL of a database created for this session (dropped after), so runs never mix with others'."""
     with scratch_pg_database("aiwf_deploy") as url:
-        yield url.replace("postgresql://", "postgresql+psycopg2://", 1)
+        yield url  # a plain postgresql:// URL, as users write it
 
 
 @pytest.fixture(scope="session")
@@ -106,10 +106,12 @@ class CodeLocation:
     def workspace(self, instance, grpc: bool = False):
         """In-process by default; grpc=True serves the jobs from a code server process, as on a team
         server, so the DefaultRunLauncher can launch run workers from it."""
-        from dagster._core.remote_origin import InProcessCodeLocationOrigin
-        from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
-        from dagster._core.workspace.context import WorkspaceProcessContext
-        from dagster._core.workspace.load_target import InProcessWorkspaceLoadTarget
+        from sensors.dagster_internals import (
+            InProcessCodeLocationOrigin,
+            InProcessWorkspaceLoadTarget,
+            LoadableTargetOrigin,
+            WorkspaceProcessContext,
+        )
 
         if grpc:
             return _grpc_workspace(instance)
@@ -139,9 +141,7 @@ class CodeLocation:
 def _grpc_workspace(instance):
     """A `dagster api grpc` code server we own (stopped on exit, unlike daemon-managed ones that linger
     until their heartbeat times out) and a workspace pointing at it."""
-    from dagster._core.workspace.context import WorkspaceProcessContext
-    from dagster._core.workspace.load_target import GrpcServerTarget
-    from dagster._grpc.client import DagsterGrpcClient
+    from sensors.dagster_internals import DagsterGrpcClient, GrpcServerTarget, WorkspaceProcessContext
 
     sock = os.path.join(tempfile.mkdtemp(prefix="aiwf-grpc-"), "s")
     server = subprocess.Popen([sys.executable, "-m", "dagster", "api", "grpc", "-f", str(HERE / "deploy_jobs.py"),

@@ -10,13 +10,15 @@ import time
 
 import dagster as dg
 import pytest
-from dagster._core.storage.dagster_run import RunsFilter
-from dagster._core.storage.tags import AUTO_RETRY_RUN_ID_TAG, RUN_FAILURE_REASON_TAG, WILL_RETRY_TAG
-from dagster._daemon.auto_run_reexecution.auto_run_reexecution import consume_new_runs_for_automatic_reexecution
-from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import QueuedRunCoordinatorDaemon
-from dagster._grpc.types import ExecuteRunArgs
-from dagster._serdes import serialize_value
 
+from sensors.dagster_internals import (
+    AUTO_RETRY_RUN_ID_TAG,
+    RUN_FAILURE_REASON_TAG,
+    WILL_RETRY_TAG,
+    ExecuteRunArgs,
+    QueuedRunCoordinatorDaemon,
+    consume_new_runs_for_automatic_reexecution,
+)
 from sensors.run_watchdog import run_watchdog_sensor, sweep_dead_runs
 
 pytestmark = pytest.mark.integration
@@ -26,7 +28,7 @@ def _run_worker(instance, run) -> subprocess.Popen:
     """A run worker as launchers start one (`dagster api execute_run`), with no code server watching it,
     as after the code server that spawned it died too."""
     args = ExecuteRunArgs(job_origin=run.job_code_origin, run_id=run.run_id, instance_ref=instance.get_ref())
-    return subprocess.Popen([sys.executable, "-m", "dagster", "api", "execute_run", serialize_value(args)],
+    return subprocess.Popen([sys.executable, "-m", "dagster", "api", "execute_run", dg.serialize_value(args)],
                             stdout=subprocess.DEVNULL)
 
 
@@ -78,7 +80,7 @@ def test_killed_run_worker_is_failed_by_the_watchdog_and_retried_from_failure(
         assert _started_steps(instance, run.run_id) == ["crash_first", "crash_slow"]
 
         # Dagster's own retry (the daemon's event-log consumer): a FROM_FAILURE re-execution, queued.
-        records = instance.get_run_records(RunsFilter(run_ids=[run.run_id]))
+        records = instance.get_run_records(dg.RunsFilter(run_ids=[run.run_id]))
         list(consume_new_runs_for_automatic_reexecution(ctx, records, logging.getLogger("test")))
         retry = instance.get_run_by_id(instance.get_run_by_id(run.run_id).tags[AUTO_RETRY_RUN_ID_TAG])
         assert retry.status == dg.DagsterRunStatus.QUEUED and retry.parent_run_id == run.run_id

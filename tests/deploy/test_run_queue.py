@@ -5,7 +5,8 @@ import time
 import dagster as dg
 import pytest
 from conftest import write_instance_yaml
-from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import QueuedRunCoordinatorDaemon
+
+from sensors.dagster_internals import QueuedRunCoordinatorDaemon
 
 pytestmark = pytest.mark.integration
 

@@ -7,19 +7,21 @@ import uuid
 
 import psycopg2
 import pytest
+from aiwf_state import local_store
 
 pytestmark = pytest.mark.integration
 
 WRITER = """
-import sys, threading, time
+import os, sys, threading, time
 from resources.llm.ledger import CallLedger, CallRecord
+from resources.state.resource import StateResource
 
 proc, start_at, threads, rows = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 errors = []
 
 def write(thread):
     try:
-        ledger = CallLedger()  # every writer migrates: the schema is created concurrently, once
+        ledger = CallLedger(StateResource(pg_url=os.environ["AIWF_PG_URL"]).store())  # every writer migrates: the schema is created concurrently, once
         for i in range(rows):
             ledger.record(CallRecord(kind="chat", model="m", status="ok", run_id=f"run-{proc}",
                                      request_hash=f"{proc}-{thread}-{i}", tokens_in=i, cost_usd=0.001))
@@ -63,7 +65,7 @@ def test_concurrent_processes_and_threads_lose_no_ledger_row(fresh_schema):
     from resources.llm.ledger import CallLedger, summarize
     from resources.state.store import Store
 
-    ledger = CallLedger(Store(url))
+    ledger = CallLedger(Store(url, local_store().home))
     got = ledger.rows()
     expected = {f"p{p}-{t}-{i}" for p in range(procs) for t in range(threads) for i in range(rows)}
     assert len(got) == procs * threads * rows
@@ -76,9 +78,9 @@ def test_concurrent_processes_and_threads_lose_no_ledger_row(fresh_schema):
 
 
 def _fork_writer(url: str, rows: int) -> None:
-    from resources.state.store import get_store
+    from resources.state.store import open_store
 
-    store = get_store(url)  # the parent's Store, inherited through fork
+    store = open_store(local_store().home, url)  # the parent's Store, inherited through fork
     for i in range(rows):
         store.execute("INSERT INTO t (v) VALUES (?)", (f"child-{i}",))
 
@@ -86,10 +88,10 @@ def _fork_writer(url: str, rows: int) -> None:
 def test_postgres_store_survives_restarts_forks_and_nesting(fresh_schema):
     import multiprocessing
 
-    from resources.state.store import get_store
+    from resources.state.store import open_store
 
     url, _ = fresh_schema
-    store = get_store(url)
+    store = open_store(local_store().home, url)
     store.migrate("t", ["CREATE TABLE IF NOT EXISTS t (id {id}, v TEXT)"])
     store.execute("INSERT INTO t (v) VALUES (?)", ("50%",))
     assert store.query("SELECT v FROM t WHERE v LIKE '%\\%'") == [{"v": "50%"}]  # a literal % is not a placeholder

@@ -5,6 +5,7 @@ import shutil
 
 import pandas as pd
 import pytest
+from aiwf_state import local_store
 
 from pipelines.catalog import feeds
 from pipelines.catalog import workflow as catalog
@@ -12,9 +13,11 @@ from pipelines.catalog.inventory import InventoryLedger, replay, sync_events
 from pipelines.catalog.prices import monitor_prices
 from pipelines.catalog.reconciliation import reconcile
 from pipelines.cli.demo import CATALOG_DAY, SAMPLES
+from resources.approvals.resource import ApprovalsResource
 from resources.connectors import ActionLedger
 from resources.offline.shop_server import ShopServer
 from resources.state.quarantine import Quarantine
+from resources.state.resource import StateResource
 from resources.state.store import Store
 
 DAY = CATALOG_DAY
@@ -55,15 +58,15 @@ def test_invalid_feed_rows_are_quarantined_with_the_reason(tmp_path, monkeypatch
                  ).to_csv(tmp_path / DAY / "authoritative.csv", index=False)
     monkeypatch.setenv("AIWF_CATALOG_FEEDS", str(tmp_path))
     result = dg.materialize([catalog.authoritative_feed], partition_key=DAY,
-                            resources={"io_manager": ParquetIOManager()})
+                            resources={"io_manager": ParquetIOManager(), "state": StateResource()})
     assert result.output_for_node("authoritative_feed").sku.tolist() == ["A-1"]
-    assert [(q["row_key"], q["reason"]) for q in Quarantine().rows("authoritative_feed")] == [
+    assert [(q["row_key"], q["reason"]) for q in Quarantine(local_store()).rows("authoritative_feed")] == [
         ("A-2", "price must be a positive amount, got '-1'"), ("A-1", "duplicate sku A-1"),
         ("bad sku!", "invalid sku 'bad sku!'"), ("A-3", "inventory must be a whole number >= 0, got 'two'")]
 
 
 def test_replaying_inventory_events_rebuilds_the_same_state(tmp_path):
-    ledger = InventoryLedger()
+    ledger = InventoryLedger(local_store())
     day1 = sync_events(ledger, {"A": 10, "B": 4}, "2026-03-01", "run-1")
     assert sync_events(ledger, {"A": 10, "B": 4}, "2026-03-01", "run-2") == day1  # a rerun appends nothing
     day2 = sync_events(ledger, {"A": 7, "B": 4, "C": 2}, "2026-03-02", "run-3")
@@ -73,7 +76,7 @@ def test_replaying_inventory_events_rebuilds_the_same_state(tmp_path):
     assert sync_events(ledger, {"A": 10, "B": 4}, "2026-03-01", "run-4") == day1  # history is stable
     state = ledger.state()
     assert state == {"A": 7, "B": 4, "C": 2}
-    copy = InventoryLedger(Store(str(tmp_path / "copy.db")))  # replay the event log somewhere else
+    copy = InventoryLedger(Store(str(tmp_path / "copy.db"), tmp_path))  # replay the event log somewhere else
     from pipelines.catalog.inventory import InventoryEvent
     copy.append([InventoryEvent(e["event_key"], e["sku"], e["delta"], e["reason"], e["source"])
                  for e in ledger.events()])
@@ -138,7 +141,7 @@ def test_catalog_job_applies_each_change_exactly_once(lossy_shop):
     assert first.success
     log = lossy_shop.log()
     keys = [m["key"] for m in log["mutations"]]
-    done = {r["idempotency_key"] for r in ActionLedger().rows("catalog") if r["status"] == "done"}
+    done = {r["idempotency_key"] for r in ActionLedger(local_store()).rows("catalog") if r["status"] == "done"}
     assert log["counters"]["responses_lost"] > 0  # the lost-response case really happened
     assert len(keys) == len(set(keys)) == 22 and set(keys) == done  # 11 products + 11 stock adjustments
     assert shop_metadata(first) == {"sent": 22, "skipped_already_done": 0, "failed": 0, "held_for_approval": 2}
@@ -148,7 +151,7 @@ def test_catalog_job_applies_each_change_exactly_once(lossy_shop):
     assert prices["KTL-GOOSE-1L"] == 62.0 and prices["BEAN-COL-1KG"] == 46.0  # small changes went through
     assert prices["GRD-BURR-C40"] == 89.0 and prices["SCL-TIMER-01"] == 42.0  # big ones wait for a person
     assert "MUG-STONE-350" not in prices
-    assert [q["row_key"] for q in Quarantine().rows("product_descriptions")] == ["MUG-STONE-350"]
+    assert [q["row_key"] for q in Quarantine(local_store()).rows("product_descriptions")] == ["MUG-STONE-350"]
 
     before = log["counters"]["mutating_requests"]
     second = run_catalog()  # a rerun, or a second tick for the same day
@@ -159,7 +162,7 @@ def test_catalog_job_applies_each_change_exactly_once(lossy_shop):
 def pending_approvals() -> dict:
     from resources.approvals.store import ApprovalStore
 
-    return {a.item_key: a.id for a in ApprovalStore().list(status="pending", workflow="catalog")}
+    return {a.item_key: a.id for a in ApprovalStore(local_store()).list(status="pending", workflow="catalog")}
 
 
 def test_reviewer_typo_is_blocked_by_reconciliation(lossy_shop):
@@ -168,7 +171,7 @@ def test_reviewer_typo_is_blocked_by_reconciliation(lossy_shop):
     assert run_catalog().success
     pending = pending_approvals()
     assert set(pending) == {"price:GRD-BURR-C40", "price:SCL-TIMER-01"}
-    ApprovalStore().edit_and_approve(pending["price:GRD-BURR-C40"], "sam", {"sku": "GRD-BURR-C40", "price": 8.9})
+    ApprovalStore(local_store()).edit_and_approve(pending["price:GRD-BURR-C40"], "sam", {"sku": "GRD-BURR-C40", "price": 8.9})
     before = lossy_shop.log()["counters"]["mutating_requests"]
     blocked = run_catalog()
     check = blocked.get_asset_check_evaluations()[0]
@@ -182,7 +185,7 @@ def test_approved_price_changes_are_pushed_exactly_once(lossy_shop):
 
     assert run_catalog().success
     for approval_id in pending_approvals().values():
-        ApprovalStore().approve(approval_id, "sam")
+        ApprovalStore(local_store()).approve(approval_id, "sam")
     approved = run_catalog()
     assert approved.success and shop_metadata(approved)["sent"] == 2  # one new change per approval
     assert lossy_shop.state.products["SCL-TIMER-01"]["price"] == 36.0
@@ -204,15 +207,16 @@ def test_shop_outage_opens_the_breaker_and_a_later_run_sends_only_what_is_missin
         port = s.getsockname()[1]
     shop = ShopResource(base_url=f"http://127.0.0.1:{port}", max_attempts=2, backoff_base_s=0.01,
                         breaker_threshold=3, breaker_cooldown_s=0.2)
-    resources = {"llm": offline_llm, "io_manager": ParquetIOManager(), "shop": shop}
+    resources = {"llm": offline_llm, "io_manager": ParquetIOManager(), "shop": shop, "state": StateResource(),
+                 "approvals": ApprovalsResource()}
     everything = catalog.assets + catalog.asset_checks
 
     down = dg.materialize(everything, resources=resources, partition_key=DAY, raise_on_error=False)
     assert not down.success  # nobody listening: the breaker opened, the step waited and retried, then gave up
     assert sum(e.event_type_value == "STEP_UP_FOR_RETRY" for e in down.all_events) == 2
-    statuses = {r["status"] for r in ActionLedger().rows("catalog")}
-    assert statuses == {"failed"} and Quarantine().rows("shop_updates")
+    statuses = {r["status"] for r in ActionLedger(local_store()).rows("catalog")}
+    assert statuses == {"failed"} and Quarantine(local_store()).rows("shop_updates")
     with ShopServer(port=port) as server:
         up = dg.materialize(everything, resources=resources, partition_key=DAY, raise_on_error=False)
         assert up.success and server.log()["counters"]["applied"] == 22
-    assert ActionLedger().counts("catalog")["done"] == 22 and not Quarantine().rows("shop_updates")
+    assert ActionLedger(local_store()).counts("catalog")["done"] == 22 and not Quarantine(local_store()).rows("shop_updates")

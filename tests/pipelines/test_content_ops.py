@@ -6,21 +6,25 @@ from datetime import datetime, timezone
 import dagster as dg
 import pandas as pd
 import pytest
+from aiwf_state import local_store
 
 from pipelines.cli.demo import SAMPLES
 from pipelines.content_ops import workflow as content_ops
 from pipelines.partitions import daily
-from resources.approvals.store import ApprovalsResource, ApprovalStore
+from resources.approvals.resource import ApprovalsResource
+from resources.approvals.store import ApprovalStore
 from resources.llm.ledger import CallLedger
 from resources.memory import MemoryResource
 from resources.state.parquet_io_manager import ParquetIOManager
 from resources.state.quarantine import Quarantine
+from resources.state.resource import StateResource
 
 TODAY = datetime.now(timezone.utc).date().isoformat()
 
 
 def bind(llm) -> dict:
-    return {"llm": llm, "io_manager": ParquetIOManager(), "approvals": ApprovalsResource(), "memory": MemoryResource()}
+    return {"llm": llm, "io_manager": ParquetIOManager(), "approvals": ApprovalsResource(), "memory": MemoryResource(),
+            "state": StateResource()}
 
 
 @pytest.fixture
@@ -48,12 +52,17 @@ def test_workflow_materializes_briefs_to_publish_queue(briefs, offline_llm, aiwf
     assert sorted(queue.slug) == ["cold-brew-basics", "grinder-burr-care", "water-for-coffee"]
     assert all((aiwf_home / "publish_queue" / TODAY / f"{s}.md").exists() for s in queue.slug)
     assert queue.offline.all()
-    rows = CallLedger().rows([result.run_id])
-    assert {r["asset_key"] for r in rows} == {"research_notes", "brand_memory", "drafts"}
+    rows = CallLedger(local_store()).rows([result.run_id])
+    assert {r["asset_key"] for r in rows} == {"research_notes", "brand_memory", "drafts", "draft_tone"}
     assert {r["partition_key"] for r in rows} == {TODAY}
     drafts_meta = result.asset_materializations_for_node("drafts")[0].metadata
     # 3 drafts and 1 batched embedding of the briefs for memory retrieval
     assert drafts_meta["llm_calls"].value == 3 + 1 and drafts_meta["offline"].value is True
+    # the tone judge once per draft, and each draft's title embedded to find examples of the voice
+    assert result.asset_materializations_for_node("draft_tone")[0].metadata["llm_calls"].value == 3 + 3
+    tone = result.output_for_node("draft_tone")
+    assert list(tone.columns[:5]) == ["slug", "on_brand", "score", "banned_phrases", "issues"]
+    assert tone.on_brand.all() and sorted(tone.slug) == sorted(queue.slug)
 
 
 def test_rerun_of_a_partition_sends_no_request_and_replaces_output(briefs, offline_llm, offline_server):
@@ -69,7 +78,7 @@ def test_invalid_brief_is_quarantined_with_reason(briefs, offline_llm):
     (briefs / "broken.md").write_text("no front matter here")
     (briefs / "untitled.md").write_text("---\naudience: x\n---\nSome notes.\n")
     run(bind(offline_llm), [content_ops.topic_briefs], [])
-    reasons = {r["row_key"]: r["reason"] for r in Quarantine().rows("topic_briefs")}
+    reasons = {r["row_key"]: r["reason"] for r in Quarantine(local_store()).rows("topic_briefs")}
     assert "front matter" in reasons["broken.md"] and "title" in reasons["untitled.md"]
 
 
@@ -84,16 +93,30 @@ def bad_drafts(research_notes: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_checks_fail_on_bad_drafts_and_block_the_queue(briefs, offline_llm):
-    assets = [content_ops.topic_briefs, content_ops.research_notes, bad_drafts, content_ops.publish_queue]
+    assets = [content_ops.topic_briefs, content_ops.research_notes, bad_drafts, content_ops.draft_tone,
+              content_ops.publish_queue]
     result = run(bind(offline_llm), assets, content_ops.asset_checks,
                  raise_on_error=False)
     checks = check_results(result)
     assert not checks["drafts_match_expectations"].passed
     assert not checks["drafts_claims_are_supported"].passed
-    assert not checks["drafts_match_brand_tone"].passed
     assert not checks["drafts_have_no_broken_links"].passed
     assert "spam.example.com" in str(checks["drafts_have_no_broken_links"].metadata["failures"].value)
+    # blocked drafts are not judged for tone (no model call) and never reach the queue
+    assert "drafts_match_brand_tone" not in checks
+    assert not result.asset_materializations_for_node("draft_tone")
     assert not result.asset_materializations_for_node("publish_queue")
+
+
+def test_tone_verdict_flags_off_brand_drafts_and_the_check_warns(briefs, offline_llm):
+    assets = [content_ops.topic_briefs, content_ops.research_notes, bad_drafts, content_ops.draft_tone]
+    result = run(bind(offline_llm), assets, [content_ops.drafts_match_brand_tone])
+    tone = result.output_for_node("draft_tone")
+    assert not tone.on_brand.any() and list(tone.banned_phrases[0]) == ["revolutionary", "!!"]
+    check = check_results(result)["drafts_match_brand_tone"]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert check.metadata["failures"].value["Bad Slug"]["banned_phrases"] == ["revolutionary", "!!"]
+    assert "llm_calls" not in check.metadata  # the check reads draft_tone; it never asks the model again
 
 
 def test_sensor_launches_one_run_per_brief_version(briefs):
@@ -119,15 +142,17 @@ def test_off_brand_drafts_wait_for_a_human_and_publish_once_approved(briefs, off
     result = run(bind(offline_llm), content_ops.assets, content_ops.asset_checks)
     assert not check_results(result)["drafts_match_brand_tone"].passed  # a warning: the run goes on
     assert sorted(result.output_for_node("publish_queue").slug) == ["cold-brew-basics", "water-for-coffee"]
-    pending = ApprovalStore().list(status="pending")
+    pending = ApprovalStore(local_store()).list(status="pending")
     assert [a.item_key for a in pending] == ["grinder-burr-care"]
+    assert pending[0].evidence["tone"]["banned_phrases"] == ["grinder"]
 
-    ApprovalStore().edit_and_approve(pending[0].id, by="ana", output="Edited by a human.")
+    ApprovalStore(local_store()).edit_and_approve(pending[0].id, by="ana", output="Edited by a human.")
     instance = dg.DagsterInstance.ephemeral()
-    context = dg.build_sensor_context(instance=instance)
-    requests = content_ops.approved_drafts_sensor(context).run_requests
+    with dg.build_sensor_context(instance=instance, resources={"approvals": ApprovalsResource()}) as context:
+        requests = content_ops.approved_drafts_sensor(context).run_requests
     assert [r.run_key for r in requests] == [pending[0].id]
     job = content_ops.publish_approved_draft_job
-    assert job.execute_in_process(instance=instance, tags=requests[0].tags).success
+    assert job.execute_in_process(instance=instance, tags=requests[0].tags,
+                                  resources={"approvals": ApprovalsResource(), "state": StateResource()}).success
     published = aiwf_home / "publish_queue" / TODAY / "grinder-burr-care.md"
     assert "Edited by a human." in published.read_text()

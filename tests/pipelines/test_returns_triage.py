@@ -5,12 +5,14 @@ import shutil
 import dagster as dg
 import pandas as pd
 import pytest
+from aiwf_state import local_store
 
 from pipelines.cli.demo import SAMPLES
 from pipelines.returns_triage.feed import read_feed_file, returns_dir
 from resources.approvals.store import ApprovalStore
 from resources.state.parquet_io_manager import ParquetIOManager
 from resources.state.quarantine import Quarantine
+from resources.state.resource import StateResource
 
 DAY = "2026-03-02"
 SAMPLE = SAMPLES / "returns" / f"returns_{DAY}.csv"
@@ -47,7 +49,7 @@ def test_triage_routes_returns_flags_risk_and_quarantines_bad_rows(endpoint):
     checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     assert [c.passed for c in checks] == [True]
 
-    held = {r["row_key"]: r["error_class"] for r in Quarantine().rows("return_classifications")}
+    held = {r["row_key"]: r["error_class"] for r in Quarantine(local_store()).rows("return_classifications")}
     assert {k: v for k, v in held.items() if v != "verification_failed"} == {
         "#35": "missing_key", "R-1037": "invalid_row", "R-1038": "invalid_row", "R-1003#38": "duplicate_key",
         "R-1040": "oversized_input"}
@@ -56,7 +58,7 @@ def test_triage_routes_returns_flags_risk_and_quarantines_bad_rows(endpoint):
     assert set(routing["route"]) <= {"restock", "refurbish", "refund", "repair", "manual_review"}
     injected = routing.loc["R-1026"]
     assert injected["needs_review"] and "prompt-injection" in injected["review_reasons"]
-    pending = {a.item_key for a in ApprovalStore().list(status="pending", workflow="returns_triage")}
+    pending = {a.item_key for a in ApprovalStore(local_store()).list(status="pending", workflow="returns_triage")}
     assert "R-1026" in pending and pending == set(routing.index[routing["needs_review"]])
 
     calls = answered(endpoint)
@@ -69,14 +71,14 @@ def test_quarantine_retry_redrives_only_the_failed_rows(endpoint, capsys):
 
     endpoint.configure(fail_400_on="Gooseneck kettle")  # the model refuses R-1001
     assert run_triage().success
-    held = {r["row_key"]: r for r in Quarantine().rows("return_classifications")}
+    held = {r["row_key"]: r for r in Quarantine(local_store()).rows("return_classifications")}
     assert held["R-1001"]["error_class"] == "context_too_long"
     endpoint.configure(fail_400_on=None, reset_counters=True)
 
     assert main(["quarantine", "retry", "--asset", "return_classifications"]) == 0
     assert answered(endpoint) == 1  # R-1001 alone; the bad input rows cannot be helped by a model
     assert "R-1001" in table("return_routing")["return_id"].values
-    resolved = [r["row_key"] for r in Quarantine().rows("return_classifications", status="resolved")]
+    resolved = [r["row_key"] for r in Quarantine(local_store()).rows("return_classifications", status="resolved")]
     assert resolved == ["R-1001"]
     main(["quarantine", "list", "--asset", "return_classifications"])
     assert "5 open row(s)" in capsys.readouterr().out
@@ -98,8 +100,8 @@ def test_parquet_and_csv_drops_trigger_runs_and_broken_files_are_quarantined():
         assert [r.partition_key for r in requests] == ["2026-03-05"]
 
     result = dg.materialize([return_requests], partition_key="2026-03-05",
-                            resources={"io_manager": ParquetIOManager()})
+                            resources={"io_manager": ParquetIOManager(), "state": StateResource()})
     assert result.success and result.output_for_node("return_requests").shape[0] == 2
-    held = Quarantine().rows("return_requests")
+    held = Quarantine(local_store()).rows("return_requests")
     assert [(r["row_key"], r["error_class"]) for r in held] == [("returns_2026-03-05.csv", "invalid_file")]
     assert "missing column(s)" in held[0]["reason"]

@@ -7,6 +7,7 @@ import sys
 
 import dagster as dg
 import pytest
+from aiwf_state import local_store
 
 from pipelines.cli import main
 from resources.approvals.store import ApprovalStore
@@ -16,11 +17,12 @@ from resources.llm.ledger import CallLedger, CallRecord
 from resources.state.store import Store
 
 
-def _three_events() -> AuditLog:
-    audit_event("model_call", {"tokens": 12, "cost_usd": 0.001}, {"run_id": "r1", "model": "gpt-4o-mini"})
-    audit_event("check", {"check": "drafts_have_no_broken_links", "passed": False}, {"run_id": "r1"})
-    audit_event("side_effect", {"action": "publish", "item": "post-1"}, {"run_id": "r2"})
-    return AuditLog()
+def _three_events(store: Store | None = None) -> AuditLog:
+    store = store or local_store()
+    audit_event(store, "model_call", {"tokens": 12, "cost_usd": 0.001}, {"run_id": "r1", "model": "gpt-4o-mini"})
+    audit_event(store, "check", {"check": "drafts_have_no_broken_links", "passed": False}, {"run_id": "r1"})
+    audit_event(store, "side_effect", {"action": "publish", "item": "post-1"}, {"run_id": "r2"})
+    return AuditLog(store)
 
 
 def _rewrite(log: AuditLog, edit) -> None:
@@ -67,36 +69,37 @@ def test_a_recomputed_hash_still_breaks_the_next_link():
 
 
 def test_threads_and_processes_append_without_breaking_the_chain():
-    script = "from resources.audit.log import audit_event\nfor i in range(15): audit_event('side_effect', {'i': i})"
+    script = ("from resources.audit.log import audit_event\nfrom resources.state.resource import StateResource\n"
+              "for i in range(15): audit_event(StateResource().store(), 'side_effect', {'i': i})")
     procs = [subprocess.Popen([sys.executable, "-c", script], env=os.environ.copy()) for _ in range(3)]
     import threading
 
-    threads = [threading.Thread(target=lambda: [audit_event("check", {"t": i}) for i in range(15)]) for _ in range(3)]
+    threads = [threading.Thread(target=lambda: [audit_event(local_store(), "check", {"t": i}) for i in range(15)]) for _ in range(3)]
     [t.start() for t in threads]
     [t.join() for t in threads]
     assert all(p.wait(timeout=60) == 0 for p in procs)
-    report = AuditLog().verify()
+    report = AuditLog(local_store()).verify()
     assert report.ok and report.lines == 90
 
 
 def test_secrets_never_reach_the_log():
-    audit_event("model_call", {"api_key": "plain-value-123", "note": "used sk-proj-Abc123Def456Ghi789Jkl012Mno345"},
+    audit_event(local_store(), "model_call", {"api_key": "plain-value-123", "note": "used sk-proj-Abc123Def456Ghi789Jkl012Mno345"},
                 {"authorization": "Bearer abcdefghijklmnop1234567890"})
-    text = AuditLog().path.read_text()
+    text = AuditLog(local_store()).path.read_text()
     assert "plain-value-123" not in text and "sk-proj-Abc123" not in text and "abcdefghijklmnop" not in text
-    assert AuditLog().verify().ok
+    assert AuditLog(local_store()).verify().ok
 
 
 def test_ledger_calls_are_synced_exactly_once_with_provenance():
-    ledger = CallLedger()
+    ledger = CallLedger(local_store())
     for i in range(3):
         ledger.record(CallRecord(kind="chat", model="gpt-4o-mini", request_hash=f"req{i}", status="ok", run_id="r9",
                                  asset_key="drafts", prompt_name="draft", prompt_version="3", tokens_in=10,
                                  tokens_out=5, cost_usd=0.0001))
-    assert sync_ledger_to_audit() == 3 and sync_ledger_to_audit() == 0
+    assert sync_ledger_to_audit(AuditLog(local_store())) == 3 and sync_ledger_to_audit(AuditLog(local_store())) == 0
     ledger.record(CallRecord(kind="chat", model="gpt-4o", request_hash="req9", status="error", run_id="r9"))
-    assert sync_ledger_to_audit() == 1
-    calls = AuditLog().for_run("r9")
+    assert sync_ledger_to_audit(AuditLog(local_store())) == 1
+    calls = AuditLog(local_store()).for_run("r9")
     assert calls[0]["provenance"] | {"model": "gpt-4o-mini", "prompt_version": "3", "input_hash": "req0",
                                      "asset_key": "drafts"} == calls[0]["provenance"]
     assert [c["payload"]["status"] for c in calls] == ["ok", "ok", "ok", "error"]
@@ -113,16 +116,16 @@ def test_check_outcomes_and_approvals_explain_a_run(capsys):
 
     with dg.instance_for_test() as instance:
         run = dg.materialize([drafts, drafts_have_no_broken_links], instance=instance)
-        assert sync_checks_to_audit(instance, run.run_id) == 1
-        assert sync_checks_to_audit(instance, run.run_id) == 0
-    CallLedger().record(CallRecord(kind="chat", model="gpt-4o-mini", request_hash="h", status="ok",
+        assert sync_checks_to_audit(instance, run.run_id, AuditLog(local_store())) == 1
+        assert sync_checks_to_audit(instance, run.run_id, AuditLog(local_store())) == 0
+    CallLedger(local_store()).record(CallRecord(kind="chat", model="gpt-4o-mini", request_hash="h", status="ok",
                                    run_id=run.run_id, asset_key="drafts", prompt_name="draft", prompt_version="2"))
-    store = ApprovalStore()
+    store = ApprovalStore(local_store())
     approval = store.propose("content_ops", "post-1", "text", reasons=["failed a non-blocking check"],
                              run_id=run.run_id)
     store.reject(approval.id, "dave", "broken link")
     assert main(["audit", "show", "--run", run.run_id, "--no-sync"]) == 0
-    sync_ledger_to_audit()
+    sync_ledger_to_audit(AuditLog(local_store()))
     assert main(["audit", "show", "--run", run.run_id, "--no-sync"]) == 0
     out = capsys.readouterr().out.split(f"Run {run.run_id}")[-1]
     assert "Model calls: 1 answered" in out and "draft v2" in out
@@ -133,10 +136,9 @@ def test_check_outcomes_and_approvals_explain_a_run(capsys):
 
 
 @pytest.mark.integration
-def test_events_are_mirrored_to_postgres(monkeypatch, pg_url):
-    monkeypatch.setenv("AIWF_PG_URL", pg_url)
-    log = _three_events()
-    rows = Store(pg_url).query("SELECT seq, kind, hash FROM audit_events ORDER BY seq")
+def test_events_are_mirrored_to_postgres(pg_url):
+    log = _three_events(Store(pg_url, local_store().home))
+    rows = log.store.query("SELECT seq, kind, hash FROM audit_events ORDER BY seq")
     assert [r["kind"] for r in rows] == ["model_call", "check", "side_effect"]
     assert rows[-1]["hash"] == json.loads(log.path.read_text().splitlines()[-1])["hash"]
     _rewrite(log, lambda ls: ls[:2])

@@ -6,6 +6,7 @@ import threading
 
 import httpx
 import pytest
+from aiwf_state import local_store
 
 from resources.connectors import (
     Action,
@@ -39,6 +40,7 @@ def shop():
 
 def connector(server, **kwargs) -> ShopConnector:
     kwargs.setdefault("breaker", CircuitBreaker(failure_threshold=50))
+    kwargs.setdefault("ledger", ActionLedger(local_store()))
     return ShopConnector(server.url, backoff_base_s=0.001, backoff_max_s=0.01, **kwargs)
 
 
@@ -108,7 +110,7 @@ def test_shop_refuses_reused_key_like_stripe(shop, tmp_path):
     conn = connector(shop)
     conn.execute(product(conn, price=10.0))
     # A second system with its own ledger reuses the key for another payload: the shop says no.
-    other = connector(shop, ledger=ActionLedger(Store(str(tmp_path / "other.db"))))
+    other = connector(shop, ledger=ActionLedger(Store(str(tmp_path / "other.db"), tmp_path)))
     with pytest.raises(IdempotencyConflict, match="used before with a different payload"):
         other.execute(product(other, price=12.0))
     assert shop.state.products["SKU-1"]["price"] == 10.0
@@ -148,7 +150,7 @@ def test_transient_failures_back_off_exponentially_with_the_same_key():
     seen, sleeps = [], []
     responses = [httpx.Response(503), httpx.ConnectError("refused"), httpx.Response(502),
                  httpx.Response(200, json={"ok": True})]
-    conn = HttpConnector("http://api.test", transport=mock_http(responses, seen), sleep=sleeps.append,
+    conn = HttpConnector("http://api.test", ledger=ActionLedger(local_store()), transport=mock_http(responses, seen), sleep=sleeps.append,
                          backoff_base_s=0.1, backoff_max_s=10, breaker=CircuitBreaker(10))
     action = Action("returns", "refund:R1", "refund", {"method": "POST", "path": "/refunds", "json": {"cents": 500}},
                     "v1")
@@ -161,7 +163,7 @@ def test_transient_failures_back_off_exponentially_with_the_same_key():
 
 def test_client_errors_are_not_retried():
     seen = []
-    conn = HttpConnector("http://api.test", transport=mock_http([httpx.Response(400, json={
+    conn = HttpConnector("http://api.test", ledger=ActionLedger(local_store()), transport=mock_http([httpx.Response(400, json={
         "error": {"type": "invalid_request_error", "message": "cents must be positive"}})], seen),
         sleep=lambda s: None, breaker=CircuitBreaker(10))
     action = Action("returns", "refund:R1", "refund", {"method": "POST", "path": "/refunds", "json": {}}, "v1")
@@ -199,7 +201,7 @@ def test_circuit_breaker_opens_probes_half_open_and_closes():
 
 def test_open_breaker_stops_retries_and_later_calls():
     seen = []
-    conn = HttpConnector("http://down.test", transport=mock_http([httpx.Response(503)] * 10, seen),
+    conn = HttpConnector("http://down.test", ledger=ActionLedger(local_store()), transport=mock_http([httpx.Response(503)] * 10, seen),
                          sleep=lambda s: None, max_attempts=5, breaker=CircuitBreaker(3, cooldown_s=60))
     action = Action("catalog", "product:A", "put", {"method": "PUT", "path": "/products/A", "json": {}}, "v1")
     with pytest.raises(CircuitOpenError):
@@ -213,8 +215,8 @@ def test_open_breaker_stops_retries_and_later_calls():
 def test_saga_compensates_completed_steps_in_reverse_order(shop, tmp_path):
     shop_conn = connector(shop, capture_previous=True)
     shop_conn.execute(product(shop_conn, price=10.0, version="day-1"))
-    publisher = FsspecPublisher(f"file://{tmp_path}/site")
-    table = SqlTableWriter("price_history", {"sku": "TEXT", "price": "REAL"}, ["sku"])
+    publisher = FsspecPublisher(f"file://{tmp_path}/site", ledger=ActionLedger(local_store()))
+    table = SqlTableWriter("price_history", {"sku": "TEXT", "price": "REAL"}, ["sku"], store=local_store(), ledger=ActionLedger(local_store()))
     steps = [product(shop_conn, price=9.0, version="day-2"),
              shop_conn.inventory_adjustment("catalog", "SKU-1", "day-2", delta=5, reason="received"),
              publisher.publish("catalog", "products/sku-1.html", "<p>9.00</p>", "day-2"),
@@ -228,7 +230,7 @@ def test_saga_compensates_completed_steps_in_reverse_order(shop, tmp_path):
     assert [o.action.compensates for o in saga.compensated] == [a.key for a in reversed(steps)]
     assert [o.action.action for o in saga.compensated] == ["restore", "unpublish", "reverse_adjustment",
                                                            "restore_product"]
-    ledger = ActionLedger()
+    ledger = ActionLedger(local_store())
     assert {ledger.get(a.key)["status"] for a in steps} == {"compensated"}
     assert shop.state.products["SKU-1"]["price"] == 10.0 and shop.state.stock["SKU-1"] == 0
     assert not (tmp_path / "site" / "products" / "sku-1.html").exists()
@@ -246,11 +248,11 @@ def test_failed_compensation_is_reported_with_the_step_left_in_place(shop):
         with Saga("catalog") as saga:
             saga.execute(conn, step)
             raise RuntimeError("later step failed")
-    assert ActionLedger().get(step.key)["status"] == "done"
+    assert ActionLedger(local_store()).get(step.key)["status"] == "done"
 
 
 def test_fsspec_publisher_is_idempotent_and_stays_in_its_root(tmp_path):
-    pub = FsspecPublisher("memory://aiwf-test-site")
+    pub = FsspecPublisher("memory://aiwf-test-site", ledger=ActionLedger(local_store()))
     action = pub.publish("content_ops", "posts/a.md", "# A", "2026-03-02")
     assert pub.execute(action).status == "sent" and pub.execute(action).status == "skipped"
     assert pub.fs.cat_file("/aiwf-test-site/posts/a.md") == b"# A"
@@ -263,20 +265,20 @@ def test_fsspec_publisher_is_idempotent_and_stays_in_its_root(tmp_path):
 
 
 def test_sql_writer_upserts_by_key_and_rejects_bad_identifiers():
-    table = SqlTableWriter("shop_prices", {"sku": "TEXT", "price": "REAL"}, ["sku"])
+    table = SqlTableWriter("shop_prices", {"sku": "TEXT", "price": "REAL"}, ["sku"], store=local_store(), ledger=ActionLedger(local_store()))
     table.execute(table.upsert("catalog", [{"sku": "A", "price": 1.0}, {"sku": "B", "price": 2.0}], "v1"))
     table.execute(table.upsert("catalog", [{"sku": "A", "price": 1.5}], "v2"))
     rows = table.target.query("SELECT sku, price FROM shop_prices ORDER BY sku")
     assert rows == [{"sku": "A", "price": 1.5}, {"sku": "B", "price": 2.0}]
     with pytest.raises(ValueError, match="not a valid SQL identifier"):
-        SqlTableWriter("prices; DROP TABLE x", {"sku": "TEXT"}, ["sku"])
+        SqlTableWriter("prices; DROP TABLE x", {"sku": "TEXT"}, ["sku"], store=local_store(), ledger=ActionLedger(local_store()))
     with pytest.raises(ValueError, match="needs"):
         table.upsert("catalog", [{"sku": "A"}], "v3")
 
 
 def test_slack_webhook_never_resends_an_ambiguous_message_and_hides_its_url():
     seen = []
-    hook = SlackWebhook("https://hooks.slack.test/services/T000/B000/SECRETTOKEN",
+    hook = SlackWebhook("https://hooks.slack.test/services/T000/B000/SECRETTOKEN", ledger=ActionLedger(local_store()),
                         transport=mock_http([httpx.Response(429, headers={"Retry-After": "0"}), httpx.Response(500)],
                                             seen), sleep=lambda s: None, breaker=CircuitBreaker(10))
     action = hook.message("catalog", "digest:2026-03-02", "2026-03-02", "11 products updated")
@@ -284,12 +286,12 @@ def test_slack_webhook_never_resends_an_ambiguous_message_and_hides_its_url():
         hook.execute(action)
     assert len(seen) == 2  # the 429 was retried (Slack did not take it); the 500 was not
     assert "SECRETTOKEN" not in str(err.value)
-    assert "SECRETTOKEN" not in json.dumps(ActionLedger().rows(), default=str)
+    assert "SECRETTOKEN" not in json.dumps(ActionLedger(local_store()).rows(), default=str)
     assert seen[0].url.path == "/services/T000/B000/SECRETTOKEN"
 
 
 def test_shop_resource_keeps_its_token_out_of_the_ledger(shop):
     conn = ShopResource(base_url=shop.url, api_token="sk-shop-secret").connector()
     conn.execute(product(conn))
-    assert "sk-shop-secret" not in json.dumps(ActionLedger().rows(), default=str)
+    assert "sk-shop-secret" not in json.dumps(ActionLedger(local_store()).rows(), default=str)
     assert conn._client.headers["Authorization"] == "Bearer sk-shop-secret"

@@ -4,6 +4,7 @@ import asyncio
 import time
 
 import pytest
+from aiwf_state import local_store
 from pydantic import BaseModel, field_validator
 
 from resources.llm.ledger import CallLedger
@@ -27,7 +28,7 @@ def test_call_lands_in_ledger_with_exact_fields(offline_llm, offline_server):
     ai = offline_llm.session()
     result = ai.complete(PROMPT, {"who": "managers", "text": TEXT})
     assert result.text and not result.cached and result.offline
-    rows = CallLedger().rows()
+    rows = CallLedger(local_store()).rows()
     assert len(rows) == 1
     row = rows[0]
     assert (row["kind"], row["model"], row["status"], row["cache_hit"], row["attempt"]) == (
@@ -45,7 +46,7 @@ def test_repeated_call_is_served_from_cache_without_a_request(offline_llm, offli
     second = offline_llm.session().complete(PROMPT, {"who": "managers", "text": TEXT})
     assert second.cached and second.text == first.text and second.cost_usd == 0
     assert answered(offline_server) == 1
-    hit = CallLedger().rows()[-1]
+    hit = CallLedger(local_store()).rows()[-1]
     assert hit["cache_hit"] == 1 and hit["cost_usd"] == 0 and hit["request_hash"] == first.request_hash
 
 
@@ -61,7 +62,7 @@ def test_429_and_500_are_retried_and_every_attempt_is_recorded(offline_llm, offl
     ai = offline_llm.session()
     for i in range(12):
         ai.complete(PROMPT, {"who": f"team {i}", "text": TEXT})
-    rows = CallLedger().rows()
+    rows = CallLedger(local_store()).rows()
     errors = [r for r in rows if r["status"] == "error"]
     counters = offline_server.counters()
     assert len([r for r in rows if r["status"] == "ok"]) == 12 == counters["answered_total"]
@@ -87,7 +88,7 @@ def test_non_retryable_error_fails_at_once_naming_model_and_prompt(offline_llm, 
     with pytest.raises(LLMRequestRejected, match=r"'gpt-4o-mini', prompt summary@2 rejected"):
         offline_llm.session().complete(PROMPT, {"who": "x", "text": "TOO-LONG " + TEXT})
     assert offline_server.counters()["status_400"] == 1
-    assert CallLedger().rows()[0]["error_class"] == "context_too_long"
+    assert CallLedger(local_store()).rows()[0]["error_class"] == "context_too_long"
 
 
 def test_structured_output_is_validated(offline_llm):
@@ -127,7 +128,7 @@ def test_identical_async_requests_in_flight_are_sent_once(offline_llm, offline_s
     results = asyncio.run(burst())
     assert len({r.text for r in results}) == 1 and sum(not r.cached for r in results) == 1
     assert answered(offline_server) == 1
-    assert sum(r["cache_hit"] for r in CallLedger().rows()) == 4
+    assert sum(r["cache_hit"] for r in CallLedger(local_store()).rows()) == 4
 
 
 def test_embeddings_are_batched_and_cached(offline_llm, offline_server):
@@ -145,7 +146,7 @@ def test_api_key_is_never_stored(offline_llm, aiwf_home):
     for path in aiwf_home.rglob("*"):
         if path.is_file():
             assert b"sk-test-secret-key" not in path.read_bytes(), path
-    assert "sk-test-secret-key" not in repr(CallLedger().rows())
+    assert "sk-test-secret-key" not in repr(CallLedger(local_store()).rows())
 
 
 def test_missing_endpoint_gives_a_clear_error():

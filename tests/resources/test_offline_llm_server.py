@@ -18,7 +18,8 @@ import openai
 import pytest
 from pydantic import BaseModel, Field
 
-from resources.offline.llm_server import OWNER, OfflineLLMServer, add_cli
+from pipelines.cli.test_doubles import add_offline_llm_cli as add_cli
+from resources.offline.llm_server import OWNER, OfflineLLMServer
 from resources.offline.schema_answer import SchemaAnswerer, count_tokens
 
 ARTICLE_PROMPT = (

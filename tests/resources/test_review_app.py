@@ -10,12 +10,14 @@ import time
 import dagster as dg
 import httpx
 import pytest
+from aiwf_state import local_store
 from starlette.testclient import TestClient
 
 from assets.approval_gate import ApprovalPolicy, amount_above, failed_checks, send_for_approval
 from resources.approvals.review_app import create_app
 from resources.approvals.review_auth import parse_tokens
-from resources.approvals.store import ApprovalsResource, ApprovalStore
+from resources.approvals.resource import ApprovalsResource
+from resources.approvals.store import ApprovalStore
 
 TOKENS = "view-token-1:viewer:victor,approve-token-1:approver:alice,admin-token-1:admin:root"
 VIEWER, APPROVER = {"Authorization": "Bearer view-token-1"}, {"Authorization": "Bearer approve-token-1"}
@@ -37,12 +39,12 @@ def _demo_like_run() -> list:
                                  ).passed_keys
 
     dg.materialize([drafts_cleared], resources={"approvals": ApprovalsResource()}, partition_key="2024-05-01")
-    return ApprovalStore().list(status="pending")
+    return ApprovalStore(local_store()).list(status="pending")
 
 
 @pytest.fixture
 def client():
-    return TestClient(create_app(tokens=TOKENS))
+    return TestClient(create_app(ApprovalStore(local_store()), tokens=TOKENS))
 
 
 def test_api_status_codes_after_a_demo_like_run(client):
@@ -76,7 +78,7 @@ def test_reject_and_edit_validate_their_bodies(client):
     edited = client.post(edit_url, headers=APPROVER, json={"output": "Price drop, checked"})
     assert edited.status_code == 200
     assert (edited.json()["status"], edited.json()["final_output"]) == ("edited", "Price drop, checked")
-    assert ApprovalStore().corrections()[0]["reviewer"] == "alice"
+    assert ApprovalStore(local_store()).corrections()[0]["reviewer"] == "alice"
 
 
 def test_filters_and_bulk_approval_of_low_risk_items(client):
@@ -89,7 +91,7 @@ def test_filters_and_bulk_approval_of_low_risk_items(client):
     assert bulk["approved"] == [] and high[0]["id"] in bulk["skipped"]
     bulk = client.post("/api/approvals/bulk-approve", headers=APPROVER, json={}).json()
     assert len(bulk["approved"]) == 2
-    assert [a.item_key for a in ApprovalStore().list(status="pending")] == ["post-3"]
+    assert [a.item_key for a in ApprovalStore(local_store()).list(status="pending")] == ["post-3"]
 
 
 def _login(client, token: str):
@@ -108,10 +110,10 @@ def test_pages_login_csrf_and_viewer_without_controls(client):
     assert 'id="approve"' in detail.text and "diff_header" in detail.text
     assert "frame-ancestors 'none'" in detail.headers["content-security-policy"]
     assert client.post(f"/approvals/{first.id}/approve", data={}).status_code == 403
-    assert ApprovalStore().get(first.id).status == "pending"
+    assert ApprovalStore(local_store()).get(first.id).status == "pending"
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', detail.text).group(1)
     done = client.post(f"/approvals/{first.id}/approve", data={"csrf_token": csrf}, follow_redirects=False)
-    assert done.status_code == 303 and ApprovalStore().get(first.id).decided_by == "alice"
+    assert done.status_code == 303 and ApprovalStore(local_store()).get(first.id).decided_by == "alice"
 
     viewer = TestClient(client.app)
     _login(viewer, "view-token-1")

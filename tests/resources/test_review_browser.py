@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from aiwf_state import local_store
 
 from resources.approvals.review_app import create_app
 from resources.approvals.store import ApprovalStore
@@ -41,7 +42,7 @@ def site(browser):
     """The review app on real uvicorn for this test's AIWF_HOME, with three pending items."""
     import uvicorn
 
-    store = ApprovalStore()
+    store = ApprovalStore(local_store())
     items = [store.propose("content_ops", f"post-{i}", f"Proposed copy {i}\nsecond line", current=f"Old copy {i}",
                            evidence={"checks": ["tone_matches"]}, reasons=["failed a non-blocking check"])
              for i in (1, 2, 3)]
@@ -90,7 +91,7 @@ def test_approve_in_the_browser(browser, site):
     assert "Proposed copy 1" in browser.find_element(By.CSS_SELECTOR, "table.diff").text
     browser.find_element(By.ID, "approve").click()
     assert _wait(browser, "status", "approved").text == "approved"
-    assert ApprovalStore().get(items[0].id).decided_by == "alice"
+    assert ApprovalStore(local_store()).get(items[0].id).decided_by == "alice"
 
 
 def test_reject_with_a_reason_in_the_browser(browser, site):
@@ -102,7 +103,7 @@ def test_reject_with_a_reason_in_the_browser(browser, site):
     _wait(browser, "reason").send_keys("Claims a discount we do not offer")
     browser.find_element(By.ID, "reject").click()
     assert _wait(browser, "status", "rejected").text == "rejected"
-    assert ApprovalStore().get(items[1].id).reason == "Claims a discount we do not offer"
+    assert ApprovalStore(local_store()).get(items[1].id).reason == "Claims a discount we do not offer"
 
 
 def test_edit_and_approve_in_the_browser(browser, site):
@@ -117,7 +118,7 @@ def test_edit_and_approve_in_the_browser(browser, site):
     browser.find_element(By.ID, "edit").click()
     assert _wait(browser, "status", "edited").text == "edited"
     assert "Reviewer's copy 3" in browser.find_element(By.CSS_SELECTOR, "table.diff").text
-    decided = ApprovalStore().get(items[2].id)
+    decided = ApprovalStore(local_store()).get(items[2].id)
     assert decided.output == "Reviewer's copy 3\nsecond line" and decided.proposed_output.startswith("Proposed")
 
 
@@ -146,4 +147,4 @@ def test_a_form_post_without_the_csrf_token_is_refused(browser, site):
     browser.find_element(By.ID, "approve").click()
     WebDriverWait(browser, 5).until(lambda b: "CSRF" in b.page_source)
     assert "CSRF token missing or invalid" in browser.find_element(By.TAG_NAME, "body").text
-    assert ApprovalStore().get(items[0].id).status == "pending"
+    assert ApprovalStore(local_store()).get(items[0].id).status == "pending"

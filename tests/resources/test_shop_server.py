@@ -4,7 +4,8 @@ import httpx
 import pytest
 
 from pipelines.cli import build_parser
-from resources.offline.shop_server import ShopServer, start_local_shop_if_needed
+from pipelines.cli.test_doubles import start_local_shop_if_needed
+from resources.offline.shop_server import ShopServer
 
 
 @pytest.fixture

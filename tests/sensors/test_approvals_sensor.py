@@ -4,21 +4,23 @@ import json
 
 import dagster as dg
 import pytest
+from aiwf_state import local_store
 
+from resources.approvals.resource import ApprovalsResource
 from resources.approvals.store import ApprovalStore
 from resources.state.home import home_path
 from sensors.approvals import APPROVAL_TAG, approval_for_run, approved_items_sensor
 
 
 @dg.op
-def publish(context) -> None:
+def publish(context, approvals: ApprovalsResource) -> None:
     """The downstream action: append the approved output to a file, once per run."""
-    approval = approval_for_run(context)
+    approval = approval_for_run(context, approvals)
     with open(home_path("actions") / "published.jsonl", "a") as f:
         f.write(json.dumps({"item": approval.item_key, "output": approval.output}) + "\n")
 
 
-@dg.job
+@dg.job(resource_defs={"approvals": ApprovalsResource()})
 def publish_job():
     publish()
 
@@ -33,7 +35,9 @@ def _actions() -> list[dict]:
 
 def _tick(instance, cursor):
     """Evaluate one sensor tick and launch its run requests the way the daemon would (in process here)."""
-    data = SENSOR.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor))
+    with dg.build_sensor_context(instance=instance, cursor=cursor,
+                                 resources={"approvals": ApprovalsResource()}) as context:
+        data = SENSOR.evaluate_tick(context)
     for request in data.run_requests:
         publish_job.execute_in_process(instance=instance, tags={**request.tags, "dagster/run_key": request.run_key})
     return data
@@ -46,7 +50,7 @@ def instance():
 
 
 def test_one_approval_one_run_across_repeated_ticks_and_a_lost_cursor(instance):
-    store = ApprovalStore()
+    store = ApprovalStore(local_store())
     keep = store.propose("content_ops", "post-1", "approved text", risk="low")
     drop = store.propose("content_ops", "post-2", "rejected text")
     store.approve(keep.id, "alice")
@@ -66,7 +70,7 @@ def test_one_approval_one_run_across_repeated_ticks_and_a_lost_cursor(instance):
 
 
 def test_later_approvals_and_edits_each_act_once_with_the_reviewers_output(instance):
-    store = ApprovalStore()
+    store = ApprovalStore(local_store())
     a = store.propose("content_ops", "post-1", "first")
     b = store.propose("content_ops", "post-2", "second draft")
     other = store.propose("returns", "order-9", {"refund": 5})
@@ -81,7 +85,7 @@ def test_later_approvals_and_edits_each_act_once_with_the_reviewers_output(insta
 
 
 def test_a_run_for_a_rejected_or_missing_approval_refuses_to_act(instance):
-    store = ApprovalStore()
+    store = ApprovalStore(local_store())
     rejected = store.propose("content_ops", "post-3", "nope")
     store.reject(rejected.id, "bob", "wrong facts")
     result = publish_job.execute_in_process(instance=instance, tags={APPROVAL_TAG: rejected.id}, raise_on_error=False)

@@ -8,7 +8,6 @@ import time
 
 import dagster as dg
 import pytest
-from dagster._core.events import DagsterEvent, DagsterEventType
 
 from sensors.run_watchdog import (
     _stop_hung_worker,
@@ -39,7 +38,7 @@ def instance():
 def started_run(instance, tags=None) -> dg.DagsterRun:
     """A run as a worker leaves it after RUN_START: STARTED, with one event in its log."""
     run = instance.create_run_for_job(tiny_job, tags=tags or {})
-    event = DagsterEvent(event_type_value=DagsterEventType.RUN_START.value, job_name=run.job_name)
+    event = dg.DagsterEvent(event_type_value=dg.DagsterEventType.RUN_START.value, job_name=run.job_name)
     instance.report_dagster_event(event, run_id=run.run_id)
     assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTED
     return run

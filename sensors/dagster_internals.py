@@ -1,0 +1,48 @@
+"""The few Dagster internals aiwf relies on, in one module: nothing public in Dagster 1.13 does their job.
+
+Production code uses two: failing a run with reason UNEXPECTED_TERMINATION (so Dagster's run retries take it)
+and reading the tag that says a retry was scheduled. tests/deploy also drive Dagster's own daemon loops, run
+worker and workspaces for real; those are loaded only when asked for (module __getattr__), never at import.
+tests/sensors/test_dagster_internals.py names whichever of them a Dagster upgrade moved.
+"""
+
+import importlib
+
+import dagster as dg
+from dagster._core.events import JobFailureData, RunFailureReason
+from dagster._core.storage.tags import WILL_RETRY_TAG
+
+
+def report_unexpected_termination(instance: dg.DagsterInstance, run: dg.DagsterRun, message: str) -> None:
+    """Fail `run` the way Dagster fails a run whose worker died, so run_retries re-execute it."""
+    instance.report_run_failed(
+        run, message, JobFailureData(error=None, failure_reason=RunFailureReason.UNEXPECTED_TERMINATION)
+    )
+
+
+def will_retry(run: dg.DagsterRun | None) -> bool:
+    """Whether Dagster scheduled an automatic retry of this failed run."""
+    return bool(run and run.tags.get(WILL_RETRY_TAG) == "true")
+
+
+# For tests/deploy only: name -> the Dagster module that defines it.
+TEST_SUPPORT = {
+    "AUTO_RETRY_RUN_ID_TAG": "dagster._core.storage.tags",
+    "RUN_FAILURE_REASON_TAG": "dagster._core.storage.tags",
+    "QueuedRunCoordinatorDaemon": "dagster._daemon.run_coordinator.queued_run_coordinator_daemon",
+    "consume_new_runs_for_automatic_reexecution": "dagster._daemon.auto_run_reexecution.auto_run_reexecution",
+    "ExecuteRunArgs": "dagster._grpc.types",
+    "DagsterGrpcClient": "dagster._grpc.client",
+    "InProcessCodeLocationOrigin": "dagster._core.remote_origin",
+    "LoadableTargetOrigin": "dagster._core.types.loadable_target_origin",
+    "WorkspaceProcessContext": "dagster._core.workspace.context",
+    "InProcessWorkspaceLoadTarget": "dagster._core.workspace.load_target",
+    "GrpcServerTarget": "dagster._core.workspace.load_target",
+    "ReconstructableRepository": "dagster._core.definitions.reconstruct",
+}
+
+
+def __getattr__(name: str):
+    if name not in TEST_SUPPORT:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(TEST_SUPPORT[name]), name)
