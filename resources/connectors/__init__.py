@@ -5,11 +5,13 @@ from resources.connectors.action import Action, Connector, Outcome
 from resources.connectors.breaker import CircuitBreaker, breaker_for
 from resources.connectors.errors import (
     ActionCompensated,
+    ActionInDoubt,
     ActionInFlight,
     CircuitOpenError,
     CompensationFailed,
     ConnectorError,
     IdempotencyConflict,
+    OutcomeUnknown,
     PermanentError,
     TransientError,
 )
@@ -23,8 +25,8 @@ from resources.connectors.slack import SlackWebhook
 from resources.connectors.sql import SqlTableWriter
 
 __all__ = [
-    "Action", "ActionCompensated", "ActionInFlight", "ActionLedger", "CircuitBreaker", "CircuitOpenError",
+    "Action", "ActionCompensated", "ActionInDoubt", "ActionInFlight", "ActionLedger", "CircuitBreaker", "CircuitOpenError",
     "CompensationFailed", "Connector", "ConnectorError", "FsspecPublisher", "HttpApiResource", "HttpConnector",
-    "IdempotencyConflict", "Outcome", "PermanentError", "Saga", "ShopConnector", "ShopResource", "SlackWebhook",
+    "IdempotencyConflict", "Outcome", "OutcomeUnknown", "PermanentError", "Saga", "ShopConnector", "ShopResource", "SlackWebhook",
     "SqlTableWriter", "TransientError", "breaker_for", "idempotency_key", "payload_hash",
 ]

@@ -5,7 +5,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from resources.connectors.errors import ConnectorError
+from resources.connectors.errors import ActionInDoubt, ConnectorError, OutcomeUnknown
 from resources.connectors.ledger import ActionLedger, idempotency_key, payload_hash
 
 
@@ -74,6 +74,9 @@ class Connector(ABC):
     """
 
     name = "connector"
+    # Whether the receiver dedupes by idempotency key. One that cannot (a webhook) is never re-sent an action
+    # whose outcome is unknown: the action is held in doubt for a person instead.
+    dedupes = True
 
     def __init__(self, ledger: ActionLedger, owner: str | None = None):
         self.ledger = ledger
@@ -88,8 +91,16 @@ class Connector(ABC):
         if not claim.send:
             self.stats.skipped += 1
             return Outcome(action, "skipped", claim.result, claim.attempts)
+        if claim.interrupted and not self.dedupes:
+            self._hold(action, "an earlier attempt was interrupted before its outcome was recorded")
         try:
             result = self._perform(action, action.key)
+        except OutcomeUnknown as exc:
+            self.stats.failed += 1
+            if not self.dedupes:
+                self._hold(action, _describe(exc))
+            self.ledger.mark(action.key, "failed", error=_describe(exc))
+            raise
         except Exception as exc:
             self.stats.failed += 1
             self.ledger.mark(action.key, "failed", error=_describe(exc))
@@ -97,6 +108,11 @@ class Connector(ABC):
         self.ledger.mark(action.key, "done", result=result)
         self.stats.sent += 1
         return Outcome(action, "sent", result, claim.attempts)
+
+    def _hold(self, action: Action, why: str) -> None:
+        self.ledger.mark(action.key, "in_doubt", error=why)
+        raise ActionInDoubt(f"{action.describe()} held for a person: {why}; it may already have taken effect, "
+                            "so it is not sent again until settled")
 
     @abstractmethod
     def _perform(self, action: Action, key: str) -> dict[str, Any]:

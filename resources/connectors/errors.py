@@ -21,6 +21,16 @@ class TransientError(ConnectorError):
     """A failure worth retrying with the same key (5xx, 429, timeouts, connection errors)."""
 
 
+class OutcomeUnknown(TransientError):
+    """The request may have been applied (a 5xx or a broken connection after sending) by a receiver that
+    cannot dedupe: sending it again could apply it twice."""
+
+
+class ActionInDoubt(ConnectorError):
+    """An action sent to a receiver that cannot dedupe may or may not have taken effect; it is held for a person
+    to confirm with the receiver (`ActionLedger.settle`) instead of being sent again."""
+
+
 class PermanentError(ConnectorError):
     """The other side refused the request (4xx): retrying the same request cannot succeed."""
 

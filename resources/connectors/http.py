@@ -10,7 +10,7 @@ import httpx
 from resources import backoff
 from resources.connectors.action import Action, Connector
 from resources.connectors.breaker import CircuitBreaker, breaker_for
-from resources.connectors.errors import IdempotencyConflict, PermanentError, TransientError
+from resources.connectors.errors import IdempotencyConflict, OutcomeUnknown, PermanentError, TransientError
 from resources.connectors.ledger import ActionLedger
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class HttpConnector(Connector):
                 last = TransientError(f"{where}: HTTP {code}: {_error_text(response)}")
                 ambiguous = code >= 500
             if ambiguous and not self.retry_ambiguous:
-                raise TransientError(f"{last} (outcome unknown; not re-sent because the service cannot dedupe)")
+                raise OutcomeUnknown(f"{last} (outcome unknown; not re-sent because the service cannot dedupe)")
             if attempt < self.max_attempts:
                 delay = self._backoff(attempt, response)
                 log.info("retrying %s in %.2fs (attempt %d/%d): %s", where, delay, attempt, self.max_attempts, last)

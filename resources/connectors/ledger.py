@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from resources.connectors.errors import ActionCompensated, ActionInFlight, IdempotencyConflict
+from resources.connectors.errors import ActionCompensated, ActionInDoubt, ActionInFlight, IdempotencyConflict
 from resources.state.store import Store
 
 SCHEMA = [
@@ -27,7 +27,7 @@ SCHEMA = [
     "CREATE INDEX IF NOT EXISTS action_history_key ON action_history (idempotency_key)",
 ]
 
-STATUSES = ("intent", "done", "failed", "compensated")
+STATUSES = ("intent", "done", "failed", "compensated", "in_doubt")
 _SECRET_WORDS = ("token", "secret", "password", "authorization", "api_key", "apikey", "webhook_url")
 
 
@@ -67,6 +67,7 @@ class Claim:
     status: str
     result: dict | None = None
     attempts: int = 0
+    interrupted: bool = False  # an earlier attempt ended without recording its outcome (a crash mid-send)
 
 
 class ActionLedger:
@@ -106,6 +107,9 @@ class ActionLedger:
                 return Claim(False, "done", json.loads(result) if result else None, attempts)
             if status == "compensated":
                 raise ActionCompensated(f"{action.describe()} ({key}) was compensated; use a new payload_version")
+            if status == "in_doubt":
+                raise ActionInDoubt(f"{action.describe()} ({key}) may already have taken effect; confirm with the "
+                                    "receiver, then settle it in the action ledger")
             if status == "intent" and holder != owner and now - updated < self.lease_s:
                 raise ActionInFlight(f"{action.describe()} ({key}) is being sent by {holder}; retry later")
             cur.execute(
@@ -113,7 +117,16 @@ class ActionLedger:
                 "WHERE idempotency_key = ?", (owner, now, key),
             )
             self._history(cur, key, "intent", f"attempt {attempts + 1} by {owner} (was {status})")
-            return Claim(True, "intent", attempts=attempts + 1)
+            return Claim(True, "intent", attempts=attempts + 1, interrupted=status == "intent")
+
+    def settle(self, key: str, applied: bool, by: str, note: str | None = None) -> None:
+        """A person's answer for an action in doubt: it took effect (done) or it did not (failed: sent again on
+        the next run)."""
+        row = self.get(key)
+        if row is None or row["status"] != "in_doubt":
+            raise ValueError(f"{key} is not in doubt (status {row and row['status']})")
+        outcome = "applied" if applied else "not applied"
+        self.mark(key, "done" if applied else "failed", detail=f"settled by {by}: {note or outcome}")
 
     def mark(
         self, key: str, status: str, result: dict | None = None, error: str | None = None, detail: str | None = None

@@ -8,10 +8,12 @@ from resources.connectors.http import HttpConnector
 
 
 class SlackWebhook(HttpConnector):
-    """A webhook cannot dedupe, so after an ambiguous answer (5xx, read timeout) the message is not re-sent;
-    only failures where Slack surely did not take it (connection refused, 429) are retried."""
+    """A webhook cannot dedupe, so after an ambiguous answer (5xx, read timeout) or an interrupted send the message
+    is held in doubt for a person, never re-sent; only failures where Slack surely did not take it (connection
+    refused, 429) are retried."""
 
     name = "slack"
+    dedupes = False
 
     def __init__(self, webhook_url: str, **kwargs):
         parts = urlsplit(webhook_url)

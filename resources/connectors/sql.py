@@ -1,5 +1,6 @@
 """Write rows to a SQL table (SQLite or Postgres through aiwf's Store) as one idempotent upsert per action."""
 
+import json
 import re
 from typing import Any
 
@@ -8,6 +9,10 @@ from resources.connectors.ledger import ActionLedger
 from resources.state.store import Store
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+# The rows as they were before each upsert, written in the upsert's own transaction and never overwritten:
+# a rerun after a crash between the write and the ledger's "done" still undoes to the true earlier state.
+BEFORE_IMAGES = ["""CREATE TABLE IF NOT EXISTS sql_before_images (
+    idempotency_key TEXT PRIMARY KEY, before_rows TEXT NOT NULL, inserted_keys TEXT NOT NULL)"""]
 
 
 class SqlTableWriter(Connector):
@@ -36,6 +41,7 @@ class SqlTableWriter(Connector):
         self.target = store
         ddl = ", ".join(f"{c} {t}" for c, t in self.columns.items())
         self.target.execute(f"CREATE TABLE IF NOT EXISTS {table} ({ddl}, PRIMARY KEY ({', '.join(self.keys)}))")
+        self.target.migrate("sql_before_images", BEFORE_IMAGES)
 
     def upsert(self, workflow: str, rows: list[dict], version: str, entity: str | None = None) -> Action:
         """The action that writes `rows` (each with every column) for this payload version."""
@@ -49,14 +55,25 @@ class SqlTableWriter(Connector):
             raise ValueError(f"{self.name} cannot {action.action!r}; it knows upsert and restore")
         rows, delete_keys = action.payload["rows"], action.payload.get("delete_keys", [])
         with self.target.transaction() as cur:
-            before = [r for r in (self._fetch(cur, self._key(r)) for r in rows) if r is not None]
-            found = {tuple(self._key(r)) for r in before}
+            before, inserted = self._before_image(cur, key, rows)
             for key_values in delete_keys:
                 cur.execute(f"DELETE FROM {self.table} WHERE {self._where()}", key_values)
             for row in rows:
                 cur.execute(self._upsert_sql(), [row[c] for c in self.columns])
-        inserted = [self._key(r) for r in rows if tuple(self._key(r)) not in found]
         return {"rows": len(rows), "deleted": len(delete_keys), "before": before, "inserted_keys": inserted}
+
+    def _before_image(self, cur, key: str, rows: list[dict]) -> tuple[list[dict], list[list]]:
+        """The rows `rows` replace and the keys they add, as first captured for this action."""
+        cur.execute("SELECT before_rows, inserted_keys FROM sql_before_images WHERE idempotency_key = ?", (key,))
+        kept = cur.fetchone()
+        if kept:
+            return json.loads(kept[0]), json.loads(kept[1])
+        before = [r for r in (self._fetch(cur, self._key(r)) for r in rows) if r is not None]
+        found = {tuple(self._key(r)) for r in before}
+        inserted = [self._key(r) for r in rows if tuple(self._key(r)) not in found]
+        cur.execute("INSERT INTO sql_before_images (idempotency_key, before_rows, inserted_keys) VALUES (?, ?, ?)",
+                    (key, json.dumps(before, default=str), json.dumps(inserted, default=str)))
+        return before, inserted
 
     def inverse_of(self, action: Action, result: dict | None) -> Action | None:
         if action.action != "upsert" or not result:

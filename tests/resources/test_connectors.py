@@ -10,6 +10,7 @@ from aiwf_state import local_store
 
 from resources.connectors import (
     Action,
+    ActionInDoubt,
     ActionInFlight,
     ActionLedger,
     CircuitBreaker,
@@ -276,15 +277,21 @@ def test_sql_writer_upserts_by_key_and_rejects_bad_identifiers():
         table.upsert("catalog", [{"sku": "A"}], "v3")
 
 
+def _hook(seen, responses, **kwargs) -> SlackWebhook:
+    return SlackWebhook("https://hooks.slack.test/services/T000/B000/SECRETTOKEN", ledger=ActionLedger(local_store()),
+                        transport=mock_http(responses, seen), sleep=lambda s: None, breaker=CircuitBreaker(10), **kwargs)
+
+
 def test_slack_webhook_never_resends_an_ambiguous_message_and_hides_its_url():
     seen = []
-    hook = SlackWebhook("https://hooks.slack.test/services/T000/B000/SECRETTOKEN", ledger=ActionLedger(local_store()),
-                        transport=mock_http([httpx.Response(429, headers={"Retry-After": "0"}), httpx.Response(500)],
-                                            seen), sleep=lambda s: None, breaker=CircuitBreaker(10))
+    hook = _hook(seen, [httpx.Response(429, headers={"Retry-After": "0"}), httpx.Response(500)])
     action = hook.message("catalog", "digest:2026-03-02", "2026-03-02", "11 products updated")
-    with pytest.raises(TransientError, match="not re-sent") as err:
+    with pytest.raises(ActionInDoubt, match="not re-sent") as err:
         hook.execute(action)
     assert len(seen) == 2  # the 429 was retried (Slack did not take it); the 500 was not
+    with pytest.raises(ActionInDoubt):  # a rerun holds it too: nothing is posted until a person settles it
+        _hook(seen, [httpx.Response(200)]).execute(action)
+    assert len(seen) == 2 and ActionLedger(local_store()).get(action.key)["status"] == "in_doubt"
     assert "SECRETTOKEN" not in str(err.value)
     assert "SECRETTOKEN" not in json.dumps(ActionLedger(local_store()).rows(), default=str)
     assert seen[0].url.path == "/services/T000/B000/SECRETTOKEN"
@@ -295,3 +302,53 @@ def test_shop_resource_keeps_its_token_out_of_the_ledger(shop):
     conn.execute(product(conn))
     assert "sk-shop-secret" not in json.dumps(ActionLedger(local_store()).rows(), default=str)
     assert conn._client.headers["Authorization"] == "Bearer sk-shop-secret"
+
+
+class _Crash(BaseException):
+    """The process dying mid-action: not an Exception, so no handler records an outcome."""
+
+
+def test_a_webhook_interrupted_after_posting_is_held_for_a_person_not_posted_twice():
+    seen, ledger = [], ActionLedger(local_store(), lease_s=0)
+    hook = _hook(seen, [httpx.Response(200)], owner="run-a")
+    hook.ledger = ledger
+    action = hook.message("content_ops", "digest:2026-03-02", "2026-03-02", "3 drafts published")
+    ledger.mark = lambda *a, **k: (_ for _ in ()).throw(_Crash())  # dies after the POST, before "done"
+    with pytest.raises(_Crash):
+        hook.execute(action)
+    assert len(seen) == 1
+    rerun = _hook(seen, [httpx.Response(200)], owner="run-b")
+    rerun.ledger = ActionLedger(local_store(), lease_s=0)
+    with pytest.raises(ActionInDoubt, match="interrupted"):
+        rerun.execute(action)
+    assert len(seen) == 1  # not posted again
+    rerun.ledger.settle(action.key, applied=True, by="dana", note="seen in the channel")
+    assert rerun.execute(action).status == "skipped" and len(seen) == 1
+
+
+def test_a_person_who_says_the_webhook_did_not_arrive_gets_it_sent_once():
+    seen = []
+    hook = _hook(seen, [httpx.Response(502)])
+    action = hook.message("content_ops", "digest:2026-03-03", "2026-03-03", "2 drafts published")
+    with pytest.raises(ActionInDoubt):
+        hook.execute(action)
+    hook.ledger.settle(action.key, applied=False, by="dana")
+    assert _hook(seen, [httpx.Response(200)]).execute(action).status == "sent" and len(seen) == 2
+
+
+def test_sql_undo_after_a_crash_between_write_and_ledger_restores_the_true_earlier_rows():
+    store = local_store()
+    table = SqlTableWriter("prices_undo", {"sku": "TEXT", "price": "REAL"}, ["sku"], store=store,
+                           ledger=ActionLedger(store, lease_s=0), owner="run-a")
+    table.execute(table.upsert("catalog", [{"sku": "A", "price": 1.0}], "v1"))
+    change = table.upsert("catalog", [{"sku": "A", "price": 2.0}, {"sku": "B", "price": 5.0}], "v2")
+    real_mark = table.ledger.mark
+    table.ledger.mark = lambda *a, **k: (_ for _ in ()).throw(_Crash())  # the write commits, "done" is lost
+    with pytest.raises(_Crash):
+        table.execute(change)
+    table.ledger.mark = real_mark
+    rerun = SqlTableWriter("prices_undo", {"sku": "TEXT", "price": "REAL"}, ["sku"], store=store,
+                           ledger=ActionLedger(store, lease_s=0), owner="run-b")
+    outcome = rerun.execute(change)
+    rerun.execute(rerun.inverse_of(change, outcome.result))
+    assert store.query("SELECT sku, price FROM prices_undo ORDER BY sku") == [{"sku": "A", "price": 1.0}]
