@@ -11,6 +11,8 @@ def aiwf_home(tmp_path, monkeypatch):
     monkeypatch.setenv("AIWF_HOME", str(home))
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     monkeypatch.delenv("AIWF_PG_URL", raising=False)
+    monkeypatch.delenv("AIWF_AUDIT_KEY", raising=False)  # unkeyed unless a test sets a key
+    monkeypatch.setenv("AIWF_AUDIT_KEY_FILE", str(tmp_path / "no-audit.key"))
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("GX_ANALYTICS_ENABLED", "false")

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import dagster as dg
 
 from resources.approvals.record import APPROVED, Approval, make_diff, output_hash, to_text  # noqa: F401  (re-exported)
-from resources.audit.log import audit_event
+from resources.audit.log import AuditLog
 from resources.state.store import Store
 
 RISKS = ("low", "medium", "high")
@@ -60,6 +60,7 @@ class ApprovalStore:
     def __init__(self, store: Store, corrections_to: CorrectionSink | None = None):
         self.store, self.corrections_to = store, corrections_to
         self.store.migrate("approvals", SCHEMA)
+        self.audit = AuditLog(store)
 
     def propose(
         self, workflow: str, item_key: str, output: Any, *, current: Any = None, evidence: dict | None = None,
@@ -86,10 +87,10 @@ class ApprovalStore:
             if created or cur.rowcount == 1:  # any other pending proposal for this item is stale now
                 cur.execute("UPDATE approvals SET status = 'superseded' WHERE workflow = ? AND item_key = ? "
                             "AND status = 'pending' AND id <> ?", (workflow, str(item_key), approval_id))
-        approval = self.get(approval_id)
-        if created:
-            _audit(self.store, "approval_requested", approval, {"reasons": approval.reasons, "risk": risk})
-        return approval
+            if created:
+                self._audit(cur, "approval_requested", approval_id, {"reasons": list(reasons or []), "risk": risk})
+        self._flush_audit()
+        return self.get(approval_id)
 
     def get(self, approval_id: str) -> Approval:
         rows = self.store.query("SELECT * FROM approvals WHERE id = ?", (approval_id,))
@@ -181,12 +182,23 @@ class ApprovalStore:
             cur.execute("SELECT workflow FROM approvals WHERE id = ?", (approval_id,))
             cur.execute("INSERT INTO approval_decisions (approval_id, workflow, status, decided_by, decided_at, "
                         "reason) VALUES (?, ?, ?, ?, ?, ?)", (approval_id, cur.fetchone()[0], status, by, now, reason))
-        approval = self.get(approval_id)
-        _audit(self.store, "approval_decision", approval, {"status": status, "decided_by": by, "reason": reason})
-        return approval
+            self._audit(cur, "approval_decision", approval_id, {"status": status, "decided_by": by, "reason": reason})
+        self._flush_audit()
+        return self.get(approval_id)
 
+    def _audit(self, cur, kind: str, approval_id: str, payload: dict) -> None:
+        """Queue the audit record in the same transaction as the change it records (the audit outbox)."""
+        cur.execute("SELECT * FROM approvals WHERE id = ?", (approval_id,))
+        approval = Approval.from_row(dict(zip([d[0] for d in cur.description], cur.fetchone())))
+        self.audit.enqueue(
+            cur, kind, {"approval_id": approval.id, "workflow": approval.workflow, "item_key": approval.item_key,
+                        **payload},
+            {"run_id": approval.run_id, "partition_key": approval.partition_key,
+             "output_hash": output_hash(approval.output)})
 
-def _audit(store: Store, kind: str, approval: Approval, payload: dict) -> None:
-    payload = {"approval_id": approval.id, "workflow": approval.workflow, "item_key": approval.item_key, **payload}
-    audit_event(store, kind, payload, {"run_id": approval.run_id, "partition_key": approval.partition_key,
-                                       "output_hash": output_hash(approval.output)})
+    def _flush_audit(self) -> None:
+        """Write queued audit records now; if that fails they stay queued for the next append, never lost."""
+        try:
+            self.audit.flush()
+        except Exception as exc:  # noqa: BLE001 - the decision is committed and its record is safe in the outbox
+            dg.get_dagster_logger().warning(f"audit records wait in the outbox: {exc!r}")

@@ -1,82 +1,60 @@
-"""The audit trail: an append-only, hash-chained JSON Lines log under $AIWF_HOME/audit/.
+"""The audit trail: an append-only, signed, hash-chained JSON Lines log under <home>/audit/.
 
 Each line is canonical JSON holding its sequence number, the previous line's hash and its own hash over
-everything else, so changing, adding or removing any byte breaks `verify()`. Every event is mirrored into the
-`audit_events` table of aiwf's Store (Postgres when AIWF_PG_URL is set), which also lets verify notice a
-truncated file. Anyone may call `audit_event(store, kind, payload, provenance)`; writers in threads and processes
-serialise on an fcntl lock. Kinds in use: model_call, check, approval_requested, approval_decision, side_effect.
+everything else: an HMAC with the audit key when one is configured (resources/audit/keys.py), so nobody
+without the key can change, insert, reorder or append a line that verifies. The first line opens the log
+with a random log id, which stays with the file when a home is copied or restored elsewhere. Every line is
+mirrored into `audit_events` of aiwf's Store (Postgres when configured): those are the checkpoints that
+reveal a truncated, replaced or regrown log, and `anchor()` gives a (lines, head) pair to keep elsewhere.
+
+Writers in threads and processes serialise on an fcntl lock. A torn last line (a crash mid-write) is set
+aside into `audit.jsonl.torn` at the next append, never blocking later writes. Records that must commit
+with a database change go through the outbox: `enqueue()` inside the caller's transaction, `flush()` after.
 """
 
 import fcntl
-import hashlib
 import json
 import os
-import re
+import secrets
 import socket
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from resources.audit.chain import GENESIS, canonical, entry_hash, scrub
+from resources.audit.keys import load_key
+from resources.audit.verify import VerifyReport, verify_log
 from resources.state.store import Store
 
-GENESIS = "0" * 64
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS audit_events (
         log TEXT NOT NULL, seq INTEGER NOT NULL, ts {float} NOT NULL, kind TEXT NOT NULL, run_id TEXT,
         hash TEXT NOT NULL, prev TEXT NOT NULL, line TEXT NOT NULL, PRIMARY KEY (log, seq))""",
     "CREATE INDEX IF NOT EXISTS audit_events_run ON audit_events (run_id)",
     "CREATE TABLE IF NOT EXISTS audit_sync (source TEXT PRIMARY KEY, position INTEGER NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS audit_logs (
+        log_id TEXT PRIMARY KEY, host TEXT NOT NULL, path TEXT NOT NULL, created {float} NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS audit_outbox (
+        id {id}, kind TEXT NOT NULL, payload TEXT NOT NULL, provenance TEXT NOT NULL)""",
 ]
-_SECRET_KEY = re.compile(r"(?i)(?:^|[_-])(?:secret|token|password|passwd|api_?key|apikey|authorization|"
-                         r"credentials?|access_?key|private_?key)$")  # "tokens_in" is a count, not a secret
+OPENED = "log_opened"
 _thread_lock = threading.Lock()
 _held = threading.local()  # how deep this thread is inside locked(): flock is not re-entrant across handles
+_UNSET: Any = object()
 
-
-def canonical(obj: Any) -> bytes:
-    """The one byte form of an entry: sorted keys, no spaces, UTF-8; what is hashed and what is written."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
-
-
-def entry_hash(entry: dict) -> str:
-    return hashlib.sha256(canonical({k: v for k, v in entry.items() if k != "hash"})).hexdigest()
-
-
-def scrub(value: Any) -> Any:
-    """Secrets never reach the audit log: values under secret-like keys and token-shaped strings are masked."""
-    if isinstance(value, dict):
-        return {k: "[REDACTED]" if _SECRET_KEY.search(str(k)) else scrub(v)
-                for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [scrub(v) for v in value]
-    if isinstance(value, str):
-        from resources.safety.pii import redact_secrets
-
-        return redact_secrets(value)
-    return value
-
-
-@dataclass
-class VerifyReport:
-    """The outcome of verify(): ok, how many lines were checked, and the first problem found."""
-
-    ok: bool
-    lines: int
-    problem: str | None = None
-    line_no: int | None = None
+__all__ = ["AuditLog", "VerifyReport", "audit_event", "canonical", "entry_hash"]
 
 
 class AuditLog:
-    """One hash-chained log file plus its Store mirror."""
+    """One signed, hash-chained log file plus its Store mirror."""
 
-    def __init__(self, store: Store, path: Path | None = None):
+    def __init__(self, store: Store, path: Path | None = None, key: bytes | None = _UNSET):
         self.path = Path(path) if path else store.home / "audit" / "audit.jsonl"
         self.store = store
+        self.key = load_key() if key is _UNSET else key
         self.store.migrate("audit", SCHEMA)
-        self.log_id = f"{socket.gethostname()}:{self.path.resolve()}"  # several hosts may share one Postgres
 
     @contextmanager
     def locked(self) -> Iterator["AuditLog"]:
@@ -98,64 +76,122 @@ class AuditLog:
                 _held.depth = 0
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
+    # --- writing ---------------------------------------------------------------------------------
     def append(self, kind: str, payload: dict, provenance: dict | None = None) -> dict:
-        """Append one event and mirror it to the Store; the chain head is read under the lock."""
+        """Append one event (after any records waiting in the outbox) and mirror it to the Store."""
         with self.locked():
+            self._drain_outbox()
             return self._append(kind, payload, provenance)
 
+    def enqueue(self, cur, kind: str, payload: dict, provenance: dict | None = None) -> None:
+        """Queue an event inside the caller's transaction: it exists exactly when the caller's change commits.
+        Call `flush()` after the commit (any later append or verify-time flush also writes it)."""
+        cur.execute("INSERT INTO audit_outbox (kind, payload, provenance) VALUES (?, ?, ?)",
+                    (kind, json.dumps(scrub(payload or {}), default=str),
+                     json.dumps(scrub(provenance or {}), default=str)))
+
+    def flush(self) -> int:
+        """Write the outbox's queued events to the log; returns how many."""
+        with self.locked():
+            return self._drain_outbox()
+
+    def _drain_outbox(self) -> int:
+        rows = self.store.query("SELECT id, kind, payload, provenance FROM audit_outbox ORDER BY id")
+        for row in rows:
+            last = self._last_entry()
+            # A crash after the line was written but before its outbox row was deleted: do not write it twice.
+            if not (last and last.get("provenance", {}).get("outbox_id") == row["id"]):
+                provenance = {**json.loads(row["provenance"]), "outbox_id": row["id"]}
+                self._append(row["kind"], json.loads(row["payload"]), provenance)
+            self.store.execute("DELETE FROM audit_outbox WHERE id = ?", (row["id"],))
+        return len(rows)
+
     def _append(self, kind: str, payload: dict, provenance: dict | None) -> dict:
-        last = self._last_entry()
+        torn = self._set_aside_torn_tail()
+        last = self._last_entry() or self._open()
+        if torn:
+            last = self._write(last, "torn_line_set_aside", torn, {})
+        return self._write(last, kind, payload, provenance)
+
+    def _open(self) -> dict:
+        """The log's first line: a random id that follows the file wherever the home is copied."""
+        log_id = secrets.token_hex(16)
+        opening = {"log_id": log_id, "host": socket.gethostname(), "path": str(self.path.resolve())}
+        self.store.execute("INSERT INTO audit_logs (log_id, host, path, created) VALUES (?, ?, ?, ?) "
+                           "ON CONFLICT (log_id) DO NOTHING", (log_id, opening["host"], opening["path"], time.time()))
+        return self._write(None, OPENED, opening, {})
+
+    def _write(self, last: dict | None, kind: str, payload: dict, provenance: dict | None) -> dict:
         entry = {"seq": last["seq"] + 1 if last else 1, "ts": round(time.time(), 6), "kind": kind,
                  "payload": scrub(payload or {}), "provenance": scrub(provenance or {}),
-                 "prev": last["hash"] if last else GENESIS}
-        entry["hash"] = entry_hash(entry)
+                 "prev": last["hash"] if last else GENESIS, "keyed": self.key is not None}
+        entry["hash"] = entry_hash(entry, self.key)
         line = canonical(entry)
         with open(self.path, "ab") as handle:
             handle.write(line + b"\n")
             handle.flush()
             os.fsync(handle.fileno())
+        log_id = payload["log_id"] if kind == OPENED else self.log_id()
         self.store.execute(
             "INSERT INTO audit_events (log, seq, ts, kind, run_id, hash, prev, line) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (log, seq) DO NOTHING",
-            (self.log_id, entry["seq"], entry["ts"], kind, entry["provenance"].get("run_id"), entry["hash"],
+            (log_id, entry["seq"], entry["ts"], kind, entry["provenance"].get("run_id"), entry["hash"],
              entry["prev"], line.decode()))
         return entry
 
+    def _set_aside_torn_tail(self) -> dict | None:
+        """Move a partial last line (no newline: a crash mid-write) to <log>.torn and cut it from the log."""
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return None
+        with open(self.path, "rb+") as handle:
+            end = handle.seek(0, os.SEEK_END)
+            handle.seek(end - 1)
+            if handle.read(1) == b"\n":
+                return None
+            handle.seek(0)
+            data = handle.read()
+            keep = data.rfind(b"\n") + 1
+            with open(self.path.with_name(self.path.name + ".torn"), "ab") as aside:
+                aside.write(data[keep:] + b"\n")
+            handle.truncate(keep)
+        return {"bytes": len(data) - keep, "at_line": data[:keep].count(b"\n") + 1,
+                "set_aside_to": self.path.name + ".torn"}
+
+    # --- reading ---------------------------------------------------------------------------------
     def entries(self) -> Iterator[dict]:
         if not self.path.exists():
             return
         with open(self.path, "rb") as handle:
             for raw in handle:
-                yield json.loads(raw)
+                if raw.endswith(b"\n"):  # a torn last line is not an entry
+                    yield json.loads(raw)
 
     def for_run(self, run_id: str) -> list[dict]:
         return [e for e in self.entries() if e.get("provenance", {}).get("run_id") == run_id]
 
-    def verify(self) -> VerifyReport:
-        """Re-derive every hash and link; compare the tail with the Store mirror to catch truncation."""
+    def log_id(self) -> str | None:
+        """The id in the log's opening line (None for an empty log)."""
+        first = next(self.entries(), None)
+        if first is None:
+            return None
+        if first.get("kind") == OPENED:
+            return first["payload"]["log_id"]
+        return f"{socket.gethostname()}:{self.path.resolve()}"  # a log written before logs had ids
+
+    def anchor(self) -> dict:
+        """(lines, head hash) to keep outside this machine; `verify(anchor=...)` checks the log still has it."""
+        with self.locked():
+            last = self._last_entry()
+        return {"log_id": self.log_id(), "lines": last["seq"] if last else 0, "head": last["hash"] if last else None}
+
+    def verify(self, anchor: str | None = None) -> VerifyReport:
+        """Re-derive every hash and link, then hold the log against its checkpoints in the Store (and `anchor`)."""
         with self.locked():  # never read a line a writer is halfway through
             data = self.path.read_bytes() if self.path.exists() else b""
-        prev, count = GENESIS, 0
-        if data and not data.endswith(b"\n"):
-            return VerifyReport(False, count, "the last line is incomplete (no newline)", data.count(b"\n") + 1)
-        for count, raw in enumerate(data.splitlines(), start=1):
-            problem = _line_problem(raw, count, prev)
-            if problem:
-                return VerifyReport(False, count - 1, problem, count)
-            prev = json.loads(raw)["hash"]
-        mirrored = self.store.query("SELECT seq FROM audit_events WHERE log = ? ORDER BY seq DESC LIMIT 1",
-                                    (self.log_id,))
-        if mirrored and mirrored[0]["seq"] > count:
-            return VerifyReport(False, count, f"the log ends at line {count} but {mirrored[0]['seq']} events "
-                                "were recorded: lines were removed", count)
-        if mirrored and count:
-            row = self.store.query("SELECT hash FROM audit_events WHERE log = ? AND seq = ?", (self.log_id, count))
-            if row and row[0]["hash"] != prev:
-                return VerifyReport(False, count, "the last line differs from the mirrored copy", count)
-        return VerifyReport(True, count)
+        return verify_log(data, self, anchor)
 
     def _last_entry(self) -> dict | None:
-        """The last line, read backwards from the end so appends stay O(1) as the log grows."""
+        """The last complete line, read backwards from the end so appends stay O(1) as the log grows."""
         if not self.path.exists() or self.path.stat().st_size == 0:
             return None
         with open(self.path, "rb") as handle:
@@ -166,23 +202,8 @@ class AuditLog:
                 pos -= step
                 handle.seek(pos)
                 chunk = handle.read(step) + chunk
-        return json.loads(chunk.rstrip(b"\n").rsplit(b"\n", 1)[-1])
-
-
-def _line_problem(raw: bytes, line_no: int, prev: str) -> str | None:
-    try:
-        entry = json.loads(raw)
-    except ValueError:
-        return f"line {line_no} is not valid JSON"
-    if not isinstance(entry, dict) or canonical(entry) != raw:
-        return f"line {line_no} is not in canonical form (bytes were changed)"
-    if entry.get("seq") != line_no:
-        return f"line {line_no} has sequence number {entry.get('seq')} (lines were removed or reordered)"
-    if entry.get("prev") != prev:
-        return f"line {line_no} does not link to the previous line's hash"
-    if entry.get("hash") != entry_hash(entry):
-        return f"line {line_no} hash mismatch: its content was changed"
-    return None
+        complete = [line for line in chunk.split(b"\n")[:-1] if line]  # a torn tail has no newline: left out
+        return json.loads(complete[-1]) if complete else None
 
 
 def audit_event(store: Store, kind: str, payload: dict, provenance: dict | None = None) -> dict:

@@ -32,21 +32,23 @@ def _rewrite(log: AuditLog, edit) -> None:
 
 def test_events_form_a_verifiable_chain():
     log = _three_events()
-    entries = list(log.entries())
-    assert [e["seq"] for e in entries] == [1, 2, 3]
+    opening, *entries = list(log.entries())
+    assert opening["kind"] == "log_opened" and opening["payload"]["log_id"] == log.log_id()
+    assert [e["seq"] for e in entries] == [2, 3, 4]
     assert entries[1]["prev"] == entries[0]["hash"] and entries[2]["prev"] == entries[1]["hash"]
-    assert log.verify().ok and log.verify().lines == 3
+    assert log.verify().ok and log.verify().lines == 4
     assert [e["kind"] for e in log.for_run("r1")] == ["model_call", "check"]
     assert main(["audit", "verify"]) == 0
 
 
-@pytest.mark.parametrize("tamper, problem", [
-    (lambda ls: [ls[0], ls[1].replace(b'"passed":false', b'"passed":true'), ls[2]], "line 2 hash mismatch"),
-    (lambda ls: [ls[0], ls[1].replace(b'"passed":false', b'"passed": false'), ls[2]], "line 2 is not in canonical"),
-    (lambda ls: [ls[0], ls[2]], "line 2 has sequence number 3"),
-    (lambda ls: [ls[1], ls[0], ls[2]], "line 1 has sequence number 2"),
-    (lambda ls: ls[:2], "lines were removed"),
-    (lambda ls: [*ls[:2], ls[2].rstrip(b"\n")], "incomplete"),
+@pytest.mark.parametrize("tamper, problem", [  # line 1 opens the log; the three events are lines 2-4
+    (lambda ls: [ls[0], ls[1], ls[2].replace(b'"passed":false', b'"passed":true'), ls[3]], "line 3 hash mismatch"),
+    (lambda ls: [ls[0], ls[1], ls[2].replace(b'"passed":false', b'"passed": false'), ls[3]],
+     "line 3 is not in canonical"),
+    (lambda ls: [ls[0], ls[1], ls[3]], "line 3 has sequence number 4"),
+    (lambda ls: [ls[0], ls[2], ls[1], ls[3]], "line 2 has sequence number 3"),
+    (lambda ls: ls[:3], "lines were removed"),
+    (lambda ls: [*ls[:3], ls[3].rstrip(b"\n")], "incomplete"),
 ])
 def test_any_changed_byte_fails_verification(tamper, problem, capsys):
     log = _three_events()
@@ -60,12 +62,12 @@ def test_any_changed_byte_fails_verification(tamper, problem, capsys):
 def test_a_recomputed_hash_still_breaks_the_next_link():
     log = _three_events()
     entries = list(log.entries())
-    forged = {**entries[0], "payload": {"tokens": 99999, "cost_usd": 0.001}}
+    forged = {**entries[1], "payload": {"tokens": 99999, "cost_usd": 0.001}}
     from resources.audit.log import canonical, entry_hash
 
     forged["hash"] = entry_hash(forged)
-    _rewrite(log, lambda ls: [canonical(forged) + b"\n", *ls[1:]])
-    assert "line 2 does not link" in log.verify().problem
+    _rewrite(log, lambda ls: [ls[0], canonical(forged) + b"\n", *ls[2:]])
+    assert "line 3 does not link" in log.verify().problem
 
 
 def test_threads_and_processes_append_without_breaking_the_chain():
@@ -79,7 +81,7 @@ def test_threads_and_processes_append_without_breaking_the_chain():
     [t.join() for t in threads]
     assert all(p.wait(timeout=60) == 0 for p in procs)
     report = AuditLog(local_store()).verify()
-    assert report.ok and report.lines == 90
+    assert report.ok and report.lines == 91  # the opening line and 90 events
 
 
 def test_secrets_never_reach_the_log():
@@ -139,7 +141,7 @@ def test_check_outcomes_and_approvals_explain_a_run(capsys):
 def test_events_are_mirrored_to_postgres(pg_url):
     log = _three_events(Store(pg_url, local_store().home))
     rows = log.store.query("SELECT seq, kind, hash FROM audit_events ORDER BY seq")
-    assert [r["kind"] for r in rows] == ["model_call", "check", "side_effect"]
+    assert [r["kind"] for r in rows] == ["log_opened", "model_call", "check", "side_effect"]
     assert rows[-1]["hash"] == json.loads(log.path.read_text().splitlines()[-1])["hash"]
-    _rewrite(log, lambda ls: ls[:2])
+    _rewrite(log, lambda ls: ls[:3])
     assert "lines were removed" in log.verify().problem
