@@ -4,37 +4,25 @@ Pages authenticate with the session cookie (set by logging in with a token) or a
 post needs the session cookie and its CSRF token, and a viewer is never shown a decision control.
 """
 
-import difflib
 import json
 import secrets
 from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
-from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from resources.approvals.decisions import apply_decision, bulk_approve_low_risk
-from resources.approvals.review_auth import SESSION_COOKIE, SESSION_SECONDS
+from resources.approvals.review_access import SESSION_COOKIE
+from resources.approvals.review_diff import side_by_side
+from resources.approvals.review_http import Refused, ascii_text
 from resources.approvals.store import AlreadyDecided, ApprovalNotFound, to_text
 
 TEMPLATES = Path(__file__).parent / "templates" / "review"
 LOGIN_CSRF_COOKIE = "aiwf_login_csrf"
-
-
-class SecurityHeaders(BaseHTTPMiddleware):
-    """No framing, no inline scripts or styles, no sniffing, no referrer leaks."""
-
-    async def dispatch(self, request, call_next):
-        response = await call_next(request)
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; style-src 'self'; script-src 'none'; form-action 'self'; frame-ancestors 'none'")
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        return response
 
 
 def templates() -> jinja2.Environment:
@@ -47,9 +35,17 @@ def _render(request: Request, name: str, status: int = 200, **context) -> HTMLRe
     return HTMLResponse(html, status_code=status)
 
 
-def _page_reviewer(request: Request):
+async def _page_reviewer(request: Request):
     auth = request.app.state.auth
-    return auth.from_cookie(request) or auth.from_bearer(request)
+    return auth.from_cookie(request) or await auth.from_bearer(request)
+
+
+def _field(form, name: str) -> str:
+    """A form field as text; a file where text belongs is a malformed request (400)."""
+    value = form.get(name)
+    if isinstance(value, UploadFile):
+        raise Refused(400, f"malformed form field {name!r}")
+    return value or ""
 
 
 async def login_form(request: Request) -> Response:
@@ -60,31 +56,36 @@ async def login_form(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
-    form = await request.form()
-    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not expected or not secrets.compare_digest(expected, str(form.get("csrf_token", ""))):
+    """Check the form's double-submit CSRF token, then the token (throttled), then open a server-side session."""
+    auth, form = request.app.state.auth, await request.form()
+    expected = ascii_text(request.cookies.get(LOGIN_CSRF_COOKIE, ""), "login CSRF cookie")
+    submitted = ascii_text(_field(form, "csrf_token"), "CSRF token")
+    if not expected or not secrets.compare_digest(expected, submitted):
         return HTMLResponse("CSRF token missing or invalid", status_code=403)
-    token = str(form.get("token", "")).strip()
-    if request.app.state.auth.from_token(token) is None:
+    found = await auth.check_token(request, _field(form, "token").strip())
+    if found is None:
         return _render(request, "login.html", status=401, login_csrf=expected, error="Unknown token.")
+    auth.end_session(request)  # a fresh id at every login
     response = RedirectResponse("/", status_code=303)
-    response.set_cookie(SESSION_COOKIE, request.app.state.auth.session_cookie(token), httponly=True,
-                        samesite="strict", max_age=SESSION_SECONDS, secure=request.url.scheme == "https")
+    response.set_cookie(SESSION_COOKIE, auth.open_session(found[0]).id, httponly=True, samesite="strict",
+                        max_age=int(auth.settings.session_max_s), secure=request.url.scheme == "https")
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
 
 
 async def logout(request: Request) -> Response:
-    form = await request.form()
-    if not request.app.state.auth.csrf_ok(request, form.get("csrf_token")):
+    """End the session on the server, so a copy of the cookie stops working too."""
+    auth, form = request.app.state.auth, await request.form()
+    if auth.session(request) is not None and not auth.csrf_ok(request, _field(form, "csrf_token")):
         return HTMLResponse("CSRF token missing or invalid", status_code=403)
+    auth.end_session(request)  # (an expired session has nothing left to end)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
 
 
 async def list_page(request: Request) -> Response:
-    reviewer = _page_reviewer(request)
+    reviewer = await _page_reviewer(request)
     if reviewer is None:
         return RedirectResponse("/login", status_code=303)
     q = request.query_params
@@ -98,16 +99,15 @@ async def list_page(request: Request) -> Response:
 
 
 async def detail_page(request: Request) -> Response:
-    reviewer = _page_reviewer(request)
+    reviewer = await _page_reviewer(request)
     if reviewer is None:
         return RedirectResponse("/login", status_code=303)
     try:
         approval = request.app.state.store.get(request.path_params["id"])
     except ApprovalNotFound:
         return _render(request, "error.html", status=404, reviewer=reviewer, message="No such approval.")
-    diff = difflib.HtmlDiff(wrapcolumn=70).make_table(
-        to_text(approval.current_version).splitlines(), to_text(approval.output).splitlines(),
-        "Current version", "Proposed" if approval.status != "edited" else "Approved (edited)")
+    diff = side_by_side(to_text(approval.current_version), to_text(approval.output),
+                        "Proposed" if approval.status != "edited" else "Approved (edited)")
     return _render(request, "detail.html", reviewer=reviewer, a=approval, diff=Markup(diff),
                    evidence=json.dumps(approval.evidence, indent=2, sort_keys=True, default=str),
                    proposed_text=to_text(approval.proposed_output), message=request.query_params.get("message"))
@@ -118,7 +118,7 @@ async def decide_form(request: Request) -> Response:
     reviewer = auth.from_cookie(request)
     if reviewer is None:
         return HTMLResponse("Log in first.", status_code=401)
-    if not auth.csrf_ok(request, form.get("csrf_token")):
+    if not auth.csrf_ok(request, _field(form, "csrf_token")):
         return HTMLResponse("CSRF token missing or invalid", status_code=403)
     if not reviewer.can_decide:
         return HTMLResponse(f"Role {reviewer.role!r} may not decide approvals.", status_code=403)
@@ -126,12 +126,15 @@ async def decide_form(request: Request) -> Response:
     if action not in ("approve", "reject", "edit", "bulk-approve"):
         return HTMLResponse(f"Unknown action {action!r}.", status_code=404)
     if action == "bulk-approve":
-        result = bulk_approve_low_risk(store, reviewer, [str(i) for i in form.getlist("ids")])
+        ids = form.getlist("ids")
+        if not all(isinstance(i, str) for i in ids):
+            raise Refused(400, "malformed form field 'ids'")
+        result = bulk_approve_low_risk(store, reviewer, ids)
         return RedirectResponse(f"/?message=Approved+{len(result['approved'])}+low-risk+items", status_code=303)
     approval_id = request.path_params["id"]
     try:
         output = _edited_output(store.get(approval_id), form) if action == "edit" else None
-        apply_decision(store, action, approval_id, reviewer, str(form.get("reason") or "") or None, output)
+        apply_decision(store, action, approval_id, reviewer, _field(form, "reason") or None, output)
     except ApprovalNotFound:
         return _render(request, "error.html", status=404, reviewer=reviewer, message="No such approval.")
     except AlreadyDecided as exc:
@@ -143,7 +146,7 @@ async def decide_form(request: Request) -> Response:
 
 def _edited_output(approval, form):
     """A textarea's text as the new output: kept as text for text proposals, parsed as JSON for structured ones."""
-    text = str(form.get("output", "")).replace("\r\n", "\n")
+    text = _field(form, "output").replace("\r\n", "\n")
     if isinstance(approval.proposed_output, str):
         return text
     try:
