@@ -13,10 +13,17 @@ import pandas as pd
 from assets.approval_gate import ApprovalPolicy, failed_checks, send_for_approval
 from assets.checks.expectations import expectation_suite_check
 from assets.checks.judges import FACT_CHECK, FactCheck, link_problems, unsupported_sentences
+from assets.checks.rejected_files import (
+    quarantine_rejected,
+    readable_files_result,
+    readable_files_spec,
+    rejected_metadata,
+)
 from assets.pools import LLM_POOL
 from pipelines.brand import brand_voice
 from pipelines.content_ops import memory as cm
-from pipelines.content_ops.briefs import briefs_dir, list_documents, read_document
+from pipelines.content_ops.briefs import COLUMNS as BRIEF_COLUMNS
+from pipelines.content_ops.briefs import brief_day, briefs_dir, briefs_for_day
 from pipelines.content_ops.tone import judge_tone, needs_review, off_brand
 from pipelines.partitions import daily
 from pipelines.policy import workflow_job
@@ -24,7 +31,6 @@ from resources.approvals.resource import ApprovalsResource
 from resources.llm import LLMResource
 from resources.llm.prompts import Prompt
 from resources.memory import MemoryResource
-from resources.state.quarantine import Quarantine
 from resources.state.resource import StateResource
 from sensors.approvals import approval_for_run, approved_items_sensor
 from sensors.file_drop import file_drop_sensor
@@ -49,28 +55,17 @@ DRAFT = Prompt(
 )
 
 
-@dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas"})
-def topic_briefs(context: dg.AssetExecutionContext, state: StateResource) -> dg.Output[pd.DataFrame]:
-    """Briefs dropped for this day; unreadable or incomplete briefs are quarantined with the reason."""
-    rows, quarantine = [], Quarantine(state.store())
-    for path in list_documents(briefs_dir()):
-        try:
-            doc = read_document(path)
-            meta = doc["meta"]
-            missing = [f for f in ("title", "audience") if not meta.get(f)]
-            if missing or not doc["body"]:
-                raise ValueError(f"missing {', '.join(missing) or 'source notes'}")
-        except ValueError as err:
-            quarantine.put(workflow=GROUP, asset_key="topic_briefs", partition_key=context.partition_key,
-                           row_key=path.name, payload={"path": str(path)}, error_class="invalid_brief",
-                           reason=str(err), run_id=context.run_id)
-            continue
-        if doc["day"] != context.partition_key:
-            continue
-        rows.append({"slug": meta.get("slug") or path.stem, "title": meta["title"], "audience": meta["audience"],
-                     "sources": doc["body"], "links": doc["links"], "content_hash": doc["content_hash"]})
-    frame = pd.DataFrame(rows, columns=["slug", "title", "audience", "sources", "links", "content_hash"])
-    return dg.Output(frame, metadata={"briefs": len(frame), "folder": str(briefs_dir())})
+@dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas"},
+          check_specs=[readable_files_spec("briefs_are_all_readable", "topic_briefs", "brief", daily)])
+def topic_briefs(context: dg.AssetExecutionContext, state: StateResource):
+    """Briefs dropped for this day; a brief of this day that cannot be used is quarantined with the reason
+    (once, under its own day) and named by the briefs_are_all_readable warning."""
+    folder = briefs_dir(state)
+    rows, rejected = briefs_for_day(folder, context.partition_key)
+    quarantine_rejected(context, state, workflow=GROUP, folder=folder, rejected=rejected, error_class="invalid_brief")
+    frame = pd.DataFrame(rows, columns=BRIEF_COLUMNS)
+    yield dg.Output(frame, metadata={"briefs": len(frame), "folder": str(folder), **rejected_metadata(rejected)})
+    yield readable_files_result("briefs_are_all_readable", rejected)
 
 
 @dg.asset(partitions_def=daily, group_name=GROUP, kinds={"openai", "pandas"}, pool=LLM_POOL)
@@ -232,7 +227,7 @@ def publish_approved_draft_job():
 content_ops_job = workflow_job("content_ops_job", dg.AssetSelection.groups(GROUP),
                                "Briefs to a verified publish queue for one day.", partitions_def=daily)
 new_brief_sensor = file_drop_sensor("new_brief_sensor", folder=briefs_dir, job=content_ops_job,
-                                    suffix=".md", partition_for=lambda path: read_document(path)["day"])
+                                    first_asset=topic_briefs.key, suffixes=(".md",), day_of=brief_day)
 approved_drafts_sensor = approved_items_sensor(GROUP, publish_approved_draft_job,
                                                name="approved_drafts_sensor")
 daily_drafts_6am = dg.build_schedule_from_partitioned_job(content_ops_job, hour_of_day=6,

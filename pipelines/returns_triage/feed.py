@@ -1,6 +1,7 @@
 """The returns feed: CSV or Parquet files dropped in a folder, one day's returns per file.
 
-A file's day is the YYYY-MM-DD in its name (returns_2026-03-02.csv), else the day it was dropped. Values are
+A file's day is the YYYY-MM-DD in its name (returns_2026-03-02.csv), else the day it was dropped (the one
+file-day rule, also for a file that cannot be read, so it is reported and quarantined under its own day). Values are
 read as text, exactly as received: typing and validation happen per row in the triage step, where each bad
 row is quarantined with its reason. An unreadable file, or one missing columns, is quarantined whole.
 """
@@ -10,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from resources.state.inbox import inbox_dir, list_files
+from resources.state.inbox import file_day, inbox_dir, list_files
 
 COLUMNS = ["return_id", "order_id", "sku", "product", "category", "price_eur", "days_since_delivery",
            "customer_returns_90d", "customer_note"]
@@ -31,14 +32,27 @@ class ReturnRow(BaseModel):
     customer_note: str = Field(min_length=3)
 
 
-def returns_dir() -> Path:
-    """Where return files are dropped: AIWF_RETURNS_DIR, else $AIWF_HOME/inbox/returns."""
-    return inbox_dir("returns", "AIWF_RETURNS_DIR")
+def returns_dir(state=None) -> Path:
+    """Where return files are dropped: AIWF_RETURNS_DIR, else <home>/inbox/returns (the `state` resource's home)."""
+    return inbox_dir("returns", "AIWF_RETURNS_DIR", state)
 
 
 def feed_files(folder: Path | None = None) -> list[Path]:
     """The CSV and Parquet files in the returns inbox."""
     return list_files(folder or returns_dir(), SUFFIXES)
+
+
+def feed_for_day(folder: Path, day: str) -> tuple[pd.DataFrame, list[Path], dict[str, str]]:
+    """The rows of every file of `day`, the files read, and the files of `day` that cannot be used: name -> reason."""
+    files = [p for p in feed_files(folder) if file_day(p) == day]
+    frames, rejected = [], {}
+    for path in files:
+        try:
+            frames.append(read_feed_file(path))
+        except ValueError as err:
+            rejected[path.name] = str(err)
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*COLUMNS, "source_file"])
+    return frame, files, rejected
 
 
 def read_feed_file(path: Path) -> pd.DataFrame:

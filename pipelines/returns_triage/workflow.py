@@ -22,15 +22,20 @@ from assets.approval_gate import (
     send_for_approval,
 )
 from assets.checks.expectations import expectation_suite_check
+from assets.checks.rejected_files import (
+    quarantine_rejected,
+    readable_files_result,
+    readable_files_spec,
+    rejected_metadata,
+)
 from assets.llm_map import llm_map
 from pipelines.partitions import daily
 from pipelines.policy import workflow_job
-from pipelines.returns_triage.feed import COLUMNS, SUFFIXES, ReturnRow, feed_files, read_feed_file, returns_dir
+from pipelines.returns_triage.feed import SUFFIXES, ReturnRow, feed_for_day, returns_dir
 from resources.approvals.resource import ApprovalsResource
 from resources.llm.prompts import Prompt
 from resources.safety.injection import as_data, detect_injection
 from resources.state.inbox import file_day
-from resources.state.quarantine import Quarantine
 from resources.state.resource import StateResource
 from sensors.file_drop import file_drop_sensor
 
@@ -75,20 +80,17 @@ def triage_is_consistent(row: dict, answer: ReturnTriage) -> str | None:
     return None
 
 
-@dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas", "csv", "parquet"})
-def return_requests(context: dg.AssetExecutionContext, state: StateResource) -> dg.Output[pd.DataFrame]:
-    """The day's returns from every file dropped for it; an unusable file is quarantined whole."""
-    frames, quarantine = [], Quarantine(state.store())
-    files = [p for p in feed_files() if file_day(p) == context.partition_key]
-    for path in files:
-        try:
-            frames.append(read_feed_file(path))
-        except ValueError as err:
-            quarantine.put(workflow=GROUP, asset_key="return_requests", partition_key=context.partition_key,
-                           row_key=path.name, payload={"path": str(path)}, error_class="invalid_file",
-                           reason=str(err), run_id=context.run_id)
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*COLUMNS, "source_file"])
-    return dg.Output(frame, metadata={"returns": len(frame), "files": len(files), "folder": str(returns_dir())})
+@dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas", "csv", "parquet"},
+          check_specs=[readable_files_spec("return_files_are_all_readable", "return_requests", "file", daily)])
+def return_requests(context: dg.AssetExecutionContext, state: StateResource):
+    """The day's returns from every file dropped for it; an unusable file is quarantined whole (once, under its
+    own day) and named by the return_files_are_all_readable warning."""
+    folder = returns_dir(state)
+    frame, files, rejected = feed_for_day(folder, context.partition_key)
+    quarantine_rejected(context, state, workflow=GROUP, folder=folder, rejected=rejected, error_class="invalid_file")
+    yield dg.Output(frame, metadata={"returns": len(frame), "files": len(files), "folder": str(folder),
+                                     **rejected_metadata(rejected)})
+    yield readable_files_result("return_files_are_all_readable", rejected)
 
 
 return_classifications = llm_map(
@@ -172,9 +174,9 @@ returns_triage_job = workflow_job("returns_triage_job", dg.AssetSelection.groups
 returns_redrive_job = workflow_job(
     "returns_redrive_job", dg.AssetSelection.assets(return_classifications).downstream(),
     "Re-drive quarantined returns: only rows without a checkpointed answer are sent again.", partitions_def=daily)
-returns_drop_sensors = [
+returns_drop_sensors = [  # one per file type; a day's run reads all its files, whichever sensor saw them first
     file_drop_sensor(f"returns_{suffix[1:]}_drop_sensor", folder=returns_dir, job=returns_triage_job,
-                     suffix=suffix, partition_for=file_day)
+                     first_asset=return_requests.key, suffixes=SUFFIXES, watch=(suffix,), day_of=file_day)
     for suffix in SUFFIXES]
 
 assets = [return_requests, return_classifications, return_routing, return_review_queue]

@@ -47,7 +47,7 @@ def check_results(result) -> dict:
 def test_workflow_materializes_briefs_to_publish_queue(briefs, offline_llm, aiwf_home):
     result = run(bind(offline_llm), content_ops.assets, content_ops.asset_checks)
     assert result.success
-    assert all(e.passed for e in check_results(result).values()) and len(check_results(result)) == 4
+    assert all(e.passed for e in check_results(result).values()) and len(check_results(result)) == 5
     queue = result.output_for_node("publish_queue")
     assert sorted(queue.slug) == ["cold-brew-basics", "grinder-burr-care", "water-for-coffee"]
     assert all((aiwf_home / "publish_queue" / TODAY / f"{s}.md").exists() for s in queue.slug)
@@ -80,6 +80,29 @@ def test_invalid_brief_is_quarantined_with_reason(briefs, offline_llm):
     run(bind(offline_llm), [content_ops.topic_briefs], [])
     reasons = {r["row_key"]: r["reason"] for r in Quarantine(local_store()).rows("topic_briefs")}
     assert "front matter" in reasons["broken.md"] and "title" in reasons["untitled.md"]
+
+
+def test_unreadable_briefs_fail_a_warning_by_name_and_are_quarantined_once_under_their_day(briefs, offline_llm):
+    (briefs / "broken.md").write_text("no front matter here")
+    (briefs / "untitled.md").write_text("---\naudience: x\n---\nSome notes.\n")
+    (briefs / "undated.md").write_text("---\ntitle: Cold brew\naudience: x\ndate: soon\n---\nSome notes.\n")
+    result = run(bind(offline_llm), [content_ops.topic_briefs], [])
+    assert result.success and len(result.output_for_node("topic_briefs")) == 3  # the good briefs go on
+    check = check_results(result)["briefs_are_all_readable"]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN and check.partition == TODAY
+    rejected = check.metadata["rejected_files"].value
+    assert sorted(rejected) == ["broken.md", "undated.md", "untitled.md"] and "front matter" in rejected["broken.md"]
+    assert rejected["undated.md"] == "date 'soon' is not a YYYY-MM-DD day"
+    assert "broken.md: missing '---' front matter" in check.description
+    recorded = result.asset_materializations_for_node("topic_briefs")[0].metadata
+    assert recorded["rejected_files"].value == rejected and recorded["rejected"].value == 3
+
+    other = dg.materialize([content_ops.topic_briefs], partition_key="2026-03-02", resources=bind(offline_llm))
+    assert check_results(other)["briefs_are_all_readable"].passed  # not this day's files
+    run(bind(offline_llm), [content_ops.topic_briefs], [])  # the same day again
+    held = Quarantine(local_store()).rows("topic_briefs")
+    assert sorted((r["row_key"], r["partition_key"], r["attempts"]) for r in held) == [
+        ("broken.md", TODAY, 2), ("undated.md", TODAY, 2), ("untitled.md", TODAY, 2)]
 
 
 BAD_DRAFT = ("Cold brew is steeped in cold water. It cures 95 percent of headaches, a revolutionary claim!! "
@@ -119,21 +142,27 @@ def test_tone_verdict_flags_off_brand_drafts_and_the_check_warns(briefs, offline
     assert "llm_calls" not in check.metadata  # the check reads draft_tone; it never asks the model again
 
 
-def test_sensor_launches_one_run_per_brief_version(briefs):
-    instance = dg.DagsterInstance.ephemeral()
-    context = dg.build_sensor_context(instance=instance)
-    first = content_ops.new_brief_sensor(context)
-    keys = {r.run_key for r in first}
-    assert len(keys) == 3 and {r.partition_key for r in first} == {TODAY}
-    assert {r.run_key for r in content_ops.new_brief_sensor(context)} == keys  # same files, same keys
+def sensor_context(instance=None, cursor=None):
+    from pipelines.definitions import defs
+
+    return dg.build_sensor_context(instance=instance or dg.DagsterInstance.ephemeral(), cursor=cursor,
+                                   definitions=defs, resources={"state": StateResource()})
+
+
+def test_sensor_launches_one_run_per_day_of_briefs(briefs):
+    """The three sample briefs name no date: they belong to the day they were dropped, one run for it."""
+    first = content_ops.new_brief_sensor.evaluate_tick(sensor_context())
+    assert [r.partition_key for r in first.run_requests] == [TODAY]
+    assert content_ops.new_brief_sensor.evaluate_tick(sensor_context(cursor=first.cursor)).run_requests == []
     (briefs / "cold-brew-basics.md").write_text((briefs / "cold-brew-basics.md").read_text() + "\nMore.\n")
-    assert len({r.run_key for r in content_ops.new_brief_sensor(context)} - keys) == 1
+    changed = content_ops.new_brief_sensor.evaluate_tick(sensor_context(cursor=first.cursor)).run_requests
+    assert [r.partition_key for r in changed] == [TODAY] and changed[0].run_key != first.run_requests[0].run_key
 
 
 def test_sensor_skips_an_empty_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("AIWF_BRIEFS_DIR", str(tmp_path / "empty"))
-    result = content_ops.new_brief_sensor(dg.build_sensor_context())
-    assert isinstance(result, dg.SkipReason)
+    result = content_ops.new_brief_sensor.evaluate_tick(sensor_context())
+    assert result.run_requests == [] and result.skip_message
 
 
 def test_off_brand_drafts_wait_for_a_human_and_publish_once_approved(briefs, offline_llm, aiwf_home, monkeypatch):

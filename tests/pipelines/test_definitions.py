@@ -37,7 +37,8 @@ ASSETS = {  # group (= workflow) -> its assets
 ASSET_CHECKS = {
     "drafts:drafts_match_expectations", "drafts:drafts_claims_are_supported", "draft_tone:drafts_match_brand_tone",
     "drafts:drafts_have_no_broken_links", "proposed_updates:proposed_updates_match_authoritative_feed",
-    "return_routing:return_routing_matches_expectations",
+    "return_routing:return_routing_matches_expectations", "topic_briefs:briefs_are_all_readable",
+    "return_requests:return_files_are_all_readable",
 }
 MODEL_ASSETS = {"research_notes", "brand_memory", "drafts", "draft_tone", "product_descriptions",
                 "return_classifications"}

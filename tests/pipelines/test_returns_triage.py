@@ -47,7 +47,8 @@ def test_triage_routes_returns_flags_risk_and_quarantines_bad_rows(endpoint):
     result = run_triage()
     assert result.success
     checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
-    assert [c.passed for c in checks] == [True]
+    assert {c.asset_check_key.name: c.passed for c in checks} == {
+        "return_files_are_all_readable": True, "return_routing_matches_expectations": True}
 
     held = {r["row_key"]: r["error_class"] for r in Quarantine(local_store()).rows("return_classifications")}
     assert {k: v for k, v in held.items() if v != "verification_failed"} == {
@@ -96,7 +97,8 @@ def test_parquet_and_csv_drops_trigger_runs_and_broken_files_are_quarantined():
     assert frame.loc[0, "price_eur"] == "89.0" and frame.loc[0, "source_file"] == "returns_2026-03-05.parquet"
 
     for sensor in returns_drop_sensors:
-        requests = sensor.evaluate_tick(dg.build_sensor_context(definitions=defs)).run_requests
+        context = dg.build_sensor_context(definitions=defs, resources={"state": StateResource()})
+        requests = sensor.evaluate_tick(context).run_requests
         assert [r.partition_key for r in requests] == ["2026-03-05"]
 
     result = dg.materialize([return_requests], partition_key="2026-03-05",
@@ -105,3 +107,26 @@ def test_parquet_and_csv_drops_trigger_runs_and_broken_files_are_quarantined():
     held = Quarantine(local_store()).rows("return_requests")
     assert [(r["row_key"], r["error_class"]) for r in held] == [("returns_2026-03-05.csv", "invalid_file")]
     assert "missing column(s)" in held[0]["reason"]
+
+
+def test_an_unusable_file_fails_a_warning_by_name_and_is_quarantined_once_under_its_day():
+    from pipelines.returns_triage.workflow import return_requests
+
+    folder = returns_dir()
+    pd.read_csv(SAMPLE, dtype=str).head(2).to_csv(folder / "returns_2026-03-05.csv", index=False)
+    (folder / "returns_2026-03-05.parquet").write_bytes(b"not parquet at all")
+    resources = {"io_manager": ParquetIOManager(), "state": StateResource()}
+    result = dg.materialize([return_requests], partition_key="2026-03-05", resources=resources)
+    assert result.success and len(result.output_for_node("return_requests")) == 2  # the good file goes on
+    check = result.get_asset_check_evaluations()[0]
+    assert check.check_name == "return_files_are_all_readable"
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    rejected = check.metadata["rejected_files"].value
+    assert list(rejected) == ["returns_2026-03-05.parquet"] and "unreadable parquet file" in rejected[
+        "returns_2026-03-05.parquet"]
+    assert "returns_2026-03-05.parquet: unreadable parquet file" in check.description
+
+    other = dg.materialize([return_requests], partition_key="2026-03-06", resources=resources)
+    assert other.get_asset_check_evaluations()[0].passed  # another day's run neither reports nor quarantines it
+    held = Quarantine(local_store()).rows("return_requests")
+    assert [(r["row_key"], r["partition_key"]) for r in held] == [("returns_2026-03-05.parquet", "2026-03-05")]
