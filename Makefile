@@ -6,7 +6,8 @@ STAMP  := $(VENV)/.installed
 export AIWF_HOME ?= $(CURDIR)/.aiwf
 export DAGSTER_HOME ?= $(AIWF_HOME)/dagster
 
-.PHONY: install demo test ui up down clean
+PORT   ?= 3000
+.PHONY: install demo test browser ui up down clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -20,13 +21,23 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/aiwf demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/aiwf home >/dev/null  # creates $$DAGSTER_HOME, which `dagster` requires to exist
-	$(BIN)/dagster definitions validate -w workspace.yaml
+	$(BIN)/python -W 'ignore:Function `definitions_validate_command` is superseded' -m dagster definitions validate -w workspace.yaml
 	$(BIN)/pytest -q
 
 ui: $(STAMP)
-	$(BIN)/aiwf ui
+	$(BIN)/aiwf ui --port $(PORT)
+
+# Debian's headless Chromium and chromedriver for the browser tests (tests/resources/test_review_browser.py):
+# installed with apt when missing and we are root; otherwise those tests skip (and fail on CI, CI=true).
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's chromium and chromium-driver for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver \
+	    >/dev/null) || echo "warning: could not install chromium; the browser tests will skip"; \
+	else echo "note: no chromium (as root: apt-get install -y chromium chromium-driver); the browser tests will skip"; fi
 
 clean:
 	rm -rf $(AIWF_HOME)

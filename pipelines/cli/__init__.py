@@ -18,7 +18,7 @@ def _add_home(sub) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from pipelines.cli import audit as audit_cli
-    from pipelines.cli import demo, review, test_doubles
+    from pipelines.cli import demo, review, test_doubles, ui
     from pipelines.cli import quarantine as quarantine_cli
     from pipelines.cli import worker as worker_cli
 
@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_home(sub)
     demo.add_cli(sub)
-    demo.add_ui_cli(sub)
+    ui.add_cli(sub)
     test_doubles.add_offline_llm_cli(sub)
     worker_cli.add_cli(sub)
     review.add_cli(sub)

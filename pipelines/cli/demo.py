@@ -6,19 +6,17 @@ offline test-double model server and says so; every output made offline is marke
 """
 
 import json
-import os
 import shutil
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from resources.state.home import PROJECT_ROOT, ensure_dagster_home, open_dagster_instance
+from pipelines.cli.test_doubles import start_offline_model_if_needed  # also imported from here by benchmarks
+from resources.state.home import ensure_dagster_home, open_dagster_instance
 
 SAMPLES = Path(__file__).parent / "demo_samples"  # what the demo seeds; no workflow reads it by default
 CATALOG_DAY = "2026-03-02"  # the day the sample catalog feeds are for
-
-OFFLINE_KEY = "offline-test-double"
 
 
 @dataclass
@@ -98,22 +96,6 @@ DEMO_JOBS: list[DemoStep] = [
 ]
 
 
-def start_offline_model_if_needed(stack: ExitStack, say: Callable[[str], None]) -> bool:
-    """Start the offline test double when no model endpoint is configured; True when it did."""
-    if os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"):
-        say(f"model endpoint: {os.environ.get('OPENAI_BASE_URL') or 'OpenAI'}")
-        return False
-    from resources.offline.llm_server import OfflineLLMServer
-
-    server = OfflineLLMServer().start()
-    stack.callback(server.stop)
-    os.environ["OPENAI_BASE_URL"], os.environ["OPENAI_API_KEY"] = server.url, OFFLINE_KEY
-    stack.callback(lambda: [os.environ.pop(k, None) for k in ("OPENAI_BASE_URL", "OPENAI_API_KEY")])
-    say(f"no OPENAI_BASE_URL or OPENAI_API_KEY set: started the OFFLINE test-double model at {server.url}; "
-        "outputs are marked offline and are not real model answers")
-    return True
-
-
 def run_demo(say: Callable[[str], None] = print, log_level: str = "WARNING") -> dict:
     """Execute every DemoStep on the instance at DAGSTER_HOME; return the summary dict."""
     from dagster import DagsterEventType
@@ -138,8 +120,7 @@ def run_demo(say: Callable[[str], None] = print, log_level: str = "WARNING") -> 
             job = defs.resolve_job_def(step.job)
             for partition in step.partitions():
                 result = job.execute_in_process(instance=instance, partition_key=partition, raise_on_error=False,
-                                                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-                                                tags={"aiwf/demo": "1", **step.tags})
+                                                run_config=console_at(log_level), tags={"aiwf/demo": "1", **step.tags})
                 summary["run_ids"].append(result.run_id)
                 sync_run(instance, result.run_id, audit_log)  # model calls and check outcomes into the audit trail
                 summary["runs_failed"] += 0 if result.success else 1
@@ -157,6 +138,11 @@ def run_demo(say: Callable[[str], None] = print, log_level: str = "WARNING") -> 
     summary["offline"] = offline or totals["offline"]
     summary["aiwf_home"] = str(store.home)
     return summary
+
+
+def console_at(log_level: str) -> dict:
+    """Run config for Dagster's console logger: WARNING keeps a command's output to its summary."""
+    return {"loggers": {"console": {"config": {"log_level": log_level}}}}
 
 
 SIDE_EFFECT_FIGURES = ("sent", "skipped_already_done", "failed", "held_for_approval")
@@ -183,7 +169,8 @@ def _print_summary(summary: dict, say: Callable[[str], None]) -> None:
         say(f"side effects: {fx['sent']} sent, {fx['skipped_already_done']} skipped as already done, "
             f"{fx['failed']} failed, {fx['held_for_approval']} held for approval")
     say(f"look at: {summary['aiwf_home']}/publish_queue (drafts ready to publish), `make ui` (runs, metadata, "
-        "checks), `aiwf review` (pending approvals)")
+        "checks), `aiwf review` (pending approvals), `aiwf audit show --run <run>` (what a run did and why), "
+        "`aiwf quarantine list` (rows set aside)")
 
 
 def add_cli(sub) -> None:
@@ -198,25 +185,5 @@ def add_cli(sub) -> None:
         if args.json:
             print(json.dumps(summary))
         return 0 if summary["runs_failed"] == 0 and summary["asset_checks_failed"] == 0 else 1
-
-    parser.set_defaults(func=run)
-
-
-def add_ui_cli(sub) -> None:
-    parser = sub.add_parser("ui", help="open the Dagster UI; starts the offline model and the test-double shop "
-                                       "when none is configured")
-    parser.add_argument("--port", type=int, default=3000)
-
-    def run(args) -> int:
-        import subprocess
-        import sys
-
-        ensure_dagster_home()
-        with ExitStack() as stack:
-            start_offline_model_if_needed(stack, print)
-            _start_shop(stack)  # the catalog workflow's shop, when AIWF_SHOP_URL names none
-            dagster = Path(sys.executable).with_name("dagster")
-            return subprocess.call([str(dagster), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"),
-                                    "-p", str(args.port)], cwd=PROJECT_ROOT)
 
     parser.set_defaults(func=run)

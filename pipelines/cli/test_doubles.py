@@ -4,10 +4,14 @@
 import argparse
 import os
 import time
+from contextlib import ExitStack
+from typing import Callable
 
-from resources.offline.llm_server import serve
+from resources.offline.llm_server import OfflineLLMServer, serve
 from resources.offline.shop_server import ShopServer
 from resources.state.home import home_path
+
+OFFLINE_KEY = "offline-test-double"
 
 
 def add_offline_llm_cli(subparsers) -> argparse.ArgumentParser:
@@ -83,3 +87,25 @@ def start_shop_for_demo(stack) -> None:
     stack.callback(os.environ.pop, "AIWF_SHOP_URL", None)
     print(f"no AIWF_SHOP_URL set: started the local TEST-DOUBLE shop at {url} (state in {server.state.path}; "
           f"{server.faults['after']:.0%} of mutating requests answered 500 after applying, to exercise retries)")
+
+
+def start_offline_model_if_needed(stack: ExitStack, say: Callable[[str], None]) -> bool:
+    """Start the offline test double when no model endpoint is configured; True when it did."""
+    if os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"):
+        say(f"model endpoint: {os.environ.get('OPENAI_BASE_URL') or 'OpenAI'}")
+        return False
+    server = OfflineLLMServer().start()
+    stack.callback(server.stop)
+    os.environ["OPENAI_BASE_URL"], os.environ["OPENAI_API_KEY"] = server.url, OFFLINE_KEY
+    stack.callback(lambda: [os.environ.pop(k, None) for k in ("OPENAI_BASE_URL", "OPENAI_API_KEY")])
+    say(f"no OPENAI_BASE_URL or OPENAI_API_KEY set: started the OFFLINE test-double model at {server.url}; "
+        "outputs are marked offline and are not real model answers")
+    return True
+
+
+def start_test_doubles(stack: ExitStack, say: Callable[[str], None] = print) -> bool:
+    """What `aiwf ui` and `aiwf quarantine retry` need to run any job: the configured model and shop, or the
+    offline model and the test-double shop until `stack` closes; True when the model is the offline double."""
+    offline = start_offline_model_if_needed(stack, say)
+    start_shop_for_demo(stack)
+    return offline

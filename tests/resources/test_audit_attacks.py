@@ -129,3 +129,20 @@ def test_init_writes_a_private_key_outside_the_home(tmp_path, aiwf_home, monkeyp
     assert load_key() and len(load_key()) == 64
     with pytest.raises(FileExistsError):
         init_key(path)
+
+
+def test_the_cli_signs_anchors_and_verifies(tmp_path, monkeypatch, capsys):
+    from pipelines.cli import main
+
+    key_file = tmp_path / "keys" / "audit.key"
+    monkeypatch.setenv("AIWF_AUDIT_KEY_FILE", str(key_file))
+    assert main(["audit", "init"]) == 0 and key_file.exists()
+    assert main(["audit", "init"]) == 2  # never replaces a key silently
+    _events(n=3)
+    capsys.readouterr()
+    assert main(["audit", "anchor"]) == 0
+    anchor = capsys.readouterr().out.strip()
+    assert anchor.startswith("4:")  # the opening line and three events
+    assert main(["audit", "verify", "--anchor", anchor]) == 0
+    assert "signed with the audit key" in capsys.readouterr().out
+    assert main(["audit", "verify", "--anchor", "4:" + "0" * 64]) == 1

@@ -1,7 +1,7 @@
-"""The review pages driven in real headless Chromium (Debian's chromium + chromedriver, never a download)."""
+"""The review pages driven in real headless Chromium: Debian's /usr/bin/chromium and its chromedriver (`make browser`
+installs them), never a downloaded browser."""
 
 import os
-import shutil
 import socket
 import threading
 import time
@@ -14,15 +14,15 @@ from resources.approvals.store import ApprovalStore
 
 pytestmark = pytest.mark.integration
 TOKENS = "view-token-1:viewer:victor,approve-token-1:approver:alice"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not (shutil.which("chromium") and os.path.exists(CHROMEDRIVER)):
+    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
         from local_services import require_service
 
-        require_service("Chromium", "apt-get install -y chromium chromium-driver")
+        require_service("Chromium", "`make browser` (as root: apt-get install -y chromium chromium-driver)")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -30,8 +30,8 @@ def browser():
     for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-dev-shm-usage"):
         options.add_argument(arg)
-    options.binary_location = shutil.which("chromium")
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    options.binary_location = CHROMIUM
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)  # a given driver: nothing downloaded
     driver.implicitly_wait(0)  # waits are explicit, so asserting absence costs nothing
     yield driver
     driver.quit()
