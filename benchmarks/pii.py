@@ -1,21 +1,24 @@
-"""PII filter benchmark: precision and recall per type on the labelled set in benchmarks/pii_cases.py.
+"""PII filter benchmark: per-type precision and recall of `aiwf scan`'s detector, per part of the labelled set.
 
-A detection counts as correct when it overlaps a labelled value of the same type; injection is scored per text.
-Prints a readable table, then the figures as JSON on the last line. Run: `python -m benchmarks.pii`.
+Parts: dev (benchmarks/pii_cases.py, tuned on); holdout, blind, blind_2, blind_3 (benchmarks/pii_holdout.py), each
+written before the detector was tuned on it. A detection counts as correct when it overlaps a labelled value of the
+same type. Prints a readable table with the errors, then the figures as JSON on the last line.
+Run: `python -m benchmarks.pii`.
 """
 
 import json
 import time
 
 from benchmarks.pii_cases import CASES
-from resources.safety.pii import TYPES, detect_injection, find
+from benchmarks.pii_holdout import BLIND, BLIND_2, BLIND_3
+from benchmarks.pii_holdout import CASES as HOLDOUT
+from pipelines.cli.scan import scan_text
+from resources.safety.pii import TYPES
 
 
 def _spans(text: str, labels: list[tuple[str, str]]) -> list[tuple[str, int, int]]:
     spans = []
     for kind, value in labels:
-        if kind == "injection":
-            continue
         start = text.find(value)
         if start < 0:
             raise ValueError(f"label {value!r} is not in {text!r}")
@@ -23,54 +26,53 @@ def _spans(text: str, labels: list[tuple[str, str]]) -> list[tuple[str, int, int
     return spans
 
 
-def score(cases=CASES) -> dict:
+def score(cases=CASES, detect=None) -> dict:
     """Per-type true/false positives and false negatives, with precision, recall and F1."""
-    counts = {t: {"tp": 0, "fp": 0, "fn": 0} for t in (*TYPES, "injection")}
-    misses = []
+    detect = detect or (lambda text: [(p["type"], p["start"], p["end"]) for p in scan_text(text)["pii"]])
+    counts = {t: {"tp": 0, "fp": 0, "fn": 0} for t in TYPES}
+    errors = []
     for text, labels in cases:
-        truth = _spans(text, labels)
-        found = find(text)
-        for f in found:
-            hit = any(k == f.type and f.start < e and s < f.end for k, s, e in truth)
-            counts[f.type]["tp" if hit else "fp"] += 1
-            if not hit:
-                misses.append(("fp", f.type, text[f.start:f.end]))
+        truth, found = _spans(text, labels), detect(text)
+        for kind, s, e in found:
+            hit = any(k == kind and s < te and ts < e for k, ts, te in truth)
+            counts[kind]["tp" if hit else "fp"] += 1
+            errors += [] if hit else [("fp", kind, text[s:e], text)]
         for kind, s, e in truth:
-            if not any(f.type == kind and f.start < e and s < f.end for f in found):
+            if not any(k == kind and fs < e and s < fe for k, fs, fe in found):
                 counts[kind]["fn"] += 1
-                misses.append(("fn", kind, text[s:e]))
-        is_attack, flagged = any(k == "injection" for k, _ in labels), bool(detect_injection(text))
-        key = {(True, True): "tp", (False, True): "fp", (True, False): "fn"}.get((is_attack, flagged))
-        if key:
-            counts["injection"][key] += 1
-            misses += [(key, "injection", text)] if key != "tp" else []
+                errors.append(("fn", kind, text[s:e], text))
     for c in counts.values():
         c["precision"] = round(c["tp"] / (c["tp"] + c["fp"]), 3) if c["tp"] + c["fp"] else 1.0
         c["recall"] = round(c["tp"] / (c["tp"] + c["fn"]), 3) if c["tp"] + c["fn"] else 1.0
         c["f1"] = round(2 * c["precision"] * c["recall"] / ((c["precision"] + c["recall"]) or 1), 3)
-    return {"per_type": counts, "errors": misses}
+    return {"per_type": counts, "errors": errors}
+
+
+def _table(name: str, result: dict) -> None:
+    print(f"== {name}")
+    for kind, c in result["per_type"].items():
+        print(f"{kind:8s} precision {c['precision']:.3f} recall {c['recall']:.3f}  "
+              f"(tp {c['tp']} fp {c['fp']} fn {c['fn']})")
+    for kind, typ, value, text in result["errors"]:
+        print(f"   {kind} {typ:8s} {value!r:40s} in {text!r}"[:170])
 
 
 def main() -> None:
-    result = score()
-    started, rounds = time.perf_counter(), 20
-    for _ in range(rounds):
-        for text, _ in CASES:
-            find(text)
+    parts = {"dev": (CASES, score(CASES)), "holdout": (HOLDOUT, score(HOLDOUT)), "blind": (BLIND, score(BLIND)),
+             "blind_2": (BLIND_2, score(BLIND_2)), "blind_3": (BLIND_3, score(BLIND_3))}
+    for name, (_, result) in parts.items():
+        _table(name, result)
+    texts = [t for t, _ in CASES + HOLDOUT + BLIND + BLIND_2 + BLIND_3]
+    started = time.perf_counter()
+    for text in texts:
+        scan_text(text)
     seconds = time.perf_counter() - started
-    chars = rounds * sum(len(t) for t, _ in CASES)
-    for kind, c in result["per_type"].items():
-        print(f"{kind:10s} precision {c['precision']:.3f} recall {c['recall']:.3f}  "
-              f"(tp {c['tp']} fp {c['fp']} fn {c['fn']})")
-    for err in result["errors"]:
-        print("  ", *err)
-    print(json.dumps({
-        "benchmark": "pii", "examples": len(CASES),
-        "positives": sum(1 for _, labels in CASES if labels), "negatives": sum(1 for _, labels in CASES if not labels),
-        "per_type": {k: {m: c[m] for m in ("precision", "recall", "f1", "tp", "fp", "fn")}
-                     for k, c in result["per_type"].items()},
-        "throughput_chars_per_s": round(chars / seconds),
-    }))
+    print(json.dumps({"benchmark": "pii", **{
+        name: {"examples": len(cases), "negatives": sum(1 for _, labels in cases if not labels),
+               "per_type": {k: {m: c[m] for m in ("precision", "recall", "tp", "fp", "fn")}
+                            for k, c in result["per_type"].items()}}
+        for name, (cases, result) in parts.items()},
+        "ms_per_text": round(seconds / len(texts) * 1000, 3)}))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines.cli import audit as audit_cli
     from pipelines.cli import demo, review, test_doubles, ui
     from pipelines.cli import quarantine as quarantine_cli
+    from pipelines.cli import scan as scan_cli
     from pipelines.cli import worker as worker_cli
 
     parser = argparse.ArgumentParser(prog="aiwf", description=__doc__)
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit_cli.add_cli(sub)
     test_doubles.add_shop_server_cli(sub)
     quarantine_cli.add_cli(sub)
+    scan_cli.add_cli(sub)
     # Each capability registers its own subcommands here with add_cli(sub).
     return parser
 

@@ -1,73 +1,39 @@
 """Sensitive-data filter: find and redact PII and secrets before text leaves for an external model.
 
-Types: email, phone, card (Luhn-checked, known issuer prefixes), iban (mod-97 and per-country length),
-address (street addresses, PO boxes), secret (API keys, bearer tokens, AWS keys, JWTs, key=value secrets,
-generic high-entropy strings). Regexes find candidates; validators reject look-alikes (order numbers, dates,
-UUIDs, hashes). Findings carry type and span, never the sensitive value. Measured by benchmarks/pii.py.
-Prompt-injection detection for data lives in resources/injection.py and is re-exported here.
+Types: email (also "name [at] domain [dot] com" and fullwidth forms), phone (libphonenumber's numbering plans),
+card (Luhn and issuer prefix, any separators), iban (mod-97 and country length, any case or grouping), ssn (US
+ranges), ip (IPv4 and IPv6), dob (a date after a birth word), address (street addresses in any case, European
+forms, PO boxes), secret (API key shapes, JWTs, private keys, credentials in URLs, key=value secrets,
+high-entropy strings) and person (best effort, resources/safety/names.py). Wide patterns
+(resources/safety/pii_patterns.py) find candidates; validators (resources/safety/validators.py) and context
+words reject look-alikes such as order ids, SKUs, tracking numbers, versions and timestamps. Text is read
+NFKC-normalised without invisible characters, and every span points into the original text. Findings carry type
+and span, never the value. Measured by benchmarks/pii.py.
 """
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from resources.safety import pii_patterns as pat
+from resources.safety.addresses import find_addresses
+from resources.safety.credentials import find_secrets
 from resources.safety.injection import detect_injection, looks_like_injection  # noqa: F401  (re-exported)
+from resources.safety.names import find_names
+from resources.safety.normalize import pii_view
+from resources.safety.validators import (  # noqa: F401  (luhn_ok, iban_ok, entropy re-exported)
+    IBAN_LENGTHS,
+    card_ok,
+    entropy,
+    iban_ok,
+    ip_ok,
+    luhn_ok,
+    phone_ok,
+    plausible_birth_year,
+    ssn_ok,
+)
 
-TYPES = ("secret", "card", "iban", "email", "phone", "address")  # overlap priority, strongest first
-_NOT_PHONE_CONTEXT = re.compile(
-    r"(?i)(?:order|invoice|ref(?:erence)?|sku|tracking|account|acct|id|no\.?|number|#|isbn|serial|case|ticket|"
-    r"iban|card|version|v)\W{0,3}$")
-_FILE_TLDS = {"png", "jpg", "jpeg", "gif", "svg", "webp", "css", "js", "ico", "pdf", "txt", "py"}
-_IIN = re.compile(r"^(?:4|5[1-5]|2(?:2[2-9]|[3-6]\d|7[01]|720)|3[47]|3(?:0[0-5]|[68])|6(?:011|5|4[4-9]|2)|35)")
-IBAN_LENGTHS = {
-    "AD": 24, "AE": 23, "AT": 20, "BE": 16, "BG": 22, "CH": 21, "CY": 28, "CZ": 24, "DE": 22, "DK": 18,
-    "EE": 20, "ES": 24, "FI": 18, "FR": 27, "GB": 22, "GR": 27, "HR": 21, "HU": 28, "IE": 22, "IS": 26,
-    "IT": 27, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MT": 31, "NL": 18, "NO": 15, "PL": 28,
-    "PT": 25, "RO": 24, "SA": 24, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "TR": 26,
-}
-_SUFFIX = (r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|"
-           r"Close|Crescent|Parkway|Pkwy|Highway|Hwy|Square|Sq|Circle|Cir|Trail|Row|Gardens|Grove|Mews|Hill|Loop|Alley|Plaza|Esplanade|Pike)")
-_NAME = r"(?:[A-Z][a-zA-Z'’-]+|\d+(?:st|nd|rd|th))"
-_UNIT = r"(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|#)\.?\s*[\w-]+)?"
-_CITY = r"(?:,\s*[A-Z][a-z]+(?:[\s-][A-Z][a-z]+){0,2})?"
-_REGION = r"(?:,?\s+(?:[A-Z]{2}\s+\d{5}(?:-\d{4})?|\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}))?"
-_EU_STREET = r"[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|laan|gracht|straat)"
-_FR_STREET = r"(?:rue|avenue|boulevard|bd|place|chemin|allée|quai|impasse|calle|via|viale|piazza|avenida|plaza)"
-_EU_CITY = r"(?:,?\s+\d{4,5}\s+[A-ZÀ-Ý][a-zà-ÿ]+(?:[\s-][A-ZÀ-Ý][a-zà-ÿ]+)?)?"
-
-PATTERNS: dict[str, list[re.Pattern]] = {
-    "email": [re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@(?:[A-Za-z0-9-]+\.)+([A-Za-z]{2,24})(?![\w-])")],
-    "phone": [
-        re.compile(r"(?<![\w+])\+\d{1,3}[\s.-]?(?:\(0?\d{1,4}\)[\s.-]?)?\d{1,5}(?:[\s.-]?\d{2,5}){1,4}(?![\w])"),
-        re.compile(r"(?<![\w])(?:1[\s.-])?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\w])"),
-        re.compile(r"(?<![\w])0\d{1,4}[\s/-]?\d{3,4}[\s-]?\d{3,4}(?![\w])"),
-        re.compile(r"(?<![\w])0\d(?:[\s.]\d{2}){4}(?![\w])"),
-    ],
-    "card": [re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")],
-    "iban": [re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){10,30}")],
-    "address": [
-        re.compile(rf"\b\d{{1,5}}[A-Za-z]?,?\s+(?:(?:[NSEW]|North|South|East|West)\.?\s+)?(?:{_NAME}\s+){{1,3}}{_SUFFIX}\b\.?(?:\s(?:N|S|E|W|NE|NW|SE|SW)\b)?{_UNIT}{_CITY}{_REGION}"),
-        re.compile(rf"\b{_EU_STREET}\s+\d{{1,4}}[a-z]?\b{_EU_CITY}"),
-        re.compile(rf"(?i:\b\d{{1,4}}(?:\s?(?:bis|ter))?,?\s+{_FR_STREET})\s+(?:[\w'’-]+\s){{0,3}}[\w'’-]+{_EU_CITY}"),
-        re.compile(rf"(?i:\b{_FR_STREET})\s+[A-Z][\w'’-]+(?:\s[A-Z][\w'’-]+)?,?\s+\d{{1,4}}\b{_EU_CITY}"),
-        re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d+\b" + _CITY + _REGION, re.I),
-    ],
-    "secret": [
-        re.compile(r"\bsk-(?:proj-|ant-|live-)?[A-Za-z0-9_-]{20,}"),
-        re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]{16,}=*"),
-        re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b"),
-        re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b|\bgithub_pat_[A-Za-z0-9_]{22,}"),
-        re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
-        re.compile(r"\bAIza[0-9A-Za-z_-]{35}"),
-        re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}"),
-        re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
-        re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"),
-        re.compile(r"(?i)(?:api[_-]?key|secret(?:[_-]?key)?|access[_-]?key|token|passw(?:or)?d|pwd)\"?\s*[:=]\s*"
-                   r"[\"']?(?P<value>[^\s\"',;]{8,})"),
-        _GENERIC_SECRET := re.compile(r"(?<![\w/+=-])(?P<value>[A-Za-z0-9_+/-]{24,}={0,2})(?![\w/+=-])"),
-    ],
-}
+TYPES = ("secret", "card", "iban", "ssn", "email", "ip", "dob", "phone", "address", "person")  # strongest first
 
 
 @dataclass(frozen=True)
@@ -79,88 +45,135 @@ class Finding:
     end: int
 
 
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
+# Words before " at " that make "name at domain dot com" ordinary prose: "read about it at example dot com".
+_COMMON_WORDS = frozenset("it me us him her them you this that here there home work look be is was read about "
+                          "stay meet arrive arrived back lunch noon night".split())
 
 
-def iban_ok(compact: str) -> bool:
-    """ISO 13616: the country's length and mod-97 of the rearranged number equal to 1."""
-    if IBAN_LENGTHS.get(compact[:2]) != len(compact):
-        return False
-    rearranged = compact[4:] + compact[:4]
-    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+def _before(text: str, start: int, width: int = 30) -> str:
+    return text[max(0, start - width):start]
 
 
-def entropy(s: str) -> float:
-    counts = {ch: s.count(ch) for ch in set(s)}
-    return -sum(c / len(s) * math.log2(c / len(s)) for c in counts.values())
+def _emails(text: str):
+    for m in pat.EMAIL.finditer(text):
+        if m.group(1).lower() not in pat.FILE_TLDS:
+            yield m.span()
+    for pattern in (pat.EMAIL_SPACED_AT, pat.EMAIL_BRACKETED):
+        yield from (m.span() for m in pattern.finditer(text))
+    for m in pat.EMAIL_WORDS.finditer(text):
+        local = m.group("local")
+        shouted = m.group("at") == "AT" and (m.group("dot") or "DOT") == "DOT"
+        deliberate = bool(re.search(r"[._\d-]|\sdot\s", local, re.I)) or shouted
+        if local.lower() not in _COMMON_WORDS and (deliberate or pat.EMAIL_CONTEXT.search(_before(text, m.start()))):
+            yield m.span()
 
 
-def _accept(kind: str, m: re.Match, text: str) -> tuple[int, int] | None:
-    """Validate one regex candidate; return the span to redact, or None for a look-alike."""
-    start, end = m.span()
-    value = m.group(0)
-    if kind == "email":
-        return None if m.group(1).lower() in _FILE_TLDS else (start, end)
-    if kind == "phone":
-        digits = re.sub(r"\D", "", value)
-        if not 8 <= len(digits) <= 15 or _NOT_PHONE_CONTEXT.search(text[max(0, start - 16):start]):
-            return None
-        longer_number = re.search(r"\d[\s.-]?$", text[max(0, start - 2):start]) or re.match(r"[\s.-]?\d", text[end:])
-        return None if longer_number else (start, end)
-    if kind == "card":
-        digits = re.sub(r"\D", "", value)
-        return (start, end) if 13 <= len(digits) <= 19 and _IIN.match(digits) and luhn_ok(digits) else None
-    if kind == "iban":
-        return _iban_span(value, start)
-    if kind == "secret" and "value" in m.groupdict():
-        return _secret_value_span(m)
-    return start, end
+
+def _phones(text: str):
+    pos = 0
+    while m := pat.PHONE.search(text, pos):
+        span = _phone_span(text, m)
+        pos = span[1] if span else m.end()
+        if span:
+            yield span
 
 
-def _iban_span(value: str, start: int) -> tuple[int, int] | None:
-    """Cut the candidate at its country's length (it may have run into the next word) and check mod-97."""
-    want = IBAN_LENGTHS.get(value[:2])
-    if not want:
+def _phone_span(text: str, m: re.Match) -> tuple[int, int] | None:
+    """The longest run of the candidate's digit groups that is a phone number in its context."""
+    before = _before(text, m.start(), 24)
+    if pat.NOT_PHONE_CONTEXT.search(before):
         return None
-    count = 0
-    for i, ch in enumerate(value):
-        count += ch != " "
-        if count == want:
-            rest = value[i + 1:]
-            if rest[:1].isalnum():
-                return None
-            return (start, start + i + 1) if iban_ok(value[: i + 1].replace(" ", "")) else None
+    if pat.DATE_SHAPE.match(m.group(0)) or pat.IBAN_HEAD_BEFORE.search(before):
+        return None  # a date, or the digits of an IBAN
+    cues = bool(pat.PHONE_CONTEXT.search(before))
+    groups = list(re.finditer(r"\(?\+?\d+\)?", m.group(0)))
+    for k in range(len(groups), 0, -1):
+        raw = m.group(0)[:groups[k - 1].end()]
+        digits = re.sub(r"\D", "", raw)
+        formatted = raw.startswith(("+", "00", "(")) or k > 1
+        if not formatted and not cues and not (len(digits) == 10 and digits[0] in "23456789"):
+            continue  # a bare digit run needs a cue, or the 10-digit US shape
+        rest = m.group(0)[len(raw):].strip(" .-/")
+        if rest and not _is_phone(rest, cues):
+            continue  # a prefix of a longer number (a tracking id), not a phone followed by another
+        if _is_phone(raw, cues, formatted):
+            return m.start(), m.start() + len(raw)
     return None
 
 
-def _secret_value_span(m: re.Match) -> tuple[int, int] | None:
-    value = m.group("value")
-    if re.search(r"<|>|\*{3}|(?i:x{4}|your[_-]|placeholder|changeme|redacted)|example|\$\{|environ|getenv", value):
-        return None
-    if m.re is _GENERIC_SECRET:  # the generic high-entropy rule: need mixed classes and real randomness
-        classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"\d"))
-        digits = sum(ch.isdigit() for ch in value)
-        if classes < 3 or digits < 2 or entropy(value) < 4.0 or re.search(r"[a-z]{6,}", value):
-            return None
-    return m.span("value")
+def _is_phone(raw: str, cues: bool, formatted: bool = True) -> bool:
+    """Enough digits (7 with a country code, 8 without) and a valid number; a possible one if cued."""
+    digits = len(re.sub(r"\D", "", raw))
+    if not (7 if raw.lstrip().startswith("+") else 8) <= digits <= 15:
+        return False
+    return phone_ok(raw) or (formatted and cues and phone_ok(raw, loose=True))
+
+
+def _cards(text: str):
+    for m in pat.CARD.finditer(text):
+        if not pat.IBAN_HEAD_BEFORE.search(_before(text, m.start(), 6)) and card_ok(re.sub(r"\D", "", m.group(0))):
+            yield m.span()
+
+
+def _ibans(text: str):
+    for m in pat.IBAN.finditer(text):
+        want = IBAN_LENGTHS.get(m.group(0)[:2].upper())
+        count = 0
+        for i, ch in enumerate(m.group(0)):
+            count += ch.isalnum()
+            if want and count == want:
+                value, rest = m.group(0)[:i + 1], m.group(0)[i + 1:]
+                if not rest[:1].isalnum() and iban_ok(re.sub(r"[^A-Za-z0-9]", "", value)):
+                    yield m.start(), m.start() + i + 1
+                break
+
+
+def _ssns(text: str):
+    for m in pat.SSN.finditer(text):
+        context = pat.SSN_CONTEXT.search(_before(text, m.start()))
+        vetoed = pat.NOT_PHONE_CONTEXT.search(_before(text, m.start(), 16)) and not context
+        if ssn_ok(m.group(1), m.group(3), m.group(4)) and not vetoed and (m.group(2) == "-" or context):
+            yield m.span()
+    for m in pat.SSN_BARE.finditer(text):
+        if ssn_ok(*m.groups()) and pat.SSN_CONTEXT.search(_before(text, m.start())):
+            yield m.span()
+
+
+def _ips(text: str):
+    for pattern in (pat.IPV4, pat.IPV6):
+        for m in pattern.finditer(text):
+            before = _before(text, m.start(), 20)
+            if not ip_ok(m.group(0)) or pat.NOT_IP_CONTEXT.search(before):
+                continue
+            small = pattern is pat.IPV4 and all(int(o) <= 31 for o in m.group(0).split("."))
+            if small and not pat.IP_CONTEXT.search(before):
+                continue  # "python 3.12.1.0": small numbers with no network word read as a version
+            yield m.span()
+
+
+def _dobs(text: str):
+    for m in pat.DOB.finditer(text):
+        year = m.group("year") or m.group("iso") or m.group("tyear") or m.group("myear") or m.group("short")
+        if plausible_birth_year(year):
+            yield m.span("date")
+
+
+_FINDERS = {"secret": find_secrets, "card": _cards, "iban": _ibans, "ssn": _ssns, "email": _emails, "ip": _ips,
+            "dob": _dobs, "phone": _phones, "address": find_addresses, "person": find_names}
 
 
 def find(text: str, types: tuple[str, ...] | None = None) -> list[Finding]:
     """All sensitive values in `text`, non-overlapping, stronger types winning overlaps, in text order."""
+    if not isinstance(text, str) or not text:
+        return []
+    view, index = pii_view(text)
     candidates = []
     for priority, kind in enumerate(TYPES):
         if types and kind not in types:
             continue
-        for pattern in PATTERNS[kind]:
-            for m in pattern.finditer(text):
-                span = _accept(kind, m, text)
-                if span:
-                    candidates.append((priority, span[0] - span[1], Finding(kind, *span)))
+        for start, end in _FINDERS[kind](view):
+            if end > start:
+                candidates.append((priority, start - end, Finding(kind, index[start], index[end - 1] + 1)))
     chosen: list[Finding] = []
     for _, _, f in sorted(candidates, key=lambda c: (c[0], c[1])):
         if all(f.end <= c.start or f.start >= c.end for c in chosen):
