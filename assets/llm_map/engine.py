@@ -6,8 +6,9 @@ would pass stops new requests, lets those in flight finish and be checkpointed, 
 """
 
 import asyncio
+import contextlib
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from assets.llm_map.rows import RowRequest
 from resources.llm.pricing import cost_usd
@@ -64,12 +65,18 @@ class BatchEngine:
         self.escalated = 0
         self._out_tokens: list[int] = []  # running view of answer sizes, for pre-send estimates
 
-    async def run(self, requests: list[RowRequest]) -> None:
+    async def run(self, requests: list[RowRequest], ticker: Callable[[], Awaitable] | None = None) -> None:
+        """Answer every request; `ticker()` (progress lines) runs beside the workers until they are done."""
         pending = iter(requests)
         workers = [self._worker(pending) for _ in range(min(self.concurrency, len(requests)))]
+        tick = asyncio.ensure_future(ticker()) if ticker is not None else None
         try:
             await asyncio.gather(*workers)
         finally:
+            if tick is not None:
+                tick.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await tick
             await self.ai.aclose()
         if self.stopped is not None:
             raise self.stopped

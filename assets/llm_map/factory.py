@@ -11,9 +11,15 @@ still fail are quarantined with the reason; above `max_failure_rate` the asset f
 before each request. With `escalate_on` (a validator: row, answer -> problem or None), a rejected cheap
 answer is asked again on the strong tier. Run config (LLMMapConfig) overrides the tier, concurrency and
 budgets for one run, e.g. a re-drive of quarantined rows on the strong tier.
+
+One run at a time works on a partition (assets/llm_map/lease.py): a second run of it waits, then resumes from
+the first one's checkpoints. Progress (rows done, failures, spend, rate, ETA) goes to the run's event log at
+least every 10 s. Metadata tells this run's spend (`run_cost_usd`, `llm_cost_usd`) from what the partition's
+answers cost when paid for (`data_cost_usd`, from the checkpoints), which stays put across cached reruns.
 """
 
 import asyncio
+import time
 from typing import Callable, Sequence
 
 import dagster as dg
@@ -21,6 +27,8 @@ import pandas as pd
 from pydantic import BaseModel
 
 from assets.llm_map.engine import BatchEngine, Budget, Validator
+from assets.llm_map.lease import partition_lease
+from assets.llm_map.progress import Progress, batch_line
 from assets.llm_map.report import LLMMapSpec, RunReport
 from assets.llm_map.rows import prepare_rows
 from assets.pools import LLM_POOL
@@ -42,6 +50,7 @@ class LLMMapConfig(dg.Config):
     concurrency: int | None = None
     budget_usd: float | None = None
     budget_tokens: int | None = None
+    progress_every_s: float = 9.0  # a line lands within 10 s even when the event loop is busy
 
 
 def llm_map(name: str, *, source: str | dg.AssetKey | dg.AssetsDefinition, prompt: Prompt, key_column: str,
@@ -80,21 +89,41 @@ def llm_map(name: str, *, source: str | dg.AssetKey | dg.AssetsDefinition, promp
 
 def run_llm_map(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResource,
                 frame: pd.DataFrame) -> dg.Output[pd.DataFrame]:
-    """One partition: validate rows, resume from checkpoints, send the rest, quarantine failures."""
+    """One partition, once at a time: wait for any other run holding it, then answer what is not checkpointed."""
+    llm.model_for(config.tier or spec.tier)  # an unknown tier is a clear error before anything runs
+    partition = context.partition_key if context.has_partition_key else ""
+    store = state_of(llm).store()  # checkpoints, quarantine and ledger live where the llm resource meters calls
+    asset_key = context.asset_key.to_user_string()
+    progress = Progress(context.log.info, asset_key + (f" [{partition}]" if partition else ""),
+                        config.progress_every_s)
+    checkpoints = Checkpoints(store)
+    with partition_lease(store, progress.what, f"llm_map:{asset_key}:{partition}", context.run_id, context.log.info,
+                         finished=_finished_runs(context.instance),
+                         done_so_far=lambda: checkpoints.count(asset_key, partition)) as waited:
+        return _run_batch(spec, context, config, llm, frame, checkpoints, partition, progress, waited)
+
+
+def _run_batch(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResource, frame: pd.DataFrame,
+               checkpoints: Checkpoints, partition: str, progress: Progress, waited: float
+               ) -> dg.Output[pd.DataFrame]:
+    """Validate rows, resume from checkpoints, send the rest, quarantine failures."""
     model_key = _model_key(spec, llm, spec.tier)  # checkpoints follow the asset's models, not a run's override
     tier = config.tier or spec.tier
     escalate = spec.escalate_to if spec.escalate_on and spec.escalate_to != tier else None
-    llm.model_for(tier)  # an unknown tier is a clear error before anything runs
-    partition = context.partition_key if context.has_partition_key else ""
-    store = state_of(llm).store()  # checkpoints, quarantine and ledger live where the llm resource meters calls
-    report = RunReport(spec, context.asset_key.to_user_string(), partition, context.run_id, Quarantine(store))
+    report = RunReport(spec, context.asset_key.to_user_string(), partition, context.run_id,
+                       Quarantine(checkpoints.store))
+    progress.phase(f"checking {len(frame):,} rows")
     good, bad = prepare_rows(frame, key_column=spec.key_column, prompt=spec.prompt, text_columns=spec.text_columns,
                              variables=spec.variables, row_model=spec.row_model,
-                             max_input_tokens=spec.max_input_tokens, keep_columns=spec.keep_columns)
-    report.quarantine_bad(bad)
-    checkpoints = Checkpoints(store)
+                             max_input_tokens=spec.max_input_tokens, keep_columns=spec.keep_columns,
+                             tick=lambda n: progress.every(lambda: f"checked {n:,}/{len(frame):,} rows"))
+    if bad:
+        progress.phase(f"quarantining {len(bad):,} bad input rows")
+    report.quarantine_bad(bad, tick=lambda n: progress.every(lambda: f"quarantined {n:,}/{len(bad):,} bad rows"))
     scope = Scope(report.asset_key, partition, spec.prompt.version, spec.prompt.hash, model_key)
     todo = report.resume(good, checkpoints.load(scope))
+    progress.phase(f"{len(todo):,} requests to send; {report.resumed:,} rows from checkpoints, "
+                   f"{report.deduplicated:,} duplicates merged, {len(bad):,} bad rows quarantined")
     writer = CheckpointWriter(checkpoints, scope, spec.workflow, context.run_id)
     ai = llm.session(context)
     engine = BatchEngine(ai, prompt=spec.prompt, response_model=spec.response_model, tier=tier,
@@ -102,21 +131,47 @@ def run_llm_map(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResourc
                          concurrency=config.concurrency or spec.concurrency,
                          budget=_budget(spec, config, llm, checkpoints, context.run_id),
                          succeed=lambda *a: report.succeed(writer, *a), fail=report.fail, spend=writer.spend)
+    started = time.monotonic()
+
+    def line() -> str:
+        answered = len(report.results) - report.resumed + len(report.failed)
+        return batch_line(report.done(), report.rows_in, len(report.bad) + len(report.failed), ai.stats.cost_usd,
+                          answered, time.monotonic() - started, report.resumed)
+
     stopped = None
     try:
-        asyncio.run(engine.run(todo))
+        asyncio.run(engine.run(todo, ticker=lambda: progress.ticker(line)))
     except BudgetExceeded as exc:
         stopped = exc
     finally:
         writer.close()  # everything answered is durable, whatever stopped the batch
-    metadata = {**report.metadata(writer, engine, model_key), **ai.metadata(),
-                "limiter_wait_s": round(ai.limiter.waited_s, 3)}
+    progress.phase(("stopped: " if stopped else "done: ") + line())
+    metadata = {**_metadata(report, writer, engine, model_key, ai), "lease_wait_s": round(waited, 1)}
     if stopped is not None:
         raise dg.Failure(f"{spec.name}: {stopped}. {writer.written} answers of this run are checkpointed; "
                          "raise the budget or wait, then rerun to resume", metadata=metadata, allow_retries=False)
     report.check_failure_rate(metadata)
     report.resolve_redriven()
     return dg.Output(report.frame(good), metadata=metadata)
+
+
+def _metadata(report: RunReport, writer, engine, model_key: str, ai) -> dict:
+    """Row counts, this run's spend (run_*, llm_*) and the partition's data cost (data_*, from checkpoints)."""
+    rows = report.metadata(writer, engine, model_key)
+    metadata = {**rows, **ai.metadata(), "limiter_wait_s": round(ai.limiter.waited_s, 3)}
+    metadata.update(data_cost_usd=rows["data_cost_usd"], data_tokens=rows["data_tokens"],
+                    offline=rows["offline"] or ai.stats.offline)
+    return metadata
+
+
+def _finished_runs(instance) -> Callable[[str], bool]:
+    """Whether a run (by id) is known to this Dagster instance and has finished: its partition lease is stale."""
+
+    def finished(run_id: str) -> bool:
+        run = instance.get_run_by_id(run_id) if instance is not None else None
+        return run is not None and run.is_finished
+
+    return finished
 
 
 def _model_key(spec: LLMMapSpec, llm: LLMResource, tier: str) -> str:

@@ -13,7 +13,7 @@ from resources.llm.prompts import Prompt
 from resources.state.quarantine import Quarantine
 
 TRANSIENT = {"rate_limit", "server_error", "timeout", "connection"}
-META_COLUMNS = ["llm_model", "llm_tier", "llm_escalated"]
+META_COLUMNS = ["llm_model", "llm_tier", "llm_escalated", "llm_offline"]
 
 
 @dataclass
@@ -62,9 +62,12 @@ class RunReport:
                             row_key=row_key, payload=row, error_class=error_class, reason=reason,
                             attempts=attempts, run_id=self.run_id)
 
-    def quarantine_bad(self, bad: list[BadRow]) -> None:
+    def quarantine_bad(self, bad: list[BadRow], tick: Callable[[int], None] | None = None) -> None:
+        """Quarantine every bad input row; `tick(rows written)` every 500 rows, for progress lines."""
         self.bad = bad
-        for row in bad:
+        for i, row in enumerate(bad):
+            if tick is not None and i % 500 == 0:
+                tick(i)
             self._put(row.row_key, row.row, row.error_class, row.reason)
 
     def resume(self, good: list[tuple[str, RowRequest]], done: dict[str, dict]) -> list[RowRequest]:
@@ -86,13 +89,16 @@ class RunReport:
         return list(todo.values())
 
     def succeed(self, writer, request: RowRequest, result, tier: str, escalated: bool) -> None:
-        """Checkpoint the answer for every row that asked it (the cost is booked once)."""
+        """Checkpoint the answer for every row that asked it: its cost (what the answer cost when paid for, also
+        when it came from the cache) and this run's spend are booked once, on the first row."""
         output = result.parsed.model_dump(mode="json") if self.spec.response_model else {"text": result.text}
         for i, key in enumerate(request.keys):
-            first = i == 0
-            writer.add(key, request.input_hash, output, result.model, tier, escalated,
-                       result.cost_usd if first else 0.0, result.tokens_in + result.tokens_out if first else 0)
-            self.results[key] = {"output": output, "answered_by": result.model, "tier": tier, "escalated": escalated}
+            cost, tokens = (result.answer_cost_usd, result.answer_tokens) if i == 0 else (0.0, 0)
+            spent = (result.cost_usd, result.tokens_in + result.tokens_out) if i == 0 else (0.0, 0)
+            writer.add(key, request.input_hash, output, result.model, tier, escalated, cost, tokens,
+                       offline=result.offline, spent=spent)
+            self.results[key] = {"output": output, "answered_by": result.model, "tier": tier, "escalated": escalated,
+                                 "cost_usd": cost, "tokens": tokens, "offline": result.offline}
 
     def fail(self, request: RowRequest, error_class: str, reason: str, attempts: int) -> None:
         for key, row in zip(request.keys, request.rows):
@@ -102,8 +108,19 @@ class RunReport:
     def failure_rate(self) -> float:
         return (len(self.bad) + len(self.failed)) / self.rows_in if self.rows_in else 0.0
 
+    def done(self) -> int:
+        """Rows finished so far: answered (this run or from checkpoints), failed, or bad input."""
+        return len(self.results) + len(self.failed) + len(self.bad)
+
+    def data_cost(self) -> tuple[float, int, bool]:
+        """What the partition's current answers cost when paid for (USD, tokens), and whether any is offline."""
+        hits = self.results.values()
+        return (round(sum(float(h.get("cost_usd") or 0) for h in hits), 6),
+                sum(int(h.get("tokens") or 0) for h in hits), any(bool(h.get("offline")) for h in hits))
+
     def metadata(self, writer, engine, model_key: str) -> dict:
         classes = Counter([b.error_class for b in self.bad] + list(self.failed.values()))
+        data_usd, data_tokens, offline = self.data_cost()
         return {
             "rows_in": self.rows_in, "rows_ok": len(self.results), "rows_from_checkpoint": self.resumed,
             "requests_planned": self.sent, "rows_deduplicated": self.deduplicated,
@@ -111,7 +128,8 @@ class RunReport:
             "rows_quarantined_model": len(self.failed), "failure_rate": round(self.failure_rate(), 4),
             "max_failure_rate": self.spec.max_failure_rate, "checkpoints_written": writer.written,
             "quarantine_by_class": dg.MetadataValue.json(dict(classes)), "prompt": self.spec.prompt.ref,
-            "model": model_key,
+            "model": model_key, "data_cost_usd": data_usd, "data_tokens": data_tokens,
+            "rows_offline": sum(1 for h in self.results.values() if h.get("offline")), "offline": offline,
         }
 
     def check_failure_rate(self, metadata: dict) -> None:
@@ -141,5 +159,6 @@ class RunReport:
                 continue
             kept = {c: request.row.get(c) for c in self.spec.keep_columns}
             records.append({self.spec.key_column: key, **kept, **hit["output"], "llm_model": hit["answered_by"],
-                            "llm_tier": hit["tier"], "llm_escalated": bool(hit["escalated"])})
+                            "llm_tier": hit["tier"], "llm_escalated": bool(hit["escalated"]),
+                            "llm_offline": bool(hit.get("offline"))})
         return pd.DataFrame(records, columns=self.spec.output_columns)

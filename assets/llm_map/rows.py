@@ -62,15 +62,19 @@ def _text_variables(row: dict, columns: Sequence[str]) -> dict:
 
 def prepare_rows(frame: pd.DataFrame, *, key_column: str, prompt: Prompt, text_columns: Sequence[str] | None,
                  variables: Callable[[dict], dict] | None, row_model: type[BaseModel] | None,
-                 max_input_tokens: int, keep_columns: Sequence[str] = ()
-                 ) -> tuple[list[tuple[str, RowRequest]], list[BadRow]]:
-    """(row key, request) for each good row in order, and the bad rows with their reasons."""
+                 max_input_tokens: int, keep_columns: Sequence[str] = (),
+                 tick: Callable[[int], None] | None = None) -> tuple[list[tuple[str, RowRequest]], list[BadRow]]:
+    """(row key, request) for each good row in order, and the bad rows with their reasons.
+
+    `tick(rows checked)` is called every 1,000 rows, so a long preparation can report progress."""
     needed = [key_column, *(text_columns or []), *keep_columns]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         raise ValueError(f"upstream table has no column(s) {missing}; it has {list(frame.columns)}")
     good, bad, seen = [], [], set()
     for position, raw in enumerate(frame.to_dict("records")):
+        if tick is not None and position % 1000 == 0:
+            tick(position)
         row = {str(k): clean(v) for k, v in raw.items()}
         key = row.get(key_column)
         if key is None or not str(key).strip():

@@ -1,4 +1,8 @@
-"""Exact-match response cache: a repeated request (same model, messages, parameters, prompt version) is free."""
+"""Exact-match response cache: a repeated request (same model, messages, parameters, prompt version) is free.
+
+Each entry keeps what the answer cost when it was paid for, so an asset built from cached answers can still
+say what its data cost (`data_cost_usd`), while its run spent nothing.
+"""
 
 import json
 import time
@@ -13,7 +17,10 @@ SCHEMA = [
         tokens_in INTEGER NOT NULL,
         tokens_out INTEGER NOT NULL,
         created {float} NOT NULL)""",
+    "ALTER TABLE llm_cache ADD COLUMN cost_usd {float} NOT NULL DEFAULT 0",
 ]
+PUT = ("INSERT INTO llm_cache (request_hash, model, response, tokens_in, tokens_out, cost_usd, created) "
+       "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (request_hash) DO NOTHING")
 
 
 class ResponseCache:
@@ -25,16 +32,16 @@ class ResponseCache:
 
     def get(self, request_hash: str) -> dict | None:
         rows = self.store.query(
-            "SELECT response, tokens_in, tokens_out FROM llm_cache WHERE request_hash = ?", (request_hash,)
+            "SELECT response, tokens_in, tokens_out, cost_usd FROM llm_cache WHERE request_hash = ?", (request_hash,)
         )
         if not rows:
             return None
         row = rows[0]
-        return {"response": json.loads(row["response"]), "tokens_in": row["tokens_in"], "tokens_out": row["tokens_out"]}
+        return {"response": json.loads(row["response"]), "tokens_in": row["tokens_in"],
+                "tokens_out": row["tokens_out"], "cost_usd": float(row["cost_usd"] or 0)}
 
-    def put(self, request_hash: str, model: str, response, tokens_in: int, tokens_out: int) -> None:
-        self.store.execute(
-            "INSERT INTO llm_cache (request_hash, model, response, tokens_in, tokens_out, created) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (request_hash) DO NOTHING",
-            (request_hash, model, json.dumps(response), tokens_in, tokens_out, time.time()),
-        )
+    def put(self, request_hash: str, model: str, response, tokens_in: int, tokens_out: int,
+            cost_usd: float = 0.0) -> None:
+        """Keep an answer with what it cost; the first answer for a request stays."""
+        self.store.execute(PUT, (request_hash, model, json.dumps(response), tokens_in, tokens_out, cost_usd,
+                                 time.time()))

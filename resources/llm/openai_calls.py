@@ -18,7 +18,11 @@ OFFLINE_HEADER = "x-aiwf-offline"
 
 @dataclass
 class Completion:
-    """One answer: text, the validated pydantic object for structured calls, and what it cost."""
+    """One answer: text, the validated pydantic object for structured calls, and what it cost.
+
+    `cost_usd` and the token counts are what this call spent (zero when the answer was cached or shared);
+    `answer_cost_usd` and `answer_tokens` are what the answer cost when it was paid for, cached or not.
+    """
 
     text: str
     parsed: Any
@@ -29,6 +33,8 @@ class Completion:
     tokens_out: int
     cost_usd: float
     request_hash: str
+    answer_cost_usd: float = 0.0
+    answer_tokens: int = 0
 
 
 def context_ids(context) -> dict:
@@ -121,4 +127,4 @@ def repair_messages(call, text: str, err: ValidationError) -> list[dict]:
 def as_cached(result: Completion) -> Completion:
     """A waiter on an identical in-flight request got the answer without paying for it."""
     return Completion(result.text, result.parsed, result.model, True, result.offline, 0, 0, 0.0,
-                      result.request_hash)
+                      result.request_hash, result.answer_cost_usd, result.answer_tokens)

@@ -33,6 +33,8 @@ class LLMResource(dg.ConfigurableResource):
     backoff_base_s: float = 0.5
     backoff_max_s: float = 20.0
     use_cache: bool = True
+    claim_wait_s: float = Field(default=600.0, description="With the cache on, how long a request waits for another "
+                                "run sending the same request before sending it itself.")
     requests_per_minute: int | None = Field(default=None, description="Client-side cap on requests per minute.")
     tokens_per_minute: int | None = Field(default=None, description="Client-side cap on tokens per minute.")
     run_budget_usd: float | None = Field(default=None, description="Stop a run before it spends more.")

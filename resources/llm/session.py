@@ -1,19 +1,23 @@
-"""An LLM session: the calls one step makes, sharing clients, ledger, cache and limiter, totalled for metadata."""
+"""An LLM session: the calls one step makes, sharing clients, ledger, cache and limiter, totalled for metadata.
+
+A cache miss is claimed in the shared Store before it is sent (resources/llm/claims.py): another run, process
+or worker sending the same request at that moment waits for this answer instead of paying for it again.
+"""
 
 import asyncio
-import time
 
 import httpx
 import openai
 from pydantic import BaseModel, ValidationError
 
 from resources.llm import retry
+from resources.llm.attempts import Attempts
 from resources.llm.cache import ResponseCache
+from resources.llm.claims import RequestClaims, new_owner
 from resources.llm.embeddings import EmbeddingCalls
-from resources.llm.ledger import CallLedger, CallRecord
+from resources.llm.ledger import CallLedger
 from resources.llm.openai_calls import (
     CHAT_PATH,
-    OFFLINE_HEADER,
     Completion,
     RawChat,
     as_cached,
@@ -22,7 +26,6 @@ from resources.llm.openai_calls import (
     invalid_json,
     json_schema,
     make_client,
-    message,
     repair_messages,
     request_hash,
 )
@@ -33,7 +36,7 @@ from resources.llm.session_stats import SessionStats
 from resources.state.resource import state_of
 
 
-class LLMSession(EmbeddingCalls):
+class LLMSession(EmbeddingCalls, Attempts):
     """Calls made on behalf of one step: shares clients, ledger and cache, and totals what it spent."""
 
     def __init__(self, resource, context=None, budget_usd: float | None = None):
@@ -48,6 +51,11 @@ class LLMSession(EmbeddingCalls):
         self._inflight: dict[str, asyncio.Future] = {}
         self.limiter = shared_limiter(resource.base_url or "default", resource.requests_per_minute,
                                       resource.tokens_per_minute)
+        # A claim outlives one attempt with margin; waits are slept in slices that renew it (attempts.py).
+        ttl_s = 2 * resource.request_timeout_s + 30
+        self.claim_slice_s = ttl_s / 3
+        self.claims = RequestClaims(store, new_owner(self.ids.get("run_id")), ttl_s, resource.claim_wait_s,
+                                    _run_log(context)) if resource.use_cache else None
 
     # --- clients -------------------------------------------------------------------------------
     def _client(self) -> openai.OpenAI:
@@ -69,17 +77,17 @@ class LLMSession(EmbeddingCalls):
     # --- chat ----------------------------------------------------------------------------------
     def complete(self, prompt: Prompt, variables: dict | None = None, *, tier: str = "cheap",
                  model: str | None = None, response_model: type[BaseModel] | None = None, **params) -> Completion:
-        """Answer a prompt, from the cache when the same request was answered before."""
+        """Answer a prompt, from the cache when the same request was answered before (or is being sent now)."""
         call = self._chat_call(prompt, variables or {}, tier, model, response_model, params)
         hit = self._from_cache(call)
-        if hit:
+        if hit is None and self.claims is not None:
+            hit = self.claims.wait(call["hash"], _what(call), lambda: self._from_cache(call))
+        if hit is not None:
             return hit
-        raw = self._with_retries(call, lambda: self._send_chat(call))
         try:
-            return self._answer(call, raw)
-        except ValidationError as err:  # one repair request on an invalid structured answer
-            msgs = repair_messages(call, raw.parse().choices[0].message.content or "", err)
-            return self._repaired_answer(call, self._with_retries(call, lambda: self._send_chat(call, msgs)))
+            return self._fresh(call)
+        finally:
+            self._unclaim(call)
 
     async def acomplete(self, prompt: Prompt, variables: dict | None = None, *, tier: str = "cheap",
                         model: str | None = None, response_model: type[BaseModel] | None = None,
@@ -94,14 +102,13 @@ class LLMSession(EmbeddingCalls):
         future = self._inflight[key] = asyncio.get_running_loop().create_future()
         try:
             result = self._from_cache(call)
+            if result is None and self.claims is not None:
+                result = await self.claims.await_(key, _what(call), lambda: self._from_cache(call))
             if result is None:
-                raw = await self._awith_retries(call, lambda: self._asend_chat(call))
                 try:
-                    result = self._answer(call, raw)
-                except ValidationError as err:  # one repair request on an invalid structured answer
-                    msgs = repair_messages(call, raw.parse().choices[0].message.content or "", err)
-                    result = self._repaired_answer(
-                        call, await self._awith_retries(call, lambda: self._asend_chat(call, msgs)))
+                    result = await self._afresh(call)
+                finally:
+                    self._unclaim(call)
             future.set_result(result)
             return result
         except BaseException as exc:
@@ -110,6 +117,28 @@ class LLMSession(EmbeddingCalls):
             raise
         finally:
             del self._inflight[key]
+
+    def _fresh(self, call) -> Completion:
+        raw = self._with_retries(call, lambda: self._send_chat(call))
+        try:
+            return self._answer(call, raw)
+        except ValidationError as err:  # one repair request on an invalid structured answer
+            msgs = repair_messages(call, raw.parse().choices[0].message.content or "", err)
+            return self._repaired_answer(call, self._with_retries(call, lambda: self._send_chat(call, msgs)))
+
+    async def _afresh(self, call) -> Completion:
+        raw = await self._awith_retries(call, lambda: self._asend_chat(call))
+        try:
+            return self._answer(call, raw)
+        except ValidationError as err:  # one repair request on an invalid structured answer
+            msgs = repair_messages(call, raw.parse().choices[0].message.content or "", err)
+            return self._repaired_answer(call, await self._awith_retries(call, lambda: self._asend_chat(call, msgs)))
+
+    def _unclaim(self, call) -> None:
+        """End this session's claim on the request, if it holds one: after storing the answer, or when sending
+        failed (a waiting run then sends it itself)."""
+        if self.claims is not None:
+            self.claims.release(call["hash"])
 
     def _chat_call(self, prompt, variables, tier, model, response_model, params) -> dict:
         messages = prompt.render(**variables)
@@ -139,11 +168,13 @@ class LLMSession(EmbeddingCalls):
         parsed = call["response_model"].model_validate_json(text) if call["response_model"] else None
         usage = completion.usage
         tokens_in, tokens_out = (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
-        if self.resource.use_cache:
-            self.cache.put(call["hash"], call["model"], {"text": text, "offline": call.get("offline", False)},
-                           tokens_in, tokens_out)
-        return Completion(text, parsed, call["model"], False, call.get("offline", False), tokens_in,
-                          tokens_out, cost_usd(call["model"], tokens_in, tokens_out), call["hash"])
+        cost, offline = cost_usd(call["model"], tokens_in, tokens_out), call.get("offline", False)
+        if self.resource.use_cache:  # the answer is stored before the claim ends: a waiter finds one or the other
+            self.cache.put(call["hash"], call["model"], {"text": text, "offline": offline}, tokens_in, tokens_out, cost)
+            self._unclaim(call)
+        self.stats.used(call["hash"], cost, tokens_in + tokens_out)
+        return Completion(text, parsed, call["model"], False, offline, tokens_in, tokens_out, cost, call["hash"],
+                          cost, tokens_in + tokens_out)
 
     def _repaired_answer(self, call, raw) -> Completion:
         """The answer to the one repair request: still invalid is a clear error."""
@@ -161,85 +192,23 @@ class LLMSession(EmbeddingCalls):
         text, offline = hit["response"]["text"], hit["response"].get("offline", False)
         parsed = call["response_model"].model_validate_json(text) if call["response_model"] else None
         self._record(call, status="ok", cache_hit=True, offline=offline)
-        return Completion(text, parsed, call["model"], True, offline, 0, 0, 0.0, call["hash"])
-
-    # --- retries, budget and the ledger ----------------------------------------------------------
-    def _with_retries(self, call, send):
-        for attempt in range(1, self.resource.max_attempts + 1):
-            self._check_budget(call)
-            self.limiter.wait(call.get("est_tokens", 0))
-            started = time.perf_counter()
-            try:
-                raw = send()
-            except openai.APIError as exc:
-                time.sleep(self._on_failure(call, exc, attempt, started))
-                continue
-            return self._on_success(call, raw, attempt, started)
-        raise AssertionError("unreachable")  # _on_failure raises on the last attempt
-
-    async def _awith_retries(self, call, send):
-        for attempt in range(1, self.resource.max_attempts + 1):
-            self._check_budget(call)
-            await self.limiter.acquire(call.get("est_tokens", 0))
-            started = time.perf_counter()
-            try:
-                raw = await send()
-            except openai.APIError as exc:
-                await asyncio.sleep(self._on_failure(call, exc, attempt, started))
-                continue
-            return self._on_success(call, raw, attempt, started)
-        raise AssertionError("unreachable")
-
-    def _on_failure(self, call, exc, attempt, started) -> float:
-        """Record the failed attempt; return how long to wait, or raise when retrying cannot help."""
-        latency = (time.perf_counter() - started) * 1000
-        kind = retry.error_class(exc)
-        self._record(call, status="error", attempt=attempt, latency_ms=latency, error_class=kind)
-        what = f"model {call['model']!r}" + (f", prompt {call['prompt'].ref}" if call["prompt"] else "")
-        if not retry.is_retryable(exc):
-            raise retry.LLMRequestRejected(f"{what} rejected the request: {message(exc)}", error_class=kind,
-                                           attempts=attempt) from exc
-        if attempt >= self.resource.max_attempts:
-            raise retry.LLMUnavailable(f"{what} failed {attempt} attempts; last: {message(exc)}", error_class=kind,
-                                       attempts=attempt) from exc
-        return retry.backoff_s(attempt, exc, self.resource.backoff_base_s, self.resource.backoff_max_s)
-
-    def _on_success(self, call, raw, attempt, started):
-        latency = (time.perf_counter() - started) * 1000
-        call["offline"] = raw.headers.get(OFFLINE_HEADER) == "1"
-        parsed = raw.parse()
-        usage = getattr(parsed, "usage", None)
-        tokens_in = getattr(usage, "prompt_tokens", 0) or 0
-        tokens_out = getattr(usage, "completion_tokens", 0) or 0
-        self._record(call, status="ok", attempt=attempt, latency_ms=latency, tokens_in=tokens_in,
-                     tokens_out=tokens_out, offline=call["offline"])
-        self.limiter.settle(call.get("est_tokens", 0), tokens_in + tokens_out)
-        return raw
-
-    def _check_budget(self, call) -> None:
-        """Refuse to send when the run (or, outside a run, this session) has used its budget."""
-        if self.budget_usd is None:
-            return
-        run_id = self.ids.get("run_id")
-        spent = self.ledger.run_cost(run_id)[0] if run_id else self.stats.cost_usd
-        if spent >= self.budget_usd:
-            raise retry.BudgetExceeded(
-                f"{'run ' + run_id if run_id else 'this session'} has spent ${spent:.4f} of its "
-                f"${self.budget_usd:.4f} budget; {call['model']!r} was not called")
-
-    def _record(self, call, *, status, cache_hit=False, attempt=1, latency_ms=0.0, tokens_in=0, tokens_out=0,
-                error_class=None, offline=False) -> None:
-        prompt: Prompt | None = call["prompt"]
-        cost = cost_usd(call["model"], tokens_in, tokens_out)
-        self.ledger.record(CallRecord(
-            kind=call["kind"], model=call["model"], request_hash=call["hash"], status=status,
-            prompt_name=prompt.name if prompt else None, prompt_version=prompt.version if prompt else None,
-            prompt_hash=prompt.hash if prompt else None, tokens_in=tokens_in, tokens_out=tokens_out,
-            cost_usd=cost, latency_ms=latency_ms, cache_hit=cache_hit, attempt=attempt,
-            error_class=error_class, offline=offline, tier=call["tier"], **self.ids))
-        self.stats.add(status=status, cache_hit=cache_hit, latency_ms=latency_ms, tokens_in=tokens_in,
-                       tokens_out=tokens_out, cost=cost, model=call["model"], offline=offline)
+        tokens = hit["tokens_in"] + hit["tokens_out"]
+        self.stats.used(call["hash"], hit["cost_usd"], tokens)
+        return Completion(text, parsed, call["model"], True, offline, 0, 0, 0.0, call["hash"], hit["cost_usd"],
+                          tokens)
 
     def metadata(self) -> dict:
         """Calls, cache hits, retries, tokens, cost and latency percentiles for MaterializeResult metadata."""
+        if self.claims is not None:
+            self.stats.shared_waits = self.claims.waited
         return self.stats.metadata()
+
+
+def _what(call) -> str:
+    return f"model {call['model']!r}" + (f", prompt {call['prompt'].ref}" if call.get("prompt") else "")
+
+
+def _run_log(context):
+    """The run's event log when the session belongs to a step (waits show on the run page), else None."""
+    log = getattr(context, "log", None)
+    return getattr(log, "info", None)

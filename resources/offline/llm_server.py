@@ -8,6 +8,10 @@ Endpoints (each also without the ``/v1`` prefix): ``GET /v1/models``, ``POST /v1
 ``stream_options.include_usage``), ``POST /v1/embeddings``, ``GET /healthz``, and ``GET|POST /_control`` to read
 or change the fault configuration at runtime and read the counters.
 
+Counters include ``distinct_bodies`` (request bodies answered, by :func:`digest`) and ``duplicate_bodies`` (answers
+to a body already answered once: what a client paid twice), with ``duplicated`` mapping each body hash answered
+more than once to its count; ``GET /_control?bodies=1`` adds ``bodies``, the count for every body hash.
+
 Answers are deterministic: the same request body (ignoring ``stream``/``stream_options``) gives the same answer.
 Tokens are counted as words (:func:`resources.offline.schema_answer.count_tokens`): ``prompt_tokens`` over all
 message contents, ``completion_tokens`` over the answer. Plain answers are extractive (only sentences copied
@@ -64,7 +68,8 @@ ENDPOINTS = ("chat.completions", "embeddings", "models")
 def _fresh_counters() -> dict[str, Any]:
     return {"requests": 0, "answered": dict.fromkeys(ENDPOINTS, 0), "answered_total": 0, "status_400": 0,
             "status_401": 0, "status_429": 0, "status_500": 0, "timeouts": 0, "abandoned": 0, "streamed": 0,
-            "prompt_tokens": 0, "completion_tokens": 0}
+            "prompt_tokens": 0, "completion_tokens": 0, "distinct_bodies": 0, "duplicate_bodies": 0,
+            "duplicated": {}}
 
 
 class _State:
@@ -74,6 +79,7 @@ class _State:
         self.lock = threading.Lock()
         self.config = dict(DEFAULTS)
         self.counters = _fresh_counters()
+        self.bodies: dict[str, int] = {}  # body hash -> times answered (kept apart: it grows with every request)
         self.rng = random.Random(0)
         self.configure(**config)
 
@@ -86,7 +92,7 @@ class _State:
             if "seed" in changes:
                 self.rng = random.Random(self.config["seed"])
             if reset_counters:
-                self.counters = _fresh_counters()
+                self.counters, self.bodies = _fresh_counters(), {}
 
     def public_config(self) -> dict[str, Any]:
         return {**self.config, "require_api_key": bool(self.config["require_api_key"])}
@@ -95,12 +101,23 @@ class _State:
         with self.lock:
             self.counters[key] += n
 
-    def answered(self, endpoint: str, usage: dict | None = None) -> None:
+    def answered(self, endpoint: str, usage: dict | None = None, body: dict | None = None) -> None:
         with self.lock:
             self.counters["answered"][endpoint] += 1
             self.counters["answered_total"] += 1
             for key in ("prompt_tokens", "completion_tokens"):
                 self.counters[key] += (usage or {}).get(key, 0)
+            if body is not None:
+                self._count_body(f"{endpoint}:{digest(body)}")
+
+    def _count_body(self, key: str) -> None:
+        """Count one answer to a body: a second answer to the same body is a duplicate (paid twice)."""
+        seen = self.bodies[key] = self.bodies.get(key, 0) + 1
+        if seen == 1:
+            self.counters["distinct_bodies"] += 1
+            return
+        self.counters["duplicate_bodies"] += 1
+        self.counters["duplicated"][key] = seen
 
     def draw(self) -> tuple[str | None, float]:
         """(fault, delay in seconds) for the next request; always two draws, so the sequence is fixed."""
@@ -196,7 +213,7 @@ def build_app(state: _State) -> Starlette:
         head = {"id": f"chatcmpl-offline-{key[:24]}", "created": 1_700_000_000 + int(key[:6], 16),
                 "model": body.get("model", MODELS[0]), "system_fingerprint": "aiwf-offline"}
         n = int(body.get("n") or 1)
-        state.answered("chat.completions", usage)
+        state.answered("chat.completions", usage, body)
         if not body.get("stream"):
             choices = [{"index": i, "message": message, "finish_reason": finish, "logprobs": None} for i in range(n)]
             return JSONResponse({**head, "object": "chat.completion", "choices": choices, "usage": usage})
@@ -217,7 +234,7 @@ def build_app(state: _State) -> Starlette:
             vectors = [base64.b64encode(struct.pack(f"<{dim}f", *v)).decode() for v in vectors]
         tokens = sum(count_tokens(t) for t in texts)
         usage = {"prompt_tokens": tokens, "total_tokens": tokens}
-        state.answered("embeddings", usage)
+        state.answered("embeddings", usage, body)
         data = [{"object": "embedding", "index": i, "embedding": list(v) if isinstance(v, tuple) else v}
                 for i, v in enumerate(vectors)]
         return JSONResponse({"object": "list", "data": data, "model": body.get("model", MODELS[-1]), "usage": usage})
@@ -237,8 +254,10 @@ def build_app(state: _State) -> Starlette:
             except (ValueError, TypeError) as exc:
                 return _error(400, str(exc), "invalid_request_error")
         with state.lock:
-            return JSONResponse({"test_double": True, "config": state.public_config(),
-                                 "counters": copy.deepcopy(state.counters)})
+            reply = {"test_double": True, "config": state.public_config(), "counters": copy.deepcopy(state.counters)}
+            if request.query_params.get("bodies"):
+                reply["bodies"] = dict(state.bodies)
+            return JSONResponse(reply)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"ok": True, "test_double": True})
@@ -339,6 +358,11 @@ class OfflineLLMServer:
     def counters(self) -> dict[str, Any]:
         with self.state.lock:
             return copy.deepcopy(self.state.counters)
+
+    def bodies(self) -> dict[str, int]:
+        """Times each request body was answered, by ``endpoint:digest``."""
+        with self.state.lock:
+            return dict(self.state.bodies)
 
     def __enter__(self) -> "OfflineLLMServer":
         return self.start()

@@ -4,6 +4,9 @@ A checkpoint is keyed by asset, partition, row key, prompt version + hash and mo
 switching the model makes every row due again, and a row whose input changed (its input hash) is redone.
 Rows are written in group commits: each answer is durable within the event-loop iteration it arrived in, and
 under load several answers share a transaction (what keeps hundreds of rows/s cheap, on Postgres too).
+Each row keeps what its answer cost when paid for (`cost_usd`, `tokens`: the partition's data cost, even when the
+answer came from the cache) and whether the offline test double gave it; the workflow's daily spend counts only
+what was really spent.
 """
 
 import asyncio
@@ -25,9 +28,10 @@ SCHEMA = [
     """CREATE TABLE IF NOT EXISTS llm_workflow_spend (
         workflow TEXT NOT NULL, day TEXT NOT NULL, cost_usd {float} NOT NULL DEFAULT 0,
         tokens INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (workflow, day))""",
+    "ALTER TABLE llm_checkpoints ADD COLUMN offline INTEGER NOT NULL DEFAULT 0",
 ]
 COLUMNS = ("asset_key partition_key row_key prompt_version prompt_hash model input_hash output answered_by tier "
-           "escalated cost_usd tokens run_id ts").split()
+           "escalated cost_usd tokens run_id ts offline").split()
 UPSERT = (f"INSERT INTO llm_checkpoints ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
           "ON CONFLICT (asset_key, partition_key, row_key, prompt_version, prompt_hash, model) DO UPDATE SET "
           + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[6:]))
@@ -62,9 +66,10 @@ class Checkpoints:
         self.store.migrate("llm_checkpoints", SCHEMA)
 
     def load(self, scope: Scope) -> dict[str, dict]:
-        """row key -> {input_hash, output (decoded), answered_by, tier, escalated} for one scope."""
+        """row key -> {input_hash, output (decoded), answered_by, tier, escalated, cost_usd, tokens, offline}."""
         rows = self.store.query(
-            "SELECT row_key, input_hash, output, answered_by, tier, escalated FROM llm_checkpoints WHERE "
+            "SELECT row_key, input_hash, output, answered_by, tier, escalated, cost_usd, tokens, offline "
+            "FROM llm_checkpoints WHERE "
             "asset_key = ? AND partition_key = ? AND prompt_version = ? AND prompt_hash = ? AND model = ?",
             scope.key())
         return {r["row_key"]: {**r, "output": json.loads(r["output"])} for r in rows}
@@ -100,11 +105,14 @@ class CheckpointWriter:
         self.commits = 0
 
     def add(self, row_key: str, input_hash: str, output, answered_by: str, tier: str, escalated: bool,
-            cost_usd: float, tokens: int) -> None:
-        """Queue one finished row; it is committed at the end of this loop iteration (at once outside a loop)."""
+            cost_usd: float, tokens: int, *, offline: bool = False, spent: tuple[float, int] | None = None) -> None:
+        """Queue one finished row; it is committed at the end of this loop iteration (at once outside a loop).
+
+        `cost_usd`/`tokens`: what the answer cost when paid for; `spent`: what this run paid (default the same).
+        """
         self._rows.append((*self.scope.key()[:2], row_key, *self.scope.key()[2:], input_hash, json.dumps(output),
-                           answered_by, tier, int(escalated), cost_usd, tokens, self.run_id, time.time()))
-        self.spend(cost_usd, tokens)
+                           answered_by, tier, int(escalated), cost_usd, tokens, self.run_id, time.time(), int(offline)))
+        self.spend(*(spent if spent is not None else (cost_usd, tokens)))
 
     def spend(self, cost_usd: float, tokens: int) -> None:
         """Count money spent on the workflow's daily budget (also for answers that were not kept)."""

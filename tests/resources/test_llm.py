@@ -163,3 +163,20 @@ def test_session_metadata_reports_figures_for_the_ui(offline_llm):
     meta = ai.metadata()
     assert (meta["llm_calls"], meta["llm_cache_hits"], meta["offline"]) == (1, 1, True)
     assert meta["llm_cost_usd"] > 0 and meta["llm_latency_p95_ms"] >= meta["llm_latency_p50_ms"] > 0
+
+
+def test_cached_rerun_spends_nothing_but_keeps_the_data_cost(offline_llm):
+    first = offline_llm.session()
+    first.complete(PROMPT, {"who": "x", "text": TEXT})
+    paid = first.metadata()
+    assert paid["run_cost_usd"] == paid["llm_cost_usd"] == paid["data_cost_usd"] > 0
+    assert paid["run_tokens"] == paid["data_tokens"] > 0
+
+    rerun = offline_llm.session()
+    answer = rerun.complete(PROMPT, {"who": "x", "text": TEXT})
+    rerun.complete(PROMPT, {"who": "x", "text": TEXT})  # the same answer used twice counts once
+    meta = rerun.metadata()
+    assert answer.cached and answer.cost_usd == 0 and answer.answer_cost_usd == pytest.approx(first.stats.cost_usd)
+    assert (meta["run_cost_usd"], meta["llm_cost_usd"], meta["run_llm_calls"], meta["run_cache_hits"]) == (0, 0, 0, 2)
+    assert meta["data_cost_usd"] == paid["data_cost_usd"] and meta["data_tokens"] == paid["data_tokens"]
+    assert meta["offline"] is True  # the cached answer still says the test double gave it

@@ -331,3 +331,19 @@ def test_add_cli_registers_offline_llm():
                               "--retry-after", "2", "--seed", "3"])
     assert (args.port, args.latency_ms, args.fail_429, args.retry_after, args.seed) == (9999, 100.0, 0.1, 2.0, 3)
     assert callable(args.func)
+
+
+def test_a_body_answered_twice_is_counted_as_a_duplicate(fresh):
+    c = client(fresh)
+    chat(c, "Same question.")
+    chat(c, "Same question.", stream=True).close()  # the same body streamed is the same request
+    chat(c, "Other question.")
+    c.embeddings.create(model="e", input=["a"])
+    counters = fresh.counters()
+    assert (counters["distinct_bodies"], counters["duplicate_bodies"]) == (3, 1)
+    [(key, times)] = counters["duplicated"].items()
+    assert key.startswith("chat.completions:") and times == 2
+    everything = httpx.get(f"{fresh.root_url}/_control", params={"bodies": 1}).json()["bodies"]
+    assert everything == fresh.bodies() and sorted(everything.values()) == [1, 1, 2]
+    fresh.configure(reset_counters=True)
+    assert fresh.bodies() == {} and fresh.counters()["duplicate_bodies"] == 0

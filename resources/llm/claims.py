@@ -1,0 +1,112 @@
+"""Never pay twice across runs: a request about to be sent is claimed by its hash in the shared Store.
+
+Two runs, processes or Celery workers sending the same request at once would each pay for it (the cache only
+helps once an answer is stored). So the sender of a cache miss first takes a lease named after the request
+hash (resources/state/leases.py); a second sender that finds it taken waits for the answer to appear in the
+cache instead of sending. The claim ends once the answer is stored, or when the sender gives up; a waiter that
+finds it gone looks at the cache once more, then sends itself. A sender that died stops renewing: its claim
+expires (at once when its process is seen gone on this host) and a waiter takes over. Waits are bounded
+(`claim_wait_s`): past it the waiter sends itself rather than hang. Identical requests within one session are
+merged earlier, in memory (LLMSession._inflight).
+"""
+
+import asyncio
+import logging
+import time
+import uuid
+from typing import Callable
+
+from resources.state.leases import Leases, gone, owner_name
+from resources.state.store import Store
+
+log = logging.getLogger("aiwf.llm.claims")
+PREFIX = "llm_request:"
+POLL_S = (0.02, 0.5)  # first and longest pause between looks at the cache while another sender works
+
+
+def new_owner(run_id: str | None) -> str:
+    """A claim owner unique to one session: run, a random part, host and process (never a secret)."""
+    return owner_name(f"{run_id or 'no-run'}/{uuid.uuid4().hex[:8]}")
+
+
+class RequestClaims:
+    """Claims on request hashes for one session; `wait`/`await_` return the other sender's answer or None."""
+
+    def __init__(self, store: Store, owner: str, ttl_s: float, wait_s: float,
+                 say: Callable[[str], None] | None = None):
+        self.leases, self.owner, self.ttl_s, self.wait_s = Leases(store), owner, ttl_s, wait_s
+        self.say = say or log.info
+        self.waited = 0  # requests this session waited for instead of sending
+        self.taken: dict[str, float] = {}  # request hash -> when this session took (or last renewed) its claim
+
+    def take(self, request_hash: str, replacing: str | None = None):
+        """Claim the request: None when this session may send it, else the live holder."""
+        holder = self.leases.take(PREFIX + request_hash, self.owner, self.ttl_s, replacing)
+        if holder is None:
+            self.taken[request_hash] = time.monotonic()
+        return holder
+
+    def keep(self) -> None:
+        """Renew this session's claims past half their lifetime (called around every wait and before each send)."""
+        now = time.monotonic()
+        for request_hash, since in list(self.taken.items()):
+            if now - since > self.ttl_s / 2:
+                self.leases.renew(PREFIX + request_hash, self.owner, self.ttl_s)
+                self.taken[request_hash] = now
+
+    def release(self, request_hash: str) -> None:
+        """Give the claim up (after its answer is stored, or when sending failed)."""
+        if self.taken.pop(request_hash, None) is not None:
+            self.leases.release(PREFIX + request_hash, self.owner)
+
+    def wait(self, request_hash: str, what: str, answer: Callable[[], object | None]):
+        """Claim, or wait for the holder's answer (`answer()` reads the cache); None means: send it yourself."""
+        plan = self._plan(request_hash, what, answer)
+        try:
+            while True:
+                time.sleep(next(plan))
+        except StopIteration as done:
+            return done.value
+
+    async def await_(self, request_hash: str, what: str, answer: Callable[[], object | None]):
+        """`wait` without blocking the event loop."""
+        plan = self._plan(request_hash, what, answer)
+        try:
+            while True:
+                await asyncio.sleep(next(plan))
+        except StopIteration as done:
+            return done.value
+
+    def _recheck(self, request_hash: str, answer: Callable[[], object | None]):
+        """Just claimed: the answer may have landed a moment before (its sender stores it, then ends its claim)."""
+        result = answer()
+        if result is not None:
+            self.release(request_hash)
+        return result
+
+    def _plan(self, request_hash: str, what: str, answer: Callable[[], object | None]):
+        """Yields pauses until the answer is in the cache (returned), the claim is ours or the bound is passed."""
+        holder = self.take(request_hash)
+        if holder is None:
+            return self._recheck(request_hash, answer)
+        self.waited += 1
+        (self.say if self.waited == 1 else log.debug)(  # the first wait of a session on the run page, the rest quieter
+            f"waiting for {what}: the same request (hash {request_hash[:12]}) is being sent by {holder.owner}; "
+            "its answer will be used, so it is paid once")
+        deadline, pause = time.monotonic() + self.wait_s, POLL_S[0]
+        while True:
+            yield pause
+            pause = min(pause * 1.5, POLL_S[1])
+            result = answer()
+            if result is not None:
+                return result
+            current = self.leases.holder(PREFIX + request_hash)
+            stale = current.owner if current is not None and gone(current.owner) else None
+            if (current is None or stale) and self.take(request_hash, stale) is None:
+                result = self._recheck(request_hash, answer)
+                if result is None:
+                    self.say(f"{what}: the other sender's claim ended without an answer; sending it here")
+                return result
+            if time.monotonic() > deadline:
+                self.say(f"{what}: no answer after waiting {self.wait_s:g}s for {holder.owner}; sending it here")
+                return None

@@ -1,0 +1,157 @@
+"""Request claims: sessions of different runs/processes sending the same request at once pay for it once."""
+
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from aiwf_state import local_store
+
+from resources.llm import LLMResource
+from resources.llm.claims import PREFIX
+from resources.llm.ledger import CallLedger
+from resources.llm.prompts import Prompt
+from resources.state.leases import Leases
+from resources.state.resource import StateResource
+
+PROMPT = Prompt("claims", "1", "Summarise.\n---\n{text}")
+TEXT = "Two runs asked the same question at the same time. Only one of them should pay for the answer."
+
+
+def _llm(server, state: StateResource | None = None, **changes) -> LLMResource:
+    return LLMResource(base_url=server.url, api_key="sk-test", backoff_base_s=0.01, backoff_max_s=0.05,
+                       state=state, **changes)
+
+
+def _together(n: int, work) -> list:
+    """Run work(i) in n threads released at the same instant."""
+    start, results = threading.Barrier(n), [None] * n
+
+    def run(i):
+        start.wait()
+        results[i] = work(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return results
+
+
+def _assert_paid_once(server, answers) -> None:
+    counters = server.counters()
+    assert counters["answered"]["chat.completions"] == 1, counters
+    assert (counters["distinct_bodies"], counters["duplicate_bodies"]) == (1, 0)
+    assert sorted(a.cached for a in answers) == [False] + [True] * (len(answers) - 1)
+    assert len({a.text for a in answers}) == 1
+    assert len({a.answer_cost_usd for a in answers}) == 1 and answers[0].answer_cost_usd > 0
+
+
+def test_sessions_sending_the_same_request_at_once_send_it_once(offline_server, offline_llm):
+    offline_server.configure(latency_ms=300)
+    answers = _together(4, lambda i: offline_llm.session().complete(PROMPT, {"text": TEXT}))
+    _assert_paid_once(offline_server, answers)
+    paid = [r for r in CallLedger(local_store()).rows() if not r["cache_hit"]]
+    assert len(paid) == 1 and Leases(local_store()).holder(PREFIX + paid[0]["request_hash"]) is None  # released
+
+
+CHILD = """
+import pathlib, sys, time, json
+from resources.llm import LLMResource
+from resources.llm.prompts import Prompt
+here = pathlib.Path(sys.argv[1])
+llm = LLMResource(base_url=sys.argv[2], api_key="sk-test")
+ai = llm.session()
+ai.cache  # the store is open: only the request itself is left to race
+(here / f"ready-{sys.argv[3]}").touch()
+while not (here / "go").exists():
+    time.sleep(0.002)
+answer = ai.complete(Prompt("claims", "1", "Summarise.\\n---\\n{text}"), {"text": sys.argv[4]})
+print(json.dumps({"cached": answer.cached, "text": answer.text}))
+"""
+
+
+def test_two_processes_on_one_sqlite_file_make_one_http_call(offline_server, offline_llm, tmp_path):
+    offline_server.configure(latency_ms=300)
+    sync = tmp_path / "sync"
+    sync.mkdir()
+    children = [subprocess.Popen([sys.executable, "-c", CHILD, str(sync), offline_server.url, str(i), TEXT],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in (1, 2)]
+    deadline = time.time() + 60
+    while not all((sync / f"ready-{i}").exists() for i in (1, 2)) and time.time() < deadline:
+        time.sleep(0.01)
+    (sync / "go").touch()
+    outputs = [child.communicate(timeout=60) for child in children]
+    assert [c.returncode for c in children] == [0, 0], [err for _, err in outputs]
+    cached = sorted('"cached": true' in out for out, _ in outputs)
+    assert cached == [False, True]
+    counters = offline_server.counters()
+    assert counters["answered"]["chat.completions"] == 1 and counters["duplicate_bodies"] == 0
+
+
+def test_a_crashed_claimers_claim_expires_and_a_waiter_takes_over(offline_server, offline_llm):
+    ai = offline_llm.session()
+    call = ai._chat_call(PROMPT, {"text": TEXT}, "cheap", None, None, {})
+    Leases(local_store()).take(PREFIX + call["hash"], "dead-run/host/1/abcd", ttl_s=0.4)  # it never answers
+    started = time.monotonic()
+    answer = ai.complete(PROMPT, {"text": TEXT})
+    assert not answer.cached and 0.3 < time.monotonic() - started < 5
+    assert offline_server.counters()["answered_total"] == 1 and ai.metadata()["llm_shared_waits"] == 1
+
+
+def test_the_wait_is_bounded_even_for_a_live_claim(offline_server):
+    llm = _llm(offline_server, claim_wait_s=0.3)
+    ai = llm.session()
+    call = ai._chat_call(PROMPT, {"text": TEXT}, "cheap", None, None, {})
+    Leases(local_store()).take(PREFIX + call["hash"], "slow-run/host/1/abcd", ttl_s=600)
+    started = time.monotonic()
+    assert not ai.complete(PROMPT, {"text": TEXT}).cached
+    assert 0.3 <= time.monotonic() - started < 5
+
+
+def test_a_failed_claimer_lets_the_waiter_send(offline_server, offline_llm):
+    offline_server.configure(fail_400_on="REJECT", latency_ms=200)
+    text = "REJECT " + TEXT
+
+    def ask(i):
+        try:
+            return offline_llm.session().complete(PROMPT, {"text": text})
+        except Exception as exc:  # noqa: BLE001 - both must fail the same way, neither may hang
+            return type(exc).__name__
+
+    assert _together(2, ask) == ["LLMRequestRejected", "LLMRequestRejected"]
+    assert offline_server.counters()["status_400"] in (1, 2)  # the second sent only after the first gave up
+
+
+def test_embeddings_being_sent_by_another_session_are_waited_for(offline_server, offline_llm):
+    offline_server.configure(latency_ms=300)
+    vectors = _together(3, lambda i: offline_llm.session().embed(["cold brew ratio", "burr grinder care"]))
+    assert vectors[0] == vectors[1] == vectors[2]
+    counters = offline_server.counters()  # each text is embedded once, whichever session claimed it
+    assert counters["duplicate_bodies"] == 0 and counters["prompt_tokens"] == 3 + 3
+
+
+@pytest.mark.integration
+def test_claims_hold_on_postgres(offline_server, pg_url):
+    offline_server.configure(latency_ms=300, reset_counters=True)
+    state = StateResource(pg_url=pg_url)
+    answers = _together(4, lambda i: _llm(offline_server, state).session().complete(PROMPT, {"text": TEXT}))
+    _assert_paid_once(offline_server, answers)
+
+
+def dead_owner() -> str:
+    """An owner name whose process (on this host) has ended."""
+    import socket
+
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return f"killed-run/abcd@{socket.gethostname()}:{child.stdout.strip()}"
+
+
+def test_a_claim_whose_process_is_gone_is_taken_at_once(offline_server, offline_llm):
+    ai = offline_llm.session()
+    call = ai._chat_call(PROMPT, {"text": TEXT}, "cheap", None, None, {})
+    Leases(local_store()).take(PREFIX + call["hash"], dead_owner(), ttl_s=600)  # SIGKILLed mid-request
+    started = time.monotonic()
+    assert not ai.complete(PROMPT, {"text": TEXT}).cached and time.monotonic() - started < 2
