@@ -82,6 +82,36 @@ def _start_shop(stack: ExitStack) -> None:
     start_shop_for_demo(stack)
 
 
+def _orders_dir() -> Path:
+    from pipelines.order_recovery.feed import orders_dir
+
+    return orders_dir()
+
+
+def _orders_days() -> list[str]:
+    from pipelines.order_recovery.feed import feed_files
+    from resources.state.inbox import file_day
+
+    return sorted({file_day(p) for p in feed_files()})
+
+
+def _seed_shop_orders(stack: ExitStack) -> None:
+    """The demo's orders in the test-double shop; a real shop (no /_orders route) is left alone."""
+    import os
+
+    import httpx
+
+    from resources.offline.shop_server import seed_orders
+
+    url = os.environ["AIWF_SHOP_URL"]
+    try:
+        added = seed_orders(url, json.loads((SAMPLES / "orders" / "shop" / "orders.json").read_text()))
+    except httpx.HTTPStatusError:
+        print(f"shop at {url} is not the test double: demo orders not seeded")
+        return
+    print(f"seeded {added} demo order(s) into the test-double shop")
+
+
 def _returns_days() -> list[str]:
     from pipelines.returns_triage.feed import feed_files
     from resources.state.inbox import file_day
@@ -92,6 +122,7 @@ def _returns_days() -> list[str]:
 DEMO_JOBS: list[DemoStep] = [
     DemoStep("content_ops_job", _brief_days, [_seed("briefs", _briefs_dir)]),
     DemoStep("catalog_job", _catalog_days, [_seed("catalog", _catalog_dir), _start_shop]),
+    DemoStep("order_recovery_job", _orders_days, [_seed("orders", _orders_dir), _start_shop, _seed_shop_orders]),
     DemoStep("returns_triage_job", _returns_days, [_seed("returns", _returns_dir)]),
 ]
 
@@ -110,7 +141,7 @@ def run_demo(say: Callable[[str], None] = print, log_level: str = "WARNING") -> 
     store = local_state().store()
     audit_log = AuditLog(store)
     summary = {"assets_materialized": 0, "asset_checks_passed": 0, "asset_checks_failed": 0, "runs_failed": 0,
-               "run_ids": []}
+               "run_ids": [], **dict.fromkeys(ORDER_FIGURES, 0)}
     with ExitStack() as stack:
         offline = start_offline_model_if_needed(stack, say)
         instance = stack.enter_context(open_dagster_instance())  # under the first-use lock (resources/state/home.py)
@@ -127,7 +158,10 @@ def run_demo(say: Callable[[str], None] = print, log_level: str = "WARNING") -> 
                 for event in result.all_events:
                     if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
                         summary["assets_materialized"] += 1
-                        _add_side_effects(summary, event.event_specific_data.materialization.metadata)
+                        metadata = event.event_specific_data.materialization.metadata
+                        _add_side_effects(summary, metadata)
+                        if event.asset_key.to_user_string() in ORDER_ASSETS:
+                            _add_figures(summary, metadata, ORDER_FIGURES)
                     elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
                         passed = event.event_specific_data.passed
                         summary["asset_checks_passed" if passed else "asset_checks_failed"] += 1
@@ -146,16 +180,22 @@ def console_at(log_level: str) -> dict:
 
 
 SIDE_EFFECT_FIGURES = ("sent", "skipped_already_done", "failed", "held_for_approval")
+ORDER_FIGURES = ("orders_planned", "plans_rejected", "steps_executed", "steps_compensated", "held_for_approval")
+ORDER_ASSETS = ("recovery_plans", "recovery_actions")  # catalog's shop_updates also reports held_for_approval
 
 
 def _add_side_effects(summary: dict, metadata: dict) -> None:
     """Total the connector figures (sent, skipped as already done, ...) that side-effect assets report."""
-    if "sent" not in metadata:
-        return
-    figures = summary.setdefault("side_effects", dict.fromkeys(SIDE_EFFECT_FIGURES, 0))
-    for name in SIDE_EFFECT_FIGURES:
-        value = metadata.get(name)
-        figures[name] += int(getattr(value, "value", value) or 0)
+    if "sent" in metadata:
+        _add_figures(summary.setdefault("side_effects", dict.fromkeys(SIDE_EFFECT_FIGURES, 0)), metadata,
+                     SIDE_EFFECT_FIGURES)
+
+
+def _add_figures(totals: dict, metadata: dict, names: tuple[str, ...]) -> None:
+    for name in names:
+        if name in metadata:
+            value = metadata[name]
+            totals[name] = totals.get(name, 0) + int(getattr(value, "value", value) or 0)
 
 
 def _print_summary(summary: dict, say: Callable[[str], None]) -> None:

@@ -49,11 +49,13 @@ def add_shop_server_cli(sub) -> None:
     p.add_argument("--fail-before-apply-rate", type=float, default=0.0, help="answer 500 without applying")
     p.add_argument("--seed", type=int, default=None, help="seed for the injected faults (default: random)")
     p.add_argument("--state", default=None, help="JSON file keeping the shop's state across restarts")
+    p.add_argument("--orders", default=None, help="JSON file of orders to seed (the order desk)")
 
     def run(args) -> int:
         server = ShopServer(
             args.port, host=args.host, fail_after_apply_rate=args.fail_after_apply_rate,
             fail_before_apply_rate=args.fail_before_apply_rate, seed=args.seed, state_path=args.state,
+            orders=args.orders,
         ).start()
         print(f"test-double shop listening on {server.url} (GET {server.url}/_log for applied changes)", flush=True)
         try:

@@ -158,7 +158,8 @@ def return_review_queue(context: dg.AssetExecutionContext, approvals: ApprovalsR
     """Risky returns wait for a person (`aiwf review`); the rest are routed straight through."""
     result = send_for_approval(
         context, approvals, REVIEW_POLICY, return_routing, key="return_id",
-        output=lambda r: {k: r[k] for k in ("route", "reason", "damage", "fraud_risk")},
+        output=lambda r: {**{k: r[k] for k in ("route", "reason", "damage", "fraud_risk", "order_id")},
+                          "price_eur": float(r["price_eur"])},  # what a refund needs (order_recovery executor)
         evidence=lambda r: {"customer_note": r["customer_note"], "model": r["llm_model"],
                             "confidence": r["confidence"], "prompt": TRIAGE.ref, "injection": r["injection"]})
     ids = {a.item_key: (a.id, a.status) for a in result.pending + result.decided}

@@ -20,6 +20,10 @@ Plain-text answers are *extractive*: they only contain sentences copied verbatim
 
 Structured answers (:class:`SchemaAnswerer`) produce a value that validates against a JSON schema:
 
+* a line of the source region that is a JSON object fitting the schema (types, required and allowed keys,
+  enums, bounds) is the answer, the last such line when there are several: the structured form of the
+  extractive rule, so a prompt that offers a draft answer (a planner's playbook plan) gets it back verbatim.
+  Otherwise the value is built from the schema:
 * ``$ref``/``$defs``/``definitions`` are resolved; ``allOf`` is merged; ``anyOf``/``oneOf``/type lists take the
   first non-null option; ``const`` is returned as is.
 * string ``enum``: the first value whose text (also with ``_``/``-`` read as a space) occurs as a whole word,
@@ -169,7 +173,57 @@ class SchemaAnswerer:
         self.strings = 0
 
     def answer(self) -> Any:
-        return self.value(self.root)
+        quoted = self.quoted()
+        return quoted if quoted is not None else self.value(self.root)
+
+    def quoted(self) -> Any:
+        """The last line of the source region that is a JSON object fitting the schema, else None."""
+        _, region = split_source(self.message)
+        for line in reversed(region.splitlines()):
+            line = line.strip()
+            if not (line.startswith("{") and line.endswith("}")):
+                continue
+            try:
+                value = json.loads(line)
+            except ValueError:
+                continue
+            if self.fits(self.root, value):
+                return value
+        return None
+
+    def fits(self, schema: Any, value: Any, depth: int = 0) -> bool:
+        """Whether ``value`` validates against ``schema`` (the keywords this module answers by)."""
+        schema = self.resolve(schema, depth)
+        if depth > self.max_depth:
+            return False
+        if "const" in schema:
+            return value == schema["const"]
+        options = schema.get("anyOf") or schema.get("oneOf")
+        if options:
+            return any(self.fits(o, value, depth + 1) for o in options)
+        if "enum" in schema and value not in schema["enum"]:
+            return False
+        kinds = schema.get("type")
+        kinds = kinds if isinstance(kinds, list) else [kinds] if kinds else []
+        if kinds and not any(_is_type(value, k) for k in kinds):
+            return False
+        if isinstance(value, dict):
+            props = schema.get("properties") or {}
+            extra = schema.get("additionalProperties", True)
+            return (all(k in value for k in schema.get("required", []))
+                    and all(self.fits(props[k], v, depth + 1) if k in props else extra is not False
+                            and (not isinstance(extra, dict) or self.fits(extra, v, depth + 1))
+                            for k, v in value.items()))
+        if isinstance(value, list):
+            items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+            return (int(schema.get("minItems", 0)) <= len(value) <= int(schema.get("maxItems", len(value)))
+                    and all(self.fits(items, v, depth + 1) for v in value))
+        if isinstance(value, str):
+            return int(schema.get("minLength", 0)) <= len(value) <= int(schema.get("maxLength", len(value)))
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            lo, hi = self._bounds(schema, -math.inf, math.inf, 1e-9)
+            return lo <= value <= hi
+        return True
 
     # -- schema plumbing -------------------------------------------------------------------------------------
     def resolve(self, schema: Any, depth: int = 0) -> dict:
@@ -320,6 +374,13 @@ class SchemaAnswerer:
         if hi is not None and len(text) > int(hi):
             text = text[: int(hi)].rstrip() if len(text[: int(hi)].rstrip()) >= lo else text[: int(hi)]
         return text
+
+
+def _is_type(value: Any, kind: str) -> bool:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return {"object": isinstance(value, dict), "array": isinstance(value, list), "string": isinstance(value, str),
+            "integer": number and float(value).is_integer(), "number": number,
+            "boolean": isinstance(value, bool), "null": value is None}.get(kind, True)
 
 
 # -- chat completions and embeddings -------------------------------------------------------------------------

@@ -21,6 +21,7 @@ class ShopServer:
 
     Faults: `fail_after_apply_rate` applies the change, stores the response under its key, then answers 500;
     `fail_before_apply_rate` answers 500 without applying. `state_path` keeps the shop across restarts.
+    `orders` (a list, or a JSON file holding one) seeds orders; `PUT /_orders/{order_id}` seeds one more.
     """
 
     def __init__(
@@ -31,6 +32,7 @@ class ShopServer:
         fail_before_apply_rate: float = 0.0,
         seed: int | None = 0,
         state_path: str | Path | None = None,
+        orders: "list[dict] | str | Path | None" = None,
         require_keys: bool = True,
         host: str = "127.0.0.1",
     ):
@@ -41,6 +43,8 @@ class ShopServer:
         self.faults = {"after": fail_after_apply_rate, "before": fail_before_apply_rate}
         self.require_keys = require_keys
         self.state = ShopState(Path(state_path) if state_path else None)
+        if orders is not None:
+            self.state.seed_orders(json.loads(Path(orders).read_text()) if isinstance(orders, (str, Path)) else orders)
         self._rng = random.Random(seed)
         self._scripted: list[str | None] = []
         self._server: uvicorn.Server | None = None
@@ -112,12 +116,30 @@ class ShopServer:
         async def show_log(request: Request) -> JSONResponse:
             return JSONResponse(self.state.log())
 
+        async def seed(request: Request) -> JSONResponse:  # test-double only: a real shop has no such route
+            try:
+                order = {**await request.json(), "order_id": request.path_params["order_id"]}
+                added = self.state.seed_orders([order])
+            except (json.JSONDecodeError, TypeError):
+                return _error(400, "invalid_request_error", "request body is not a JSON object")
+            except ShopError as err:
+                return _error(err.status, err.kind, str(err))
+            return JSONResponse({"order_id": order["order_id"], "created": bool(added)}, 201 if added else 200)
+
         return Starlette(routes=[
             Route("/products/{sku}", mutate, methods=["PUT", "DELETE"]),
             Route("/products/{sku}", read, methods=["GET"]),
             Route("/inventory/{sku}/adjustments", mutate, methods=["POST"]),
             Route("/inventory/{sku}", read, methods=["GET"]),
+            Route("/orders/{order_id}", read, methods=["GET"]),
+            Route("/orders/{order_id}/refunds", mutate, methods=["POST"]),
+            Route("/orders/{order_id}/coupons", mutate, methods=["POST"]),
+            Route("/orders/{order_id}/messages", mutate, methods=["POST"]),
+            Route("/refunds/{refund_id}/reverse", mutate, methods=["POST"]),
+            Route("/coupons/{coupon_id}", mutate, methods=["DELETE"]),
+            Route("/suppliers/{supplier}/tickets", mutate, methods=["POST"]),
             Route("/_log", show_log, methods=["GET"]),
+            Route("/_orders/{order_id}", seed, methods=["PUT"]),
         ])
 
     def script(self, *faults: str | None) -> "ShopServer":
@@ -135,6 +157,19 @@ class ShopServer:
         if roll < self.faults["before"]:
             return "before"
         return "after" if roll < self.faults["before"] + self.faults["after"] else None
+
+
+def seed_orders(url: str, orders: list[dict], timeout_s: float = 10.0) -> int:
+    """Seed orders into a running test-double shop over HTTP (`PUT /_orders/{id}`); returns how many were new."""
+    import httpx
+
+    added = 0
+    with httpx.Client(base_url=url.rstrip("/"), timeout=timeout_s) as client:
+        for order in orders:
+            answer = client.put(f"/_orders/{order['order_id']}", json=order)
+            answer.raise_for_status()
+            added += answer.status_code == 201
+    return added
 
 
 def _error(status: int, kind: str, message: str) -> JSONResponse:

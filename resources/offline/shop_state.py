@@ -1,4 +1,5 @@
-"""TEST DOUBLE state for the local shop: products, stock, stored idempotent responses and a mutation log."""
+"""TEST DOUBLE state for the local shop: products, stock, orders (resources/offline/shop_orders.py), stored
+idempotent responses and a mutation log."""
 
 import hashlib
 import json
@@ -6,16 +7,14 @@ import threading
 import time
 from pathlib import Path
 
+from resources.offline import shop_orders
+from resources.offline.shop_orders import ShopError
+
+SAVED = ("products", "stock", "adjustments", "orders", "refunds", "coupons", "messages", "tickets", "keys",
+         "mutations", "counters")
+
 COUNTERS = ("mutating_requests", "applied", "replays", "conflicts", "rejected", "failed_before_apply",
             "responses_lost", "reads")
-
-
-class ShopError(Exception):
-    """A request the shop refuses, with its HTTP status and Stripe-style error type."""
-
-    def __init__(self, status: int, kind: str, message: str):
-        super().__init__(message)
-        self.status, self.kind = status, kind
 
 
 class ShopState:
@@ -27,11 +26,23 @@ class ShopState:
         self.products: dict[str, dict] = {}
         self.stock: dict[str, int] = {}
         self.adjustments: list[dict] = []
+        self.orders: dict[str, dict] = {}
+        self.refunds: list[dict] = []
+        self.coupons: list[dict] = []
+        self.messages: list[dict] = []
+        self.tickets: list[dict] = []
         self.keys: dict[str, dict] = {}
         self.mutations: list[dict] = []
         self.counters = dict.fromkeys(COUNTERS, 0)
         if path and path.exists():
             self.__dict__.update(json.loads(path.read_text()))
+
+    def seed_orders(self, orders: list[dict]) -> int:
+        """Add orders not yet in the shop (existing ones keep their refunds); returns how many were added."""
+        with self._lock:
+            added = sum(shop_orders.seed(self.orders, dict(order)) for order in orders)
+            self._save()
+            return added
 
     def count(self, name: str) -> None:
         with self._lock:
@@ -53,7 +64,7 @@ class ShopState:
                 self._save()
                 return stored["status"], stored["response"], True
             try:
-                status, response = self._apply(method, path, params["sku"], body)
+                status, response = self._apply(method, path, params, body)
             except ShopError:
                 self.counters["rejected"] += 1
                 raise
@@ -65,7 +76,10 @@ class ShopState:
             self._save()
             return status, response, False
 
-    def _apply(self, method: str, path: str, sku: str, body) -> tuple[int, dict]:
+    def _apply(self, method: str, path: str, params: dict, body) -> tuple[int, dict]:
+        if "sku" not in params:
+            return shop_orders.apply(self, method, path, body)
+        sku = params["sku"]
         if method == "PUT":
             if not isinstance(body, dict) or not isinstance(body.get("description"), str) or not body["description"]:
                 raise ShopError(400, "invalid_request_error", "a product needs a non-empty 'description'")
@@ -94,6 +108,8 @@ class ShopState:
     def read(self, path: str) -> dict | None:
         _, kind, sku = path.split("/", 2)
         with self._lock:
+            if kind == "orders":
+                return shop_orders.view(self.orders[sku]) if sku in self.orders else None
             if kind == "products":
                 return self.products.get(sku)
             if sku not in self.stock:
@@ -104,12 +120,15 @@ class ShopState:
     def log(self) -> dict:
         with self._lock:
             return {"mutations": list(self.mutations), "counters": dict(self.counters),
-                    "products": len(self.products), "stock": dict(self.stock)}
+                    "products": len(self.products), "stock": dict(self.stock),
+                    "orders": {k: {"refunded": o["refunded"], "status": o["status"]} for k, o in self.orders.items()},
+                    "refunds": list(self.refunds), "coupons": list(self.coupons), "messages": len(self.messages),
+                    "tickets": len(self.tickets)}
 
     def _save(self) -> None:
         if self.path is None:
             return
-        data = {k: getattr(self, k) for k in ("products", "stock", "adjustments", "keys", "mutations", "counters")}
+        data = {k: getattr(self, k) for k in SAVED}
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data))
         tmp.replace(self.path)

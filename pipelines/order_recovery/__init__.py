@@ -1,0 +1,1 @@
+"""Order recovery: problem orders to validated plans, executed as sagas through the shop (see `workflow`)."""
