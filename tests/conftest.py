@@ -36,7 +36,7 @@ def offline_llm(offline_server):
     from resources.llm import LLMResource
 
     offline_server.configure(latency_ms=0, jitter_ms=0, fail_429_rate=0, fail_500_rate=0, timeout_rate=0,
-                             retry_after_s=0.01, fail_400_on=None, require_api_key=None, seed=0,
+                             retry_after_s=0.01, fail_400_on=None, require_api_key=None, echo_key_in_401=False, seed=0,
                              reset_counters=True)
     return LLMResource(base_url=offline_server.url, api_key="sk-test-secret-key", backoff_base_s=0.01,
                        backoff_max_s=0.05)

@@ -15,6 +15,7 @@ from resources.llm.ledger import CallRecord
 from resources.llm.openai_calls import OFFLINE_HEADER, message
 from resources.llm.pricing import cost_usd
 from resources.llm.prompts import Prompt
+from resources.safety.secrets import scrub
 
 
 class Attempts:
@@ -71,12 +72,15 @@ class Attempts:
         kind = retry.error_class(exc)
         self._record(call, status="error", attempt=attempt, latency_ms=latency, error_class=kind)
         what = f"model {call['model']!r}" + (f", prompt {call['prompt'].ref}" if call["prompt"] else "")
+        # The provider's text may echo the key ("Incorrect API key provided: sk-..."): scrubbed, and the
+        # openai exception (whose str and response carry it too) is not chained into logs or run storage.
+        said = scrub(message(exc), [self.resource.api_key])
         if not retry.is_retryable(exc):
-            raise retry.LLMRequestRejected(f"{what} rejected the request: {message(exc)}", error_class=kind,
-                                           attempts=attempt) from exc
+            raise retry.LLMRequestRejected(f"{what} rejected the request: {said}", error_class=kind,
+                                           attempts=attempt) from None
         if attempt >= self.resource.max_attempts:
-            raise retry.LLMUnavailable(f"{what} failed {attempt} attempts; last: {message(exc)}", error_class=kind,
-                                       attempts=attempt) from exc
+            raise retry.LLMUnavailable(f"{what} failed {attempt} attempts; last: {said}", error_class=kind,
+                                       attempts=attempt) from None
         return retry.backoff_s(attempt, exc, self.resource.backoff_base_s, self.resource.backoff_max_s)
 
     def _on_success(self, call, raw, attempt, started):

@@ -25,7 +25,8 @@ Faults, drawn per request from ``random.Random(seed)`` (a fixed sequence, not pe
 uniform ``jitter_ms`` (asyncio sleep: concurrent requests overlap), then with ``fail_429_rate`` a 429 with
 ``Retry-After``/``retry-after-ms`` from ``retry_after_s``, with ``fail_500_rate`` a 500, with ``timeout_rate`` a
 ``timeout_s`` delay before answering. ``fail_400_on``: a last user message containing that text gets a 400
-``context_length_exceeded``. ``require_api_key``: other bearer keys get a 401. Keys are never logged or echoed.
+``context_length_exceeded``. ``require_api_key``: other bearer keys get a 401, which names the key it got when
+``echo_key_in_401`` is set (as some providers do: the case aiwf must scrub); keys are never logged.
 Latency and faults apply to chat completions and embeddings only.
 """
 
@@ -60,7 +61,7 @@ MODELS = ("aiwf-offline", "gpt-4o-mini", "gpt-4o", "text-embedding-3-small")
 DEFAULTS: dict[str, Any] = {
     "latency_ms": 0.0, "jitter_ms": 0.0, "fail_429_rate": 0.0, "fail_500_rate": 0.0, "timeout_rate": 0.0,
     "timeout_s": 30.0, "retry_after_s": 1.0, "seed": 0, "fail_400_on": None, "require_api_key": None,
-    "embedding_dim": 384, "answer_sentences": 5,
+    "echo_key_in_401": False, "embedding_dim": 384, "answer_sentences": 5,
 }
 ENDPOINTS = ("chat.completions", "embeddings", "models")
 
@@ -162,7 +163,8 @@ def build_app(state: _State) -> Starlette:
         sent = request.headers.get("authorization", "")
         if key and not hmac.compare_digest(sent.encode(), f"Bearer {key}".encode()):
             state.count("status_401")
-            return None, _error(401, "Incorrect API key provided", "invalid_request_error", "invalid_api_key")
+            echoed = f": {sent.removeprefix('Bearer ')}" if state.config["echo_key_in_401"] else ""
+            return None, _error(401, f"Incorrect API key provided{echoed}", "invalid_request_error", "invalid_api_key")
         if endpoint == "models":
             return {}, None
         try:

@@ -3,6 +3,7 @@
 import json
 import time
 
+from resources.safety.secrets import scrub
 from resources.state.store import Store
 
 SCHEMA = [
@@ -33,8 +34,8 @@ class Quarantine:
             "ON CONFLICT (asset_key, partition_key, row_key) DO UPDATE SET ts = excluded.ts, "
             "payload = excluded.payload, error_class = excluded.error_class, reason = excluded.reason, "
             "attempts = quarantine.attempts + excluded.attempts, run_id = excluded.run_id, status = 'open'",
-            (time.time(), workflow, asset_key, partition_key or "", row_key, json.dumps(payload, default=str),
-             error_class, reason, attempts, run_id),
+            (time.time(), workflow, asset_key, partition_key or "", row_key, scrub(json.dumps(payload, default=str)),
+             error_class, scrub(reason), attempts, run_id),
         )
 
     def rows(self, asset_key: str | None = None, status: str = "open") -> list[dict]:
