@@ -7,11 +7,10 @@ import time
 from contextlib import ExitStack
 from typing import Callable
 
+from resources.offline.keys import OFFLINE_KEY
 from resources.offline.llm_server import OfflineLLMServer, serve
 from resources.offline.shop_server import ShopServer
 from resources.state.home import home_path
-
-OFFLINE_KEY = "offline-test-double"
 
 
 def add_offline_llm_cli(subparsers) -> argparse.ArgumentParser:

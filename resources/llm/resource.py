@@ -9,11 +9,14 @@ session bound to their context so every ledger row carries run, asset and partit
     return dg.MaterializeResult(metadata=ai.metadata())
 """
 
+import os
+
 import dagster as dg
 from pydantic import Field
 
 from resources.llm.openai_calls import OFFLINE_HEADER, Completion
 from resources.llm.session import LLMSession
+from resources.offline.keys import OFFLINE_KEY
 from resources.state.resource import StateResource
 
 __all__ = ["LLMResource", "LLMSession", "Completion", "OFFLINE_HEADER"]
@@ -38,12 +41,20 @@ class LLMResource(dg.ConfigurableResource):
     requests_per_minute: int | None = Field(default=None, description="Client-side cap on requests per minute.")
     tokens_per_minute: int | None = Field(default=None, description="Client-side cap on tokens per minute.")
     run_budget_usd: float | None = Field(default=None, description="Stop a run before it spends more.")
-    redact_pii: bool = False
+    redact_pii: bool | None = Field(default=None, description="Redact PII (resources/safety/pii.py) before text "
+                                    "leaves for the model. Default: on, except against aiwf's offline test double.")
     state: StateResource | None = Field(default=None, description="Where the call ledger and cache live.")
 
     def session(self, context=None, budget_usd: float | None = None) -> "LLMSession":
         """A session bound to an asset, op or check context (or none), collecting metadata for the UI."""
         return LLMSession(self, context, budget_usd if budget_usd is not None else self.run_budget_usd)
+
+    def redacts_pii(self) -> bool:
+        """Whether prompts are redacted: as configured, else always unless the endpoint is the offline test
+        double (which the `aiwf` commands start with its own well-known key; nothing leaves the machine)."""
+        if self.redact_pii is not None:
+            return self.redact_pii
+        return (self.api_key or os.environ.get("OPENAI_API_KEY")) != OFFLINE_KEY
 
     def model_for(self, tier: str) -> str:
         tiers = {"cheap": self.cheap_model, "strong": self.strong_model}

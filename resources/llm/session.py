@@ -142,7 +142,7 @@ class LLMSession(EmbeddingCalls, Attempts):
 
     def _chat_call(self, prompt, variables, tier, model, response_model, params) -> dict:
         messages = prompt.render(**variables)
-        if self.resource.redact_pii:
+        if self.resource.redacts_pii():
             from resources.safety.pii import redact_messages
 
             messages = redact_messages(messages)
