@@ -21,12 +21,14 @@ Example (inside a workflow asset)::
         return refunds_proposed[refunds_proposed["order_id"].isin(gate.passed_keys)]
 """
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from resources.approvals.store import RISKS, Approval, ApprovalStore
 from resources.safety.pii import detect_injection
 
+_MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
 
 @dataclass(frozen=True)
 class Rule:
@@ -71,6 +73,12 @@ def contains_injection(*field_names: str, risk: str = "high") -> Rule:
     """Text that reads like instructions to a model goes to a human instead of acting on it."""
     return Rule("prompt-injection text in data",
                 lambda item: any(detect_injection(str(item.get(f) or "")) for f in field_names), risk)
+
+
+def contains_markup(*field_names: str, risk: str = "high") -> Rule:
+    """HTML or script tags where plain text belongs (a title, a name) would be published as markup: a human looks."""
+    return Rule("markup in a plain-text field",
+                lambda item: any(_MARKUP.search(str(item.get(f) or "")) for f in field_names), risk)
 
 
 def field_equals(field_name: str, value: Any, risk: str = "medium") -> Rule:

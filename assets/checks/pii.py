@@ -44,7 +44,8 @@ def _rows(value: Any) -> list[dict]:
 
 
 def pii_checks(asset_key, columns: Sequence[str], key: str | None = None, blocking: bool = False,
-               allowed_types: Sequence[str] = ()) -> list[dg.AssetChecksDefinition]:
+               allowed_types: Sequence[str] = (), partitions_def: dg.PartitionsDefinition | None = None,
+               ) -> list[dg.AssetChecksDefinition]:
     """A PII check and an injection check over the text `columns` of an asset's value (DataFrame or rows).
 
     `allowed_types` lists PII types the output may legitimately carry (e.g. "email" in a CRM export).
@@ -66,9 +67,10 @@ def pii_checks(asset_key, columns: Sequence[str], key: str | None = None, blocki
             "rows_flagged": len(flagged), "flagged": dg.MetadataValue.json(dict(list(flagged.items())[:50]))})
 
     return [
-        dg.asset_check(asset=asset_key, name=f"{name}_has_no_pii", blocking=blocking,
+        dg.asset_check(asset=asset_key, name=f"{name}_has_no_pii", blocking=blocking, partitions_def=partitions_def,
                        description=f"No PII in {', '.join(columns)} beyond the allowed types.")(_loading(no_pii, name)),
         dg.asset_check(asset=asset_key, name=f"{name}_has_no_prompt_injection", blocking=blocking,
+                       partitions_def=partitions_def,
                        description="No instruction-like text in the data; flagged rows go to review.")(
             _loading(no_injection, name)),
     ]

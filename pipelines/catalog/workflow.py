@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from assets.checks.pii import pii_checks
 from assets.pools import LLM_POOL
 from pipelines.catalog import feeds
 from pipelines.catalog.inventory import InventoryLedger, replay, sync_events
@@ -195,6 +196,8 @@ daily_catalog_sync_7am = dg.build_schedule_from_partitioned_job(catalog_job, hou
 
 assets = [product_feed, authoritative_feed, competitor_feed, product_descriptions, price_monitor, inventory_ledger,
           proposed_updates, shop_updates]
-asset_checks = [proposed_updates_match_authoritative_feed]
+asset_checks = [proposed_updates_match_authoritative_feed,
+                *pii_checks("product_descriptions", ["description", "meta_description"], key="sku",
+                            partitions_def=daily)]
 jobs = [catalog_job]
 schedules = [daily_catalog_sync_7am]

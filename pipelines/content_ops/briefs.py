@@ -12,10 +12,11 @@ from pathlib import Path
 import yaml
 
 from assets.checks.judges import URL
+from resources.safety.injection import detect_injection
 from resources.state.inbox import content_hash, file_day, inbox_dir, list_files
 
 FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.S)
-COLUMNS = ["slug", "title", "audience", "sources", "links", "content_hash"]
+COLUMNS = ["slug", "title", "audience", "sources", "links", "content_hash", "injection"]
 
 
 def briefs_dir(state=None) -> Path:
@@ -89,5 +90,7 @@ def briefs_for_day(folder: Path, day: str) -> tuple[list[dict], dict[str, str]]:
             rejected[path.name] = f"missing {', '.join(missing) or 'source notes'}"
             continue
         rows.append({"slug": meta.get("slug") or path.stem, "title": meta["title"], "audience": meta["audience"],
-                     "sources": doc["body"], "links": doc["links"], "content_hash": doc["content_hash"]})
+                     "sources": doc["body"], "links": doc["links"], "content_hash": doc["content_hash"],
+                     # a brief is text from outside: screened as data, a hit sends its draft to a reviewer
+                     "injection": ", ".join(detect_injection(f"{meta['title']}\n{doc['body']}"))})
     return rows, rejected

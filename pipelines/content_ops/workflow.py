@@ -10,9 +10,17 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from assets.approval_gate import ApprovalPolicy, failed_checks, send_for_approval
+from assets.approval_gate import (
+    ApprovalPolicy,
+    Rule,
+    contains_injection,
+    contains_markup,
+    failed_checks,
+    send_for_approval,
+)
 from assets.checks.expectations import expectation_suite_check
 from assets.checks.judges import FACT_CHECK, FactCheck, link_problems, unsupported_sentences
+from assets.checks.pii import pii_checks
 from assets.checks.rejected_files import (
     quarantine_rejected,
     readable_files_result,
@@ -36,7 +44,11 @@ from sensors.approvals import approval_for_run, approved_items_sensor
 from sensors.file_drop import file_drop_sensor
 
 GROUP = "content_ops"
-REVIEW_POLICY = ApprovalPolicy(GROUP, [failed_checks()])  # a draft that failed a non-blocking check
+# A draft that failed a non-blocking check, or whose brief carried instructions to the model or markup in its title
+# (briefs are free text from outside: screened as data before anything is published).
+REVIEW_POLICY = ApprovalPolicy(GROUP, [
+    failed_checks(), contains_injection("title", "body"), contains_markup("title"),
+    Rule("prompt-injection text in the brief", lambda item: bool(item.get("brief_injection")), "high")])
 
 RESEARCH = Prompt(
     "research_notes", "1",
@@ -75,7 +87,7 @@ def research_notes(context: dg.AssetExecutionContext, llm: LLMResource,
     ai = llm.session(context)
     notes = [ai.complete(RESEARCH, {"title": b.title, "audience": b.audience, "sources": b.sources}).text
              for b in topic_briefs.itertuples()]
-    frame = topic_briefs.assign(notes=notes)[["slug", "title", "audience", "notes", "links"]]
+    frame = topic_briefs.assign(notes=notes)[["slug", "title", "audience", "notes", "links", "injection"]]
     return dg.Output(frame, metadata=ai.metadata())
 
 
@@ -104,9 +116,10 @@ def drafts(context: dg.AssetExecutionContext, llm: LLMResource, memory: MemoryRe
         sources = "\n".join(f"- {link}" for link in note.links)
         rows.append({"slug": note.slug, "title": note.title, "body": f"{answer.text}\n\nSources:\n{sources}",
                      "word_count": len(answer.text.split()), "model": answer.model,
-                     "prompt": DRAFT.ref, "offline": answer.offline})
+                     "prompt": DRAFT.ref, "offline": answer.offline,
+                     "brief_injection": getattr(note, "injection", "")})
     return dg.Output(pd.DataFrame(rows, columns=["slug", "title", "body", "word_count", "model", "prompt",
-                                                 "offline"]), metadata=ai.metadata())
+                                                 "offline", "brief_injection"]), metadata=ai.metadata())
 
 
 def drafts_suite() -> list:
@@ -235,7 +248,7 @@ daily_drafts_6am = dg.build_schedule_from_partitioned_job(content_ops_job, hour_
 
 assets = [topic_briefs, research_notes, brand_memory, drafts, draft_tone, publish_queue]
 asset_checks = [drafts_match_expectations, drafts_claims_are_supported, drafts_have_no_broken_links,
-                drafts_match_brand_tone]
+                drafts_match_brand_tone, *pii_checks("drafts", ["title", "body"], key="slug", partitions_def=daily)]
 jobs = [content_ops_job, publish_approved_draft_job]
 schedules = [daily_drafts_6am]
 sensors = [new_brief_sensor, approved_drafts_sensor]

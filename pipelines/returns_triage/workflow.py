@@ -22,6 +22,7 @@ from assets.approval_gate import (
     send_for_approval,
 )
 from assets.checks.expectations import expectation_suite_check
+from assets.checks.pii import pii_checks
 from assets.checks.rejected_files import (
     quarantine_rejected,
     readable_files_result,
@@ -181,6 +182,7 @@ returns_drop_sensors = [  # one per file type; a day's run reads all its files, 
     for suffix in SUFFIXES]
 
 assets = [return_requests, return_classifications, return_routing, return_review_queue]
-asset_checks = [return_routing_matches_expectations]
+asset_checks = [return_routing_matches_expectations,
+                *pii_checks("return_classifications", ["rationale"], key="return_id", partitions_def=daily)]
 jobs = [returns_triage_job, returns_redrive_job]
 sensors = returns_drop_sensors
