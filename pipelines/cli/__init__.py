@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines.cli import audit as audit_cli
     from pipelines.cli import demo, review, test_doubles, ui
     from pipelines.cli import quarantine as quarantine_cli
+    from pipelines.cli import report as report_cli
     from pipelines.cli import scan as scan_cli
     from pipelines.cli import worker as worker_cli
 
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     test_doubles.add_shop_server_cli(sub)
     quarantine_cli.add_cli(sub)
     scan_cli.add_cli(sub)
+    report_cli.add_cli(sub)
     # Each capability registers its own subcommands here with add_cli(sub).
     return parser
 

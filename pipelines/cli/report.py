@@ -1,0 +1,101 @@
+"""`aiwf report`: cost, latency, quality and overrides per workflow and per model, without writing SQL.
+
+Reads the call ledger, approvals, quarantine and action ledger in aiwf's store (AIWF_HOME / AIWF_PG_URL) and
+the runs and step events of the Dagster instance at DAGSTER_HOME; workflows are the asset groups of the
+project's definitions. `--json` ends with one JSON line; `--html FILE` writes a self-contained page with plots.
+"""
+
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def collect(since: float, until: float, workflow: str | None = None, with_series: bool = False) -> tuple:
+    """(report, series or None) for [since, until) from this environment's store and Dagster instance."""
+    import dagster as dg
+
+    from pipelines.definitions import defs
+    from pipelines.resource_bindings import local_state
+    from pipelines.workflow_health.index import WorkflowIndex
+    from pipelines.workflow_health.report import build_report
+    from pipelines.workflow_health.runs import collect_runs
+    from pipelines.workflow_health.series import build_series
+    from pipelines.workflow_health.store_stats import approval_workflows
+    from resources.state.home import open_dagster_instance
+    from resources.state.parquet_io_manager import ParquetIOManager
+
+    state = local_state()
+    store, index = state.store(), WorkflowIndex.from_repository(defs.get_repository_def())
+    with open_dagster_instance() as instance:
+        runs = collect_runs(instance, since, until, index, lambda ids: approval_workflows(store, ids))
+    report = build_report(store, runs, index, since, until, workflow)
+    if not with_series:
+        return report, None
+    tables = ParquetIOManager(state=state)
+    series = build_series(store, runs, index, since, until,
+                          lambda asset, day: tables.path_for(dg.AssetKey.from_user_string(asset), day),
+                          report["workflows"] if workflow else None)
+    return report, series
+
+
+def _money(value) -> str:
+    return "-" if value is None else f"${value:.4f}"
+
+
+def _share(value) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def print_summary(report: dict, say=print) -> None:
+    """A few lines per workflow and one per model."""
+    say(f"aiwf report from {report['since']} to {report['until']}")
+    for name, w in report["workflows"].items():
+        lat, a, fx = w["latency_ms"], w["approvals"], w["side_effects"]
+        say(f"\n{name}: {w['runs']} runs, {w['runs_succeeded']} succeeded ({_share(w['success_rate'])}); "
+            f"cost {_money(w['cost_usd'])}, {_money(w['cost_per_successful_run_usd'])}/successful run, "
+            f"{_money(w['cost_per_partition_usd'])}/completed partition ({w['completed_partitions']})")
+        say(f"  model: {w['llm_calls']} calls, {w['tokens']} tokens, cache hits {_share(w['cache_hit_rate'])}, "
+            f"retries {_share(w['retry_rate'])}, latency p50/p95/p99 {lat['p50']}/{lat['p95']}/{lat['p99']} ms")
+        say(f"  quality: checks {w['checks']['passed']} passed, {w['checks']['failed']} failed; "
+            f"{w['quarantined_rows']} rows quarantined; approvals {a['total']} requested, {a['approved']} approved, "
+            f"{a['edited']} edited, {a['rejected']} rejected, override rate {_share(a['override_rate'])}")
+        say(f"  side effects: {fx['sent']} sent, {fx['skipped']} skipped as already done, {fx['failed']} failed")
+        slow = sorted(w["step_seconds"].items(), key=lambda kv: -(kv[1]["p95"] or 0))[:3]
+        if slow:
+            say("  slowest steps (p95): " + ", ".join(f"{step} {p['p95']} s" for step, p in slow))
+    if not report["workflows"]:
+        say("\nnothing recorded in this window")
+    for model, m in report["models"].items():
+        lat = m["latency_ms"]
+        say(f"model {model}: {m['calls']} calls, {_money(m['cost_usd'])}, latency p50/p95/p99 "
+            f"{lat['p50']}/{lat['p95']}/{lat['p99']} ms")
+
+
+def _run(args) -> int:
+    from pipelines.workflow_health.html import render
+    from pipelines.workflow_health.report import parse_since
+
+    until = time.time()
+    try:
+        since = parse_since(args.since, until)
+    except ValueError as err:
+        print(f"aiwf report: {err}", file=sys.stderr)
+        return 2
+    report, series = collect(since, until, args.workflow, with_series=bool(args.html))
+    print_summary(report)
+    if args.html:
+        Path(args.html).write_text(render(report, series), encoding="utf-8")
+        print(f"wrote {args.html}")
+    if args.json:
+        print(json.dumps(report))
+    return 0
+
+
+def add_cli(sub) -> None:
+    parser = sub.add_parser("report", help="cost, latency, quality and overrides per workflow and model")
+    parser.add_argument("--workflow", help="only this workflow (an asset group, e.g. returns_triage)")
+    parser.add_argument("--since", default="7d", help="window start: 7d, 24h, 90m, 2w or an ISO date (default 7d)")
+    parser.add_argument("--json", action="store_true", help="end with one JSON line of figures")
+    parser.add_argument("--html", metavar="FILE", help="also write a self-contained page with plots to FILE")
+    parser.set_defaults(func=_run)
