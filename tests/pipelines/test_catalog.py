@@ -174,7 +174,8 @@ def test_reviewer_typo_is_blocked_by_reconciliation(lossy_shop):
     ApprovalStore(local_store()).edit_and_approve(pending["price:GRD-BURR-C40"], "sam", {"sku": "GRD-BURR-C40", "price": 8.9})
     before = lossy_shop.log()["counters"]["mutating_requests"]
     blocked = run_catalog()
-    check = blocked.get_asset_check_evaluations()[0]
+    [check] = [c for c in blocked.get_asset_check_evaluations()
+               if c.check_name == "proposed_updates_match_authoritative_feed"]
     assert not blocked.success and not check.passed  # 8.90 is below the floor and beyond the guardrail
     assert {p["sku"] for p in check.metadata["details"].value} == {"GRD-BURR-C40"}
     assert lossy_shop.log()["counters"]["mutating_requests"] == before  # nothing was committed
