@@ -1,4 +1,5 @@
-"""The one Definitions: each workflow's assets, checks, jobs, schedules and sensors, resources bound by key."""
+"""The one Definitions: each workflow's assets, checks, jobs, schedules and sensors, resources bound by key,
+and the shared step policy (retries, the LLM pool) on every asset and check, whichever run executes it."""
 
 import dagster as dg
 
@@ -6,13 +7,17 @@ from pipelines.catalog import workflow as catalog
 from pipelines.content_ops import workflow as content_ops
 from pipelines.executor import run_executor
 from pipelines.memory_maintenance import workflow as memory_maintenance
+from pipelines.order_recovery import workflow as order_recovery
+from pipelines.policy import apply_step_policy
 from pipelines.resource_bindings import build_resources
 from pipelines.returns_triage import workflow as returns_triage
+from pipelines.workflow_health import workflow as workflow_health
 from sensors.audit import finished_runs_audit_sensor
+from sensors.run_cost import run_cost_sensor
 from sensors.run_watchdog import run_watchdog_sensor
 
 # Each workflow module exposes lists named assets, asset_checks, jobs, schedules and sensors.
-WORKFLOWS = [content_ops, catalog, returns_triage, memory_maintenance]
+WORKFLOWS = [content_ops, catalog, returns_triage, memory_maintenance, order_recovery, workflow_health]
 
 
 def _gather(attr: str) -> list:
@@ -20,11 +25,11 @@ def _gather(attr: str) -> list:
 
 
 defs = dg.Definitions(
-    assets=_gather("assets"),
-    asset_checks=_gather("asset_checks"),
+    assets=apply_step_policy(_gather("assets")),  # on the ops: backfills and ad-hoc runs too, not just named jobs
+    asset_checks=apply_step_policy(_gather("asset_checks")),
     jobs=_gather("jobs"),
     schedules=_gather("schedules"),
-    sensors=[*_gather("sensors"), run_watchdog_sensor, finished_runs_audit_sensor],  # these two serve every workflow
+    sensors=[*_gather("sensors"), run_watchdog_sensor, finished_runs_audit_sensor, run_cost_sensor],  # for every workflow
     resources=build_resources(),
     executor=run_executor(),  # multiprocess, or Celery workers with AIWF_EXECUTOR=celery
 )

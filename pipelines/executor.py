@@ -4,9 +4,16 @@ One switch, AIWF_EXECUTOR=celery, moves every job's steps onto the workers start
 the broker, result backend and queue are read from the same variables on both sides, so the run and
 its workers always agree. Broker URLs may hold passwords: they are passed as Dagster env references,
 resolved at run time, never baked into a job definition.
+
+Under the multiprocess executor, step processes fork from a warm server (Dagster's `start_method:
+forkserver`) instead of each starting Python and importing dagster, pandas, the definitions and the
+instance's storage modules anew: that start-up was most of a cached run (`forked_multiprocess_executor`).
 """
 
+import multiprocessing
+import multiprocessing.forkserver
 import os
+import sys
 
 import dagster as dg
 
@@ -57,7 +64,7 @@ def run_executor() -> dg.ExecutorDefinition:
     AIWF_EXECUTOR=celery, one Kubernetes pod per step with AIWF_EXECUTOR=k8s (needs dagster-k8s)."""
     choice = (os.environ.get(EXECUTOR_ENV) or "multiprocess").lower()
     if choice == "multiprocess":
-        return dg.multiprocess_executor
+        return forked_multiprocess_executor
     if choice == "celery":
         from dagster_celery import celery_executor
 
@@ -70,3 +77,46 @@ def run_executor() -> dg.ExecutorDefinition:
             raise ValueError(f"{EXECUTOR_ENV}=k8s needs dagster-k8s: {hint}") from None
         return k8s_job_executor
     raise ValueError(f"{EXECUTOR_ENV} must be multiprocess, celery or k8s, got {choice!r}")
+
+
+# What a step process needs before its first line of work, imported once per run by the fork server:
+# Dagster's step machinery, the code location's module and the modules the run's instance is built from
+# (storage, run launcher, compute logs: without them each step spent a second importing them to open the
+# instance). Importing opens nothing: no store, pool or thread exists in the server, so a forked step
+# starts with none either. Steps import what only they use (great-expectations, LanceDB) themselves.
+STEP_MACHINERY = ["dagster._core.executor.multiprocess"]
+_server_started_for: tuple | None = None
+
+
+def step_preload(init_context: dg.InitExecutorContext) -> list[str]:
+    """The modules the fork server imports for this run's steps."""
+    module = getattr(init_context.job, "get_module", lambda: None)() or "dagster"  # a file target: Dagster's default
+    ref = init_context.instance.get_ref()
+    instance_modules = [part.module_name for part in ref._asdict().values() if hasattr(part, "module_name")]
+    return list(dict.fromkeys([*STEP_MACHINERY, module, *instance_modules]))
+
+
+def _fresh_server_for(preload: list[str]) -> None:
+    """Python keeps one fork server per process, with the environment, sys.path and modules it started
+    with. A run worker runs one run, so that is the run's own; a process that runs several (tests, scripts)
+    gets a new server whenever those differ, so a step never sees another run's AIWF_HOME or settings."""
+    global _server_started_for
+    wanted = (tuple(sorted(os.environ.items())), tuple(sys.path), tuple(preload))
+    if _server_started_for not in (None, wanted):
+        multiprocessing.forkserver._forkserver._stop()  # stdlib's own hook; a no-op when none runs
+    _server_started_for = wanted
+
+
+@dg.executor(name="multiprocess", config_schema=dg.multiprocess_executor.config_schema,
+             requirements=dg.multiprocess_executor.get_requirements)
+def forked_multiprocess_executor(init_context: dg.InitExecutorContext):
+    """Dagster's multiprocess executor, same config; `start_method` defaults to forkserver with the
+    modules of `step_preload` (run config may still choose `spawn` or its own preload list)."""
+    config = dict(init_context.executor_config)
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        start = config.get("start_method") or {"forkserver": {}}
+        if "forkserver" in start:
+            preload = start["forkserver"].get("preload_modules") or step_preload(init_context)
+            config["start_method"] = {"forkserver": {"preload_modules": preload}}
+            _fresh_server_for(preload)
+    return dg.multiprocess_executor.executor_creation_fn(init_context._replace(executor_config=config))

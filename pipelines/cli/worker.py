@@ -3,6 +3,8 @@
 It does what `dagster-celery worker start -A dagster_celery.app` does (write the broker settings into a
 `dagster_celery_config` module the app imports, then run `celery worker`), but replaces itself with the
 celery process instead of waiting on it as a child, so a pid file and a signal reach the real worker.
+The definitions module is imported once by the worker before it forks its pool processes (Celery's
+`imports`), so no step waits for dagster, pandas and the workflows to load in a fresh process.
 """
 
 import argparse
@@ -14,13 +16,17 @@ from pathlib import Path
 from pipelines.executor import CELERY_SETTINGS, celery_queue, celery_urls
 from resources.state.home import ensure_dagster_home, home_path
 
+DEFINITIONS_MODULE = "pipelines.definitions"  # what workspace.yaml loads; steps rebuild their job from it
 
-def write_celery_config(name: str, queue: str) -> Path:
-    """The folder holding this worker's `dagster_celery_config.py` (private: it may hold a password)."""
+
+def write_celery_config(name: str, queue: str, preload: list[str] | None = None) -> Path:
+    """The folder holding this worker's `dagster_celery_config.py` (private: it may hold a password).
+    `preload`: modules the worker imports before forking its pool (default: the definitions module)."""
     broker, backend = celery_urls()
     folder = home_path("run", "celery", name)
     settings = {"broker_url": broker, "result_backend": backend, **CELERY_SETTINGS,
-                "task_default_queue": queue}
+                "task_default_queue": queue,
+                "imports": [DEFINITIONS_MODULE] if preload is None else [m for m in preload if m]}
     target = folder / "dagster_celery_config.py"
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -45,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     ensure_dagster_home()  # steps open the run's instance; the default one lives under AIWF_HOME
     queue = args.queue or celery_queue()
-    folder = write_celery_config(args.name, queue)
+    folder = write_celery_config(args.name, queue, args.preload)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(folder), os.getcwd(), env.get("PYTHONPATH")) if p)
     command = worker_command(args.name, queue, args.concurrency, args.loglevel)
@@ -61,6 +67,9 @@ def add_cli(sub) -> None:
     p.add_argument("--queue", default=None, help="queue to consume (default AIWF_CELERY_QUEUE or dagster)")
     p.add_argument("--concurrency", "-c", type=int, default=1, help="step processes in this worker (default 1)")
     p.add_argument("--loglevel", default="INFO", help="celery log level (default INFO)")
+    p.add_argument("--preload", action="append", default=None, metavar="MODULE",
+                   help=f"import MODULE before forking step processes (repeatable; default {DEFINITIONS_MODULE}; "
+                        "--preload '' for none)")
     p.set_defaults(func=run)
 
 

@@ -13,19 +13,26 @@ from assets.pools import LLM_POOL
 ROOT = Path(__file__).resolve().parents[2]
 
 JOBS = {"content_ops_job", "publish_approved_draft_job", "catalog_job", "returns_triage_job", "returns_redrive_job",
-        "memory_maintenance_job"}
+        "memory_maintenance_job", "order_recovery_job", "resume_recovery_job", "returns_refund_job",
+        "workflow_health_job"}
 SCHEDULES = {  # schedule -> the job it runs
     "daily_drafts_6am": "content_ops_job",
     "daily_catalog_sync_7am": "catalog_job",
     "memory_maintenance_nightly": "memory_maintenance_job",
+    "daily_order_recovery_8am": "order_recovery_job",
+    "workflow_health_nightly": "workflow_health_job",
 }
 SENSORS = {  # sensor -> the jobs it launches (none: it acts on every workflow's runs)
     "new_brief_sensor": {"content_ops_job"},
     "approved_drafts_sensor": {"publish_approved_draft_job"},
     "returns_csv_drop_sensor": {"returns_triage_job"},
     "returns_parquet_drop_sensor": {"returns_triage_job"},
+    "order_files_drop_sensor": {"order_recovery_job"},
+    "approved_recovery_steps_sensor": {"resume_recovery_job"},
+    "approved_return_refunds_sensor": {"returns_refund_job"},
     "run_watchdog_sensor": set(),
     "finished_runs_audit_sensor": set(),
+    "run_cost_sensor": set(),
 }
 RESOURCE_KEYS = {"state", "llm", "memory", "approvals", "shop", "io_manager"}
 ASSETS = {  # group (= workflow) -> its assets
@@ -33,16 +40,23 @@ ASSETS = {  # group (= workflow) -> its assets
     "catalog": {"product_feed", "authoritative_feed", "competitor_feed", "product_descriptions", "price_monitor",
                 "inventory_ledger", "proposed_updates", "shop_updates"},
     "returns_triage": {"return_requests", "return_classifications", "return_routing", "return_review_queue"},
+    "order_recovery": {"problem_orders", "order_states", "recovery_plans", "recovery_actions"},
+    "workflow_health": {"workflow_health"},
 }
 ASSET_CHECKS = {
     "drafts:drafts_match_expectations", "drafts:drafts_claims_are_supported", "draft_tone:drafts_match_brand_tone",
     "drafts:drafts_have_no_broken_links", "proposed_updates:proposed_updates_match_authoritative_feed",
     "return_routing:return_routing_matches_expectations", "topic_briefs:briefs_are_all_readable",
-    "return_requests:return_files_are_all_readable",
+    "return_requests:return_files_are_all_readable", "problem_orders:order_files_are_all_readable",
+    *(f"workflow_health:{name}" for name in ("model_confidence_has_not_drifted", "model_labels_have_not_drifted",
+                                             "override_rate_is_below_limit", "cost_per_partition_has_not_spiked")),
+    *(f"{asset}:{asset}_has_no_{what}" for asset in ("drafts", "return_classifications", "product_descriptions")
+      for what in ("pii", "prompt_injection")),
 }
 MODEL_ASSETS = {"research_notes", "brand_memory", "drafts", "draft_tone", "product_descriptions",
-                "return_classifications"}
-WORKFLOW_JOBS = {"content_ops_job": "content_ops", "catalog_job": "catalog", "returns_triage_job": "returns_triage"}
+                "return_classifications", "recovery_plans", "recovery_actions"}
+WORKFLOW_JOBS = {"content_ops_job": "content_ops", "catalog_job": "catalog", "returns_triage_job": "returns_triage",
+                 "order_recovery_job": "order_recovery"}
 
 
 @pytest.fixture(scope="module")

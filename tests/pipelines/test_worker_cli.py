@@ -24,6 +24,18 @@ def test_config_module_holds_the_broker_privately(monkeypatch, aiwf_home):
     assert stat.S_IMODE(module.stat().st_mode) == 0o600  # it holds a password
     assert settings["broker_url"] == settings["result_backend"] == "redis://:s3cret@10.0.0.5:6379/2"
     assert settings["task_default_queue"] == "aiwf-q" and settings["worker_prefetch_multiplier"] == 1
+    assert settings["imports"] == ["pipelines.definitions"]  # loaded once, before the pool processes fork
+
+
+def test_preload_is_chosen_on_the_command_line(aiwf_home):
+    args = build_parser().parse_args(["worker", "--preload", "deploy_jobs", "--preload", "pipelines.definitions"])
+    assert args.preload == ["deploy_jobs", "pipelines.definitions"]
+    settings = {}
+    exec((write_celery_config("w4", "q", args.preload) / "dagster_celery_config.py").read_text(), settings)
+    assert settings["imports"] == ["deploy_jobs", "pipelines.definitions"]
+    none = build_parser().parse_args(["worker", "--preload", ""]).preload
+    exec((write_celery_config("w5", "q", none) / "dagster_celery_config.py").read_text(), settings)
+    assert settings["imports"] == []
 
 
 def test_amqp_broker_gets_the_rpc_backend_and_bad_urls_are_refused_without_echo(monkeypatch):

@@ -1,0 +1,79 @@
+"""Step processes fork from a warm server (pipelines/executor.py): each run's steps see that run's environment,
+the server imports what steps need and nothing that starts a thread or is heavy, and spawn stays available."""
+
+import json
+import multiprocessing.forkserver
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipelines.executor import forked_multiprocess_executor, run_executor, step_preload
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dg.op
+def where_am_i() -> dict:
+    return {"home": os.environ["AIWF_HOME"], "pid": os.getpid(), "parent": os.getppid(),
+            "warm": "pipelines.definitions" in sys.modules}
+
+
+@dg.job(executor_def=forked_multiprocess_executor)
+def where_job():
+    where_am_i()
+
+
+@pytest.fixture
+def instance(tmp_path, monkeypatch):
+    """A stored instance for runs with step processes, and this module importable by the fork server (Python
+    3.11's server preloads before it takes the run's sys.path, so it sees the environment's PYTHONPATH)."""
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")]))
+    (tmp_path / "dagster").mkdir()
+    with dg.DagsterInstance.local_temp(str(tmp_path / "dagster")) as instance:
+        yield instance
+    multiprocessing.forkserver._forkserver._stop()  # the server outlives runs; leave none to later tests
+
+
+def test_each_run_gets_its_own_environment_from_the_fork_server(instance, tmp_path, monkeypatch):
+    seen = []
+    for name in ("first", "second", "second"):
+        monkeypatch.setenv("AIWF_HOME", str(tmp_path / name))
+        with dg.execute_job(dg.reconstructable(where_job), instance=instance) as result:
+            assert result.success
+            seen.append(result.output_for_node("where_am_i"))
+    assert [s["home"] for s in seen] == [str(tmp_path / n) for n in ("first", "second", "second")]
+    assert all(s["parent"] != os.getpid() for s in seen)  # forked by the server, not spawned by the run
+    assert seen[1]["parent"] != seen[0]["parent"]  # a new environment got a new server ...
+    assert seen[2]["parent"] == seen[1]["parent"]  # ... and the same one kept it
+
+
+def test_spawn_can_still_be_chosen_in_run_config():
+    config = {"execution": {"config": {"start_method": {"spawn": {}}, "max_concurrent": 2}}}
+    assert dg.validate_run_config(where_job, config)
+    assert run_executor() is forked_multiprocess_executor
+
+
+def test_the_server_preloads_the_step_machinery_and_nothing_that_starts_a_thread(instance, tmp_path):
+    """The definitions, Dagster's step code and the instance's storage modules; no LanceDB (its import starts a
+    thread, which a fork would copy half-alive) and no great-expectations (seconds, for one check step)."""
+    job = dg.reconstructable(where_job)
+    context = dg.InitExecutorContext(job=job, executor_def=forked_multiprocess_executor, executor_config={},
+                                     instance=instance)
+    preload = step_preload(context)
+    assert preload[0] == "dagster._core.executor.multiprocess" and job.get_module() in preload
+    assert "dagster._core.storage.sqlite_storage" in preload  # what DagsterInstance.from_ref needs in a step
+
+    modules = [m for m in preload if m != job.get_module()] + ["pipelines.definitions"]
+    code = ("import importlib, json, sys, threading\n"
+            f"for m in {modules!r}: importlib.import_module(m)\n"
+            "print(json.dumps({'threads': threading.active_count(),"
+            " 'heavy': [m for m in ('great_expectations', 'lancedb', 'selenium') if m in sys.modules]}))")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"threads": 1, "heavy": []}
