@@ -12,6 +12,7 @@ from collections.abc import Iterable
 import dagster as dg
 
 from assets.pools import LLM_POOL
+from sensors.dagster_internals import with_node_def
 
 # Transient step failures (a worker restart, a provider outage past the LLM resource's own retries) are
 # retried by Dagster; model calls already paid for are served from the cache and checkpoints on retry.
@@ -44,9 +45,7 @@ def with_step_policy(assets_def: dg.AssetsDefinition) -> dg.AssetsDefinition:
     retry_policy, pool = step_policy(op)
     if (retry_policy, pool) == (op.retry_policy, op.pool):
         return assets_def
-    # Dagster has no public setter for an asset's op policy; this is how its own with_attributes copies one.
-    attributes = {**assets_def.get_attributes_dict(), "node_def": _with_op_policy(op, retry_policy, pool)}
-    return type(assets_def).dagster_internal_init(**attributes)
+    return with_node_def(assets_def, _with_op_policy(op, retry_policy, pool))
 
 
 def apply_step_policy(definitions: Iterable[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:

@@ -25,6 +25,13 @@ def will_retry(run: dg.DagsterRun | None) -> bool:
     return bool(run and run.tags.get(WILL_RETRY_TAG) == "true")
 
 
+def with_node_def(assets_def: dg.AssetsDefinition, node_def: dg.OpDefinition) -> dg.AssetsDefinition:
+    """The same asset (or asset check) definition over another op: Dagster has no public setter for an asset's
+    op retry policy or pool, so this is how its own `with_attributes` copies a definition."""
+    attributes = {**assets_def.get_attributes_dict(), "node_def": node_def}
+    return type(assets_def).dagster_internal_init(**attributes)
+
+
 # For tests/deploy only: name -> the Dagster module that defines it.
 TEST_SUPPORT = {
     "AUTO_RETRY_RUN_ID_TAG": "dagster._core.storage.tags",

@@ -62,3 +62,17 @@ def test_no_other_project_module_imports_dagster_internals():
                 if any(n.startswith("dagster._") for n in names):
                     offenders.append(str(path.relative_to(REPO)))
     assert sorted(set(offenders)) == ["sensors/dagster_internals.py"]
+
+
+def test_an_asset_can_be_rebuilt_over_another_op():
+    from sensors.dagster_internals import with_node_def
+
+    @dg.asset
+    def thing() -> int:
+        return 1
+
+    op = thing.node_def
+    rebuilt = with_node_def(thing, dg.OpDefinition(compute_fn=op.compute_fn, name=op.name, ins=op.ins, outs=op.outs,
+                                                   retry_policy=dg.RetryPolicy(max_retries=3), pool="p"))
+    assert rebuilt.key == thing.key and rebuilt.node_def.retry_policy.max_retries == 3, UPGRADE_HINT
+    assert rebuilt.node_def.pool == "p"
