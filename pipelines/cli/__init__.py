@@ -42,15 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _quiet_console() -> None:
-    """Operators read summaries, not library notices: hide Dagster's preview/beta notices and Lance's deprecation
-    logs (set LANCEDB_LOG=warn to see them again)."""
-    import warnings
-
-    import dagster as dg
-
+    """Operators read summaries, not library notices: hide Lance's deprecation logs (set LANCEDB_LOG=warn to see
+    them again). Dagster's preview/beta notices are filtered in pipelines/__init__.py, for every process."""
     os.environ.setdefault("LANCEDB_LOG", "error")
-    for category in (dg.PreviewWarning, dg.BetaWarning):
-        warnings.filterwarnings("ignore", category=category)
 
 
 def main(argv: list[str] | None = None) -> int:
