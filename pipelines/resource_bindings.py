@@ -43,7 +43,8 @@ def build_resources() -> dict:
     memory = MemoryResource(state=state)
     return {
         "state": state,
-        "llm": LLMResource(state=state),
+        # cassette fields stay None: AIWF_CASSETTE* are read when a client is made (resources/llm/cassette.py)
+        "llm": LLMResource(state=state, rate_limit_url=_env_var("AIWF_RATE_LIMIT_URL")),
         "io_manager": ParquetIOManager(state=state),
         "shop": ShopResource(base_url=dg.EnvVar("AIWF_SHOP_URL"), state=state),
         "approvals": ApprovalsResource(state=state, memory=memory),

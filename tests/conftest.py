@@ -13,7 +13,10 @@ def aiwf_home(tmp_path, monkeypatch):
     monkeypatch.delenv("AIWF_PG_URL", raising=False)
     monkeypatch.delenv("AIWF_AUDIT_KEY", raising=False)  # unkeyed unless a test sets a key
     monkeypatch.setenv("AIWF_AUDIT_KEY_FILE", str(tmp_path / "no-audit.key"))
-    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "AIWF_CASSETTE", "AIWF_CASSETTE_MODE"):
+        monkeypatch.delenv(var, raising=False)
+    for var in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "AIWF_OTEL_CAPTURE_CONTENT"):  # tracing only where a test asks
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("GX_ANALYTICS_ENABLED", "false")
     return home

@@ -36,6 +36,8 @@ def scan_rows(rows: list[dict], columns: Sequence[str], key: str | None) -> dict
 def _rows(value: Any) -> list[dict]:
     if hasattr(value, "to_dict"):  # a pandas DataFrame
         return value.to_dict(orient="records")
+    if isinstance(value, dict) and value and all(hasattr(v, "to_dict") for v in value.values()):
+        return [row for frame in value.values() for row in _rows(frame)]  # a partition range: {day: DataFrame}
     if isinstance(value, dict):
         return [value]
     if isinstance(value, str):

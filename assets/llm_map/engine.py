@@ -102,7 +102,7 @@ class BatchEngine:
             raise BudgetExceeded(f"{refusal}; stopped before sending row {request.keys[0]!r}")
         self.budget.hold(usd, tokens)
         try:
-            result = await self.ai.acomplete(self.prompt, request.variables, tier=tier,
+            result = await self.ai.acomplete(request.prompt or self.prompt, request.variables, tier=tier,
                                              response_model=self.response_model)
         finally:
             self.budget.hold(usd, tokens, sign=-1)

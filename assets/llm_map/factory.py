@@ -11,6 +11,8 @@ still fail are quarantined with the reason; above `max_failure_rate` the asset f
 before each request. With `escalate_on` (a validator: row, answer -> problem or None), a rejected cheap
 answer is asked again on the strong tier. Run config (LLMMapConfig) overrides the tier, concurrency and
 budgets for one run, e.g. a re-drive of quarantined rows on the strong tier.
+With `mode="batch"` (or run config `mode`) the rows go through the provider's Batch API at half price
+(assets/llm_map/batch_mode.py: recorded batches, re-attach after a crash, in-process wait then batch_jobs_sensor).
 
 One run at a time works on a partition (assets/llm_map/lease.py): a second run of it waits, then resumes from
 the first one's checkpoints. Progress (rows done, failures, spend, rate, ETA) goes to the run's event log at
@@ -26,14 +28,18 @@ import dagster as dg
 import pandas as pd
 from pydantic import BaseModel
 
+from assets.llm_map.batch_mode import MODES, BatchSettings, answer_batch_mode
+from assets.llm_map.canary import canary_plan, effective_live
 from assets.llm_map.engine import BatchEngine, Budget, Validator
 from assets.llm_map.lease import partition_lease
+from assets.llm_map.ranges import BATCH_BACKFILL, over_partitions
 from assets.llm_map.progress import Progress, batch_line
 from assets.llm_map.report import LLMMapSpec, RunReport
 from assets.llm_map.rows import prepare_rows
 from assets.pools import LLM_POOL
 from resources.llm import LLMResource
 from resources.llm.ledger import CallLedger
+from resources.llm.prompt_files import PromptFile
 from resources.llm.prompts import Prompt
 from resources.llm.retry import BudgetExceeded
 from resources.state.checkpoints import Checkpoints, CheckpointWriter, Scope
@@ -41,6 +47,12 @@ from resources.state.quarantine import Quarantine
 from resources.state.resource import state_of
 
 LLM_MAP_TAG = "aiwf/llm_map"  # asset tag marking batch assets, so `aiwf quarantine retry` can find them
+SPECS: dict[str, LLMMapSpec] = {}  # asset name -> spec of every batch asset built: shadow runs re-run one
+
+
+def spec_of(asset_key: str) -> LLMMapSpec | None:
+    """The spec a batch asset was built with (None: not an llm_map asset)."""
+    return SPECS.get(asset_key)
 
 
 class LLMMapConfig(dg.Config):
@@ -51,9 +63,13 @@ class LLMMapConfig(dg.Config):
     budget_usd: float | None = None
     budget_tokens: int | None = None
     progress_every_s: float = 9.0  # a line lands within 10 s even when the event loop is busy
+    mode: str | None = None  # "sync" | "batch" (the provider's Batch API: assets/llm_map/batch_mode.py)
+    batch_failed: str | None = None  # batch mode: failed/expired requests "sync" | "quarantine"
+    batch_max_wait_s: float | None = None  # batch mode: wait in the step this long, then leave it to the sensor
 
 
-def llm_map(name: str, *, source: str | dg.AssetKey | dg.AssetsDefinition, prompt: Prompt, key_column: str,
+def llm_map(name: str, *, source: str | dg.AssetKey | dg.AssetsDefinition, prompt: Prompt | PromptFile,
+            key_column: str,
             response_model: type[BaseModel] | None = None, text_columns: Sequence[str] | None = None,
             variables: Callable[[dict], dict] | None = None, row_model: type[BaseModel] | None = None,
             keep_columns: Sequence[str] = (), tier: str = "cheap", escalate_to: str | None = "strong",
@@ -62,8 +78,14 @@ def llm_map(name: str, *, source: str | dg.AssetKey | dg.AssetsDefinition, promp
             max_failure_rate: float = 0.05, budget_usd: float | None = None, budget_tokens: int | None = None,
             workflow_budget_usd: float | None = None, workflow_budget_tokens: int | None = None,
             max_input_tokens: int = 8000, pool: str | None = LLM_POOL,
-            description: str | None = None) -> dg.AssetsDefinition:
-    """A partition-aware Dagster asset whose rows are `prompt` answered per upstream row (see module doc)."""
+            description: str | None = None, mode: str = "sync",
+            batch: BatchSettings | None = None,
+            backfill_policy: dg.BackfillPolicy | None = BATCH_BACKFILL) -> dg.AssetsDefinition:
+    """A partition-aware Dagster asset whose rows are `prompt` answered per upstream row (see module doc).
+    Given a PromptFile, each run answers with the Store's live version, and a candidate with a share answers
+    that share of rows (a canary: assets/llm_map/canary.py); the `prompt_version` column says which did."""
+    prompt_file = prompt if isinstance(prompt, PromptFile) else None
+    prompt = prompt_file.live_prompt if prompt_file else prompt
     if (text_columns is None) == (variables is None):
         raise ValueError(f"llm_map {name!r}: give exactly one of text_columns or variables")
     if not 0 <= max_failure_rate <= 1 or concurrency < 1:
@@ -71,27 +93,35 @@ def llm_map(name: str, *, source: str | dg.AssetKey | dg.AssetsDefinition, promp
     spec = LLMMapSpec(name, prompt, key_column, response_model, text_columns, variables, row_model,
                       tuple(keep_columns), tier, escalate_to, escalate_on, concurrency, group_name or "default",
                       max_failure_rate, budget_usd, budget_tokens, workflow_budget_usd, workflow_budget_tokens,
-                      max_input_tokens)
+                      max_input_tokens, mode=mode, batch=batch, prompt_file=prompt_file)
+    if mode not in MODES:
+        raise ValueError(f"llm_map {name!r}: mode {mode!r} is not one of {MODES}")
+    SPECS[name] = spec
     if len(set(spec.output_columns)) != len(spec.output_columns):
         raise ValueError(f"llm_map {name!r}: output columns collide: {spec.output_columns}")
     source_key = source.key if isinstance(source, dg.AssetsDefinition) else dg.AssetKey.from_coercible(source)
 
-    @dg.asset(name=name, ins={"rows": dg.AssetIn(key=source_key)}, partitions_def=partitions_def,
+    # `rows` is a DataFrame, or {partition: DataFrame} in a run over a partition range (assets/llm_map/ranges.py).
+    @dg.asset(name=name, ins={"rows": dg.AssetIn(key=source_key, dagster_type=dg.Any)}, partitions_def=partitions_def,
+              backfill_policy=backfill_policy if partitions_def is not None else None,
               group_name=group_name, kinds={"openai", "pandas"}, pool=pool, tags={LLM_MAP_TAG: "true"},
               metadata={"prompt": prompt.ref, "prompt_hash": prompt.hash, "key_column": key_column},
               description=description or f"{prompt.ref} applied to each row of {source_key.to_user_string()}.")
     def _batch(context: dg.AssetExecutionContext, config: LLMMapConfig, llm: LLMResource,
-               rows: pd.DataFrame) -> dg.Output[pd.DataFrame]:
-        return run_llm_map(spec, context, config, llm, rows)
+               rows) -> dg.Output:
+        return over_partitions(context, rows, lambda key, frame: run_llm_map(spec, context, config, llm, frame, key))
 
     return _batch
 
 
 def run_llm_map(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResource,
-                frame: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+                frame: pd.DataFrame, partition: str | None = None) -> dg.Output[pd.DataFrame]:
     """One partition, once at a time: wait for any other run holding it, then answer what is not checkpointed."""
     llm.model_for(config.tier or spec.tier)  # an unknown tier is a clear error before anything runs
-    partition = context.partition_key if context.has_partition_key else ""
+    if (config.mode or spec.mode) not in MODES:
+        raise dg.Failure(f"{spec.name}: run config mode {config.mode!r} is not one of {MODES}", allow_retries=False)
+    if partition is None:
+        partition = context.partition_key if context.has_partition_key else ""
     store = state_of(llm).store()  # checkpoints, quarantine and ledger live where the llm resource meters calls
     asset_key = context.asset_key.to_user_string()
     progress = Progress(context.log.info, asset_key + (f" [{partition}]" if partition else ""),
@@ -107,6 +137,7 @@ def _run_batch(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResource
                checkpoints: Checkpoints, partition: str, progress: Progress, waited: float
                ) -> dg.Output[pd.DataFrame]:
     """Validate rows, resume from checkpoints, send the rest, quarantine failures."""
+    spec = effective_live(spec, checkpoints.store)  # a promoted or rolled-back prompt answers from this run on
     model_key = _model_key(spec, llm, spec.tier)  # checkpoints follow the asset's models, not a run's override
     tier = config.tier or spec.tier
     escalate = spec.escalate_to if spec.escalate_on and spec.escalate_to != tier else None
@@ -117,19 +148,24 @@ def _run_batch(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResource
                              variables=spec.variables, row_model=spec.row_model,
                              max_input_tokens=spec.max_input_tokens, keep_columns=spec.keep_columns,
                              tick=lambda n: progress.every(lambda: f"checked {n:,}/{len(frame):,} rows"))
+    canary = canary_plan(spec, checkpoints.store)  # None unless the prompt's candidate has a share of rows
+    if canary is not None:
+        good, unrenderable = canary.apply(good)
+        bad, report.versions = bad + unrenderable, canary.versions
     if bad:
         progress.phase(f"quarantining {len(bad):,} bad input rows")
     report.quarantine_bad(bad, tick=lambda n: progress.every(lambda: f"quarantined {n:,}/{len(bad):,} bad rows"))
     scope = Scope(report.asset_key, partition, spec.prompt.version, spec.prompt.hash, model_key)
-    todo = report.resume(good, checkpoints.load(scope))
+    todo = report.resume(good, canary.load(checkpoints, scope) if canary else checkpoints.load(scope))
     progress.phase(f"{len(todo):,} requests to send; {report.resumed:,} rows from checkpoints, "
                    f"{report.deduplicated:,} duplicates merged, {len(bad):,} bad rows quarantined")
-    writer = CheckpointWriter(checkpoints, scope, spec.workflow, context.run_id)
+    writer = (canary.writer if canary else CheckpointWriter)(checkpoints, scope, spec.workflow, context.run_id)
     ai = llm.session(context)
+    ai.ids["partition_key"] = partition or None  # a range run's calls are metered per partition too
     engine = BatchEngine(ai, prompt=spec.prompt, response_model=spec.response_model, tier=tier,
                          escalate_to=escalate, validator=spec.escalate_on,
                          concurrency=config.concurrency or spec.concurrency,
-                         budget=_budget(spec, config, llm, checkpoints, context.run_id),
+                         budget=_budget(spec, config, llm, checkpoints, context.run_id, partition),
                          succeed=lambda *a: report.succeed(writer, *a), fail=report.fail, spend=writer.spend)
     started = time.monotonic()
 
@@ -140,13 +176,18 @@ def _run_batch(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResource
 
     stopped = None
     try:
-        asyncio.run(engine.run(todo, ticker=lambda: progress.ticker(line)))
+        if (config.mode or spec.mode) == "batch":
+            answer_batch_mode(spec, config, engine, report, writer, scope, context.run_id, tier, escalate, progress,
+                              line, todo)
+        else:
+            asyncio.run(engine.run(todo, ticker=lambda: progress.ticker(line)))
     except BudgetExceeded as exc:
         stopped = exc
     finally:
         writer.close()  # everything answered is durable, whatever stopped the batch
     progress.phase(("stopped: " if stopped else "done: ") + line())
-    metadata = {**_metadata(report, writer, engine, model_key, ai), "lease_wait_s": round(waited, 1)}
+    metadata = {**_metadata(report, writer, engine, model_key, ai), "lease_wait_s": round(waited, 1),
+                **(canary.metadata() if canary else {})}
     if stopped is not None:
         raise dg.Failure(f"{spec.name}: {stopped}. {writer.written} answers of this run are checkpointed; "
                          "raise the budget or wait, then rerun to resume", metadata=metadata, allow_retries=False)
@@ -181,13 +222,14 @@ def _model_key(spec: LLMMapSpec, llm: LLMResource, tier: str) -> str:
 
 
 def _budget(spec: LLMMapSpec, config: LLMMapConfig, llm: LLMResource, checkpoints: Checkpoints,
-            run_id: str) -> Budget:
-    """Caps for this run; what the run and the workflow already spent is read once, then tracked here."""
+            run_id: str, partition: str = "") -> Budget:
+    """Caps for this partition of this run (a range run gives each partition its own); what it and the workflow
+    already spent is read once, then tracked here."""
     caps = [c for c in (config.budget_usd or spec.budget_usd, llm.run_budget_usd) if c is not None]
     budget = Budget(run_usd=min(caps) if caps else None, run_tokens=config.budget_tokens or spec.budget_tokens,
                     workflow_usd=spec.workflow_budget_usd, workflow_tokens=spec.workflow_budget_tokens)
     if budget.run_usd is not None or budget.run_tokens is not None:
-        budget.spent_run = list(CallLedger(checkpoints.store).run_cost(run_id))
+        budget.spent_run = list(CallLedger(checkpoints.store).run_cost(run_id, partition or None))
     if budget.workflow_usd is not None or budget.workflow_tokens is not None:
         budget.spent_workflow = list(checkpoints.workflow_spent(spec.workflow))
     return budget

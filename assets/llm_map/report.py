@@ -2,7 +2,7 @@
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import dagster as dg
 import pandas as pd
@@ -13,7 +13,7 @@ from resources.llm.prompts import Prompt
 from resources.state.quarantine import Quarantine
 
 TRANSIENT = {"rate_limit", "server_error", "timeout", "connection"}
-META_COLUMNS = ["llm_model", "llm_tier", "llm_escalated", "llm_offline"]
+META_COLUMNS = ["llm_model", "llm_tier", "llm_escalated", "llm_offline", "prompt_version"]
 
 
 @dataclass
@@ -39,6 +39,10 @@ class LLMMapSpec:
     workflow_budget_usd: float | None
     workflow_budget_tokens: int | None
     max_input_tokens: int
+    mode: str = "sync"  # "batch": the provider's Batch API (assets/llm_map/batch_mode.py)
+    batch: Any = None  # BatchSettings for batch mode (None: the provider's limits, 600 s in-process wait)
+    prompt_file: Any = None  # PromptFile when built from one: live version and canary read from the Store
+    canary: Any = None  # CanaryMargins of the canary check (assets/llm_map/canary_check.py)
 
     @property
     def output_columns(self) -> list[str]:
@@ -55,6 +59,7 @@ class RunReport:
         self.results: dict[str, dict] = {}
         self.bad: list[BadRow] = []
         self.failed: dict[str, str] = {}  # row key -> error class
+        self.versions: dict[str, str] = {}  # row key -> prompt version answering it (canary runs)
         self.rows_in = self.resumed = self.sent = self.deduplicated = 0
 
     def _put(self, row_key: str, row: dict, error_class: str, reason: str, attempts: int = 1) -> None:
@@ -160,5 +165,6 @@ class RunReport:
             kept = {c: request.row.get(c) for c in self.spec.keep_columns}
             records.append({self.spec.key_column: key, **kept, **hit["output"], "llm_model": hit["answered_by"],
                             "llm_tier": hit["tier"], "llm_escalated": bool(hit["escalated"]),
-                            "llm_offline": bool(hit.get("offline"))})
+                            "llm_offline": bool(hit.get("offline")),
+                            "prompt_version": self.versions.get(key, self.spec.prompt.version)})
         return pd.DataFrame(records, columns=self.spec.output_columns)

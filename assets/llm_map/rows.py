@@ -7,7 +7,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import pandas as pd
 from pydantic import BaseModel, ValidationError
@@ -25,6 +25,7 @@ class RowRequest:
     input_hash: str
     est_tokens_in: int
     rows: list[dict] = field(default_factory=list)
+    prompt: Any = None  # a canary's candidate Prompt for this request (None: the asset's live prompt)
 
 
 @dataclass

@@ -19,9 +19,11 @@ def _add_home(sub) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from pipelines.cli import audit as audit_cli
     from pipelines.cli import demo, review, test_doubles, ui
+    from pipelines.cli import prompts as prompts_cli
     from pipelines.cli import quarantine as quarantine_cli
     from pipelines.cli import report as report_cli
     from pipelines.cli import scan as scan_cli
+    from pipelines.cli import shadow as shadow_cli
     from pipelines.cli import worker as worker_cli
 
     parser = argparse.ArgumentParser(prog="aiwf", description=__doc__)
@@ -37,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     quarantine_cli.add_cli(sub)
     scan_cli.add_cli(sub)
     report_cli.add_cli(sub)
+    shadow_cli.add_cli(sub)
+    prompts_cli.add_cli(sub)
     # Each capability registers its own subcommands here with add_cli(sub).
     return parser
 

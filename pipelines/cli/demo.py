@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from pipelines.cli.test_doubles import start_offline_model_if_needed  # also imported from here by benchmarks
+from resources import telemetry
 from resources.state.home import ensure_dagster_home, open_dagster_instance
 
 SAMPLES = Path(__file__).parent / "demo_samples"  # what the demo seeds; no workflow reads it by default
@@ -154,6 +155,10 @@ def run_demo(say: Callable[[str], None] = print, log_level: str = "WARNING") -> 
                                                 run_config=console_at(log_level), tags={"aiwf/demo": "1", **step.tags})
                 summary["run_ids"].append(result.run_id)
                 sync_run(instance, result.run_id, audit_log)  # model calls and check outcomes into the audit trail
+                if telemetry.traces_on():  # the run's root, step and check spans: no daemon runs run_traces_sensor here
+                    from resources.telemetry.runs import export_run
+
+                    export_run(instance, result.run_id)
                 summary["runs_failed"] += 0 if result.success else 1
                 for event in result.all_events:
                     if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:

@@ -91,7 +91,14 @@ def start_shop_for_demo(stack) -> None:
 
 
 def start_offline_model_if_needed(stack: ExitStack, say: Callable[[str], None]) -> bool:
-    """Start the offline test double when no model endpoint is configured; True when it did."""
+    """Start the offline test double when no model endpoint is configured; True when it did. A cassette in replay
+    mode answers every request itself: nothing is started, and OPENAI_BASE_URL (if set) is never reached."""
+    from resources.llm.cassette import configured
+
+    tape = configured()
+    if tape is not None and tape[1] == "replay":
+        say(f"model answers replayed from cassette {tape[0]}: no model endpoint is contacted")
+        return False
     if os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"):
         say(f"model endpoint: {os.environ.get('OPENAI_BASE_URL') or 'OpenAI'}")
         return False

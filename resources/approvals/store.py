@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import dagster as dg
 
 from resources.approvals.record import APPROVED, Approval, make_diff, output_hash, to_text  # noqa: F401  (re-exported)
+from resources import telemetry
 from resources.audit.log import AuditLog
 from resources.state.store import Store
 
@@ -184,7 +185,12 @@ class ApprovalStore:
                         "reason) VALUES (?, ?, ?, ?, ?, ?)", (approval_id, cur.fetchone()[0], status, by, now, reason))
             self._audit(cur, "approval_decision", approval_id, {"status": status, "decided_by": by, "reason": reason})
         self._flush_audit()
-        return self.get(approval_id)
+        decided = self.get(approval_id)
+        if telemetry.enabled():  # the wait for a human as a span in the proposing run's trace
+            from resources.telemetry.spans import approval_decided
+
+            approval_decided(decided)
+        return decided
 
     def _audit(self, cur, kind: str, approval_id: str, payload: dict) -> None:
         """Queue the audit record in the same transaction as the change it records (the audit outbox)."""

@@ -1,11 +1,13 @@
 """The base of every external action: an Action names one logical change; a Connector sends it at most once."""
 
+import time
 import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from resources.connectors.errors import ActionInDoubt, ConnectorError, OutcomeUnknown
+from resources import telemetry
 from resources.connectors.ledger import ActionLedger, idempotency_key, payload_hash
 
 
@@ -83,10 +85,26 @@ class Connector(ABC):
         # Owner = the run id when known: a step retry of the same run may resume its own intent,
         # another run (a duplicate sensor tick) may not while the intent's lease is live.
         self.owner = owner or f"proc-{uuid.uuid4().hex[:12]}"
+        self.trace_step: tuple[str, str] | None = None  # (run id, step key) its action spans go under
         self.stats = ConnectorStats()
 
     def execute(self, action: Action, saga_id: str | None = None) -> Outcome:
         """Send `action` unless the ledger already has it done; record the outcome either way."""
+        if not telemetry.enabled():
+            return self._execute(action, saga_id)
+        from resources.telemetry.spans import connector_action
+
+        started = time.time_ns()
+        try:
+            outcome = self._execute(action, saga_id)
+        except Exception as exc:
+            state = "in_doubt" if isinstance(exc, ActionInDoubt) else "failed"
+            connector_action(self, action, started, state, error=type(exc).__name__)
+            raise
+        connector_action(self, action, started, outcome.status)
+        return outcome
+
+    def _execute(self, action: Action, saga_id: str | None) -> Outcome:
         claim = self.ledger.claim(action, self.name, self.owner, saga_id=saga_id)
         if not claim.send:
             self.stats.skipped += 1

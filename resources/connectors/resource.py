@@ -10,6 +10,7 @@ from resources.connectors.http import HttpConnector
 from resources.connectors.ledger import ActionLedger
 from resources.connectors.shop import ShopConnector
 from resources.state.resource import StateResource, state_of
+from resources.telemetry import step_of
 
 
 class HttpApiResource(dg.ConfigurableResource):
@@ -38,7 +39,7 @@ class HttpApiResource(dg.ConfigurableResource):
 
     def connector(self, context=None) -> HttpConnector:
         """A connector owned by this run: a duplicate run cannot send an action this one has in flight."""
-        return HttpConnector(self.base_url, **self._kwargs(context))
+        return _traced(HttpConnector(self.base_url, **self._kwargs(context)), context)
 
 
 class ShopResource(HttpApiResource):
@@ -47,4 +48,11 @@ class ShopResource(HttpApiResource):
     base_url: str = Field(description="Shop API root, e.g. dg.EnvVar('AIWF_SHOP_URL').")
 
     def connector(self, context=None, capture_previous: bool = False) -> ShopConnector:
-        return ShopConnector(self.base_url, capture_previous=capture_previous, **self._kwargs(context))
+        shop = ShopConnector(self.base_url, capture_previous=capture_previous, **self._kwargs(context))
+        return _traced(shop, context)
+
+
+def _traced(connector, context):
+    """The connector with the step its action spans go under (resources/telemetry), when tracing is on."""
+    connector.trace_step = step_of(context)
+    return connector

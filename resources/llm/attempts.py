@@ -10,6 +10,7 @@ import time
 
 import openai
 
+from resources import telemetry
 from resources.llm import retry
 from resources.llm.ledger import CallRecord
 from resources.llm.openai_calls import OFFLINE_HEADER, message
@@ -24,7 +25,7 @@ class Attempts:
     def _with_retries(self, call, send):
         for attempt in range(1, self.resource.max_attempts + 1):
             self._check_budget(call)
-            self._pause(call, self.limiter.reserve(call.get("est_tokens", 0)))
+            self._throttle(call)
             started = time.perf_counter()
             try:
                 raw = send()
@@ -37,7 +38,7 @@ class Attempts:
     async def _awith_retries(self, call, send):
         for attempt in range(1, self.resource.max_attempts + 1):
             self._check_budget(call)
-            await self._apause(call, self.limiter.reserve(call.get("est_tokens", 0)))
+            await self._athrottle(call)
             started = time.perf_counter()
             try:
                 raw = await send()
@@ -46,6 +47,19 @@ class Attempts:
                 continue
             return self._on_success(call, raw, attempt, started)
         raise AssertionError("unreachable")
+
+    def _throttle(self, call) -> None:
+        """Wait for the limiter: once for a reservation (per process), or until the shared budget lets it go."""
+        while (wait := self.limiter.reserve(call.get("est_tokens", 0), call["model"])) > 0:
+            self._pause(call, wait)
+            if self.limiter.reserves_ahead:
+                return
+
+    async def _athrottle(self, call) -> None:
+        while (wait := self.limiter.reserve(call.get("est_tokens", 0), call["model"])) > 0:
+            await self._apause(call, wait)
+            if self.limiter.reserves_ahead:
+                return
 
     def _keep(self, call) -> None:
         if self.claims is not None and self.claims.taken:
@@ -91,8 +105,8 @@ class Attempts:
         tokens_in = getattr(usage, "prompt_tokens", 0) or 0
         tokens_out = getattr(usage, "completion_tokens", 0) or 0
         self._record(call, status="ok", attempt=attempt, latency_ms=latency, tokens_in=tokens_in,
-                     tokens_out=tokens_out, offline=call["offline"])
-        self.limiter.settle(call.get("est_tokens", 0), tokens_in + tokens_out)
+                     tokens_out=tokens_out, offline=call["offline"], response=parsed)
+        self.limiter.settle(call.get("est_tokens", 0), tokens_in + tokens_out, call["model"])
         return raw
 
     def _check_budget(self, call) -> None:
@@ -107,7 +121,7 @@ class Attempts:
                 f"${self.budget_usd:.4f} budget; {call['model']!r} was not called")
 
     def _record(self, call, *, status, cache_hit=False, attempt=1, latency_ms=0.0, tokens_in=0, tokens_out=0,
-                error_class=None, offline=False) -> None:
+                error_class=None, offline=False, response=None) -> None:
         prompt: Prompt | None = call["prompt"]
         cost = cost_usd(call["model"], tokens_in, tokens_out)
         self.ledger.record(CallRecord(
@@ -118,3 +132,9 @@ class Attempts:
             error_class=error_class, offline=offline, tier=call["tier"], **self.ids))
         self.stats.add(status=status, cache_hit=cache_hit, latency_ms=latency_ms, tokens_in=tokens_in,
                        tokens_out=tokens_out, cost=cost, model=call["model"], offline=offline)
+        if telemetry.enabled():  # every ledger row is a span too; off, opentelemetry is never imported
+            from resources.telemetry.genai import record_call
+
+            record_call(self, call, status=status, cache_hit=cache_hit, attempt=attempt, latency_ms=latency_ms,
+                        tokens_in=tokens_in, tokens_out=tokens_out, cost=cost, error_class=error_class,
+                        response=response)

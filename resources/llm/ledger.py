@@ -25,11 +25,12 @@ SCHEMA = [
         offline INTEGER NOT NULL DEFAULT 0,
         tier TEXT)""",
     "CREATE INDEX IF NOT EXISTS llm_calls_run ON llm_calls (run_id)",
+    "ALTER TABLE llm_calls ADD COLUMN batch INTEGER NOT NULL DEFAULT 0",  # answered through a Batch API
 ]
 
 COLUMNS = (
     "ts run_id asset_key partition_key kind model prompt_name prompt_version prompt_hash request_hash "
-    "tokens_in tokens_out cost_usd latency_ms cache_hit attempt status error_class offline tier"
+    "tokens_in tokens_out cost_usd latency_ms cache_hit attempt status error_class offline tier batch"
 ).split()
 
 
@@ -56,6 +57,7 @@ class CallRecord:
     error_class: str | None = None
     offline: bool = False
     tier: str | None = None
+    batch: bool = False  # answered through a provider's Batch API, priced at the batch rate
     ts: float = field(default_factory=time.time)
 
 
@@ -68,7 +70,7 @@ class CallLedger:
 
     def record(self, rec: CallRecord) -> None:
         row = asdict(rec)
-        row["cache_hit"], row["offline"] = int(rec.cache_hit), int(rec.offline)
+        row["cache_hit"], row["offline"], row["batch"] = int(rec.cache_hit), int(rec.offline), int(rec.batch)
         self.store.execute(
             f"INSERT INTO llm_calls ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
             [row[c] for c in COLUMNS],
@@ -82,12 +84,15 @@ class CallLedger:
         marks = ", ".join("?" * len(run_ids))
         return self.store.query(f"SELECT * FROM llm_calls WHERE run_id IN ({marks}) ORDER BY id", run_ids)
 
-    def run_cost(self, run_id: str) -> tuple[float, int]:
-        """Spent USD and tokens so far in a run: what budgets are checked against."""
+    def run_cost(self, run_id: str, partition_key: str | None = None) -> tuple[float, int]:
+        """Spent USD and tokens so far in a run (or in one partition of a run over a range): what budgets are
+        checked against."""
+        where, params = ("run_id = ?", (run_id,)) if partition_key is None else \
+            ("run_id = ? AND partition_key = ?", (run_id, partition_key))
         rows = self.store.execute(
             "SELECT COALESCE(SUM(cost_usd), 0), COALESCE(SUM(tokens_in + tokens_out), 0) "
-            "FROM llm_calls WHERE run_id = ? AND cache_hit = 0",
-            (run_id,),
+            f"FROM llm_calls WHERE {where} AND cache_hit = 0",
+            params,
         )
         return float(rows[0][0]), int(rows[0][1])
 

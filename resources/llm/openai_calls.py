@@ -3,6 +3,7 @@
 import functools
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,8 +99,19 @@ def response_format(model: type[BaseModel]) -> dict:
 
 
 def make_client(cls, resource):
+    """The openai client; with a cassette configured (resources/llm/cassette.py) its `http_client` records into
+    or replays from it, and a replay needs no key or reachable endpoint."""
+    kwargs = resource.client_kwargs()
+    tape = resource.cassette_config()
+    if tape is not None:
+        from resources.llm import cassette
+
+        if tape[1] == "replay" and not os.environ.get("OPENAI_API_KEY"):
+            kwargs.setdefault("api_key", "cassette-replay")  # never sent anywhere
+        base = kwargs.get("base_url") or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+        kwargs["http_client"] = cassette.http_client(cls is openai.AsyncOpenAI, *tape, base, resource.request_timeout_s)
     try:
-        return cls(**resource.client_kwargs())
+        return cls(**kwargs)
     except openai.OpenAIError as exc:
         raise retry.LLMError(
             "no model endpoint configured: set OPENAI_API_KEY (and OPENAI_BASE_URL for a non-OpenAI server), "

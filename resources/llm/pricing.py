@@ -1,4 +1,8 @@
-"""USD prices per million tokens (input, output) by model name; the ledger's cost column comes from here."""
+"""USD prices per million tokens (input, output) by model name; the ledger's cost column comes from here.
+
+Requests answered through a provider's Batch API (resources/llm/batch_api.py) cost `BATCH_DISCOUNT` of that:
+OpenAI bills batch input and output at 50%, and vLLM/Together/OpenRouter-style batch endpoints follow it.
+"""
 
 PRICES_PER_MTOK: dict[str, tuple[float, float]] = {
     "gpt-4o-mini": (0.15, 0.60),
@@ -24,6 +28,10 @@ def price_of(model: str) -> tuple[float, float]:
     return (0.0, 0.0)
 
 
-def cost_usd(model: str, tokens_in: int, tokens_out: int) -> float:
+BATCH_DISCOUNT = 0.5
+
+
+def cost_usd(model: str, tokens_in: int, tokens_out: int, batch: bool = False) -> float:
+    """What a request cost; `batch`: answered through a Batch API, at the batch rate."""
     price_in, price_out = price_of(model)
-    return (tokens_in * price_in + tokens_out * price_out) / 1_000_000
+    return (tokens_in * price_in + tokens_out * price_out) / 1_000_000 * (BATCH_DISCOUNT if batch else 1.0)

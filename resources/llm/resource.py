@@ -40,9 +40,18 @@ class LLMResource(dg.ConfigurableResource):
                                 "run sending the same request before sending it itself.")
     requests_per_minute: int | None = Field(default=None, description="Client-side cap on requests per minute.")
     tokens_per_minute: int | None = Field(default=None, description="Client-side cap on tokens per minute.")
+    model_requests_per_minute: dict[str, int] = Field(default={}, description="Per-model requests per minute: a "
+                                                      "model named here (or below) has a budget of its own.")
+    model_tokens_per_minute: dict[str, int] = Field(default={}, description="Per-model tokens per minute.")
+    rate_limit_url: str | None = Field(default=None, description="redis:// or postgresql:// URL: the limits are "
+                                       "shared by every process and worker (AIWF_RATE_LIMIT_URL). Unset: per process.")
     run_budget_usd: float | None = Field(default=None, description="Stop a run before it spends more.")
     redact_pii: bool | None = Field(default=None, description="Redact PII (resources/safety/pii.py) before text "
                                     "leaves for the model. Default: on, except against aiwf's offline test double.")
+    cassette: str | None = Field(default=None, description="A replay cassette (resources/llm/cassette.py) to record "
+                                 "into or replay from. Defaults to AIWF_CASSETTE.")
+    cassette_mode: str | None = Field(default=None, description="`record` or `replay` (default). Defaults to "
+                                      "AIWF_CASSETTE_MODE.")
     state: StateResource | None = Field(default=None, description="Where the call ledger and cache live.")
 
     def session(self, context=None, budget_usd: float | None = None) -> "LLMSession":
@@ -55,6 +64,12 @@ class LLMResource(dg.ConfigurableResource):
         if self.redact_pii is not None:
             return self.redact_pii
         return (self.api_key or os.environ.get("OPENAI_API_KEY")) != OFFLINE_KEY
+
+    def cassette_config(self) -> tuple[str, str] | None:
+        """(path, mode) of the cassette model calls go through, or None: real requests."""
+        from resources.llm.cassette import configured
+
+        return configured(self.cassette, self.cassette_mode)
 
     def model_for(self, tier: str) -> str:
         tiers = {"cheap": self.cheap_model, "strong": self.strong_model}

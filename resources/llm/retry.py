@@ -56,6 +56,8 @@ def error_class(exc: BaseException) -> str:
         code = getattr(exc, "code", None)
         if code == "context_length_exceeded":
             return "context_too_long"
+        if code == "cassette_miss":  # resources/llm/cassette.py: the request was never recorded
+            return "cassette_miss"
         if exc.status_code in (401, 403):
             return "auth"
         return "server_error" if exc.status_code >= 500 else f"http_{exc.status_code}"

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from resources.llm import retry
 from resources.llm.attempts import Attempts
+from resources.llm.batch_api import BatchCalls
 from resources.llm.cache import ResponseCache
 from resources.llm.claims import RequestClaims, new_owner
 from resources.llm.embeddings import EmbeddingCalls
@@ -31,17 +32,19 @@ from resources.llm.openai_calls import (
 )
 from resources.llm.pricing import cost_usd
 from resources.llm.prompts import Prompt
-from resources.llm.rate_limit import estimate_tokens, shared_limiter
+from resources.llm.rate_limit import estimate_tokens, model_limits, shared_limiter
 from resources.llm.session_stats import SessionStats
 from resources.state.resource import state_of
+from resources.telemetry import step_of
 
 
-class LLMSession(EmbeddingCalls, Attempts):
+class LLMSession(EmbeddingCalls, Attempts, BatchCalls):
     """Calls made on behalf of one step: shares clients, ledger and cache, and totals what it spent."""
 
     def __init__(self, resource, context=None, budget_usd: float | None = None):
         self.resource = resource
         self.ids = context_ids(context)
+        self.trace_step = step_of(context)  # (run id, step key) its model-call spans go under; None: tracing off
         self.budget_usd = budget_usd
         store = state_of(resource).store()
         self.ledger, self.cache = CallLedger(store), ResponseCache(store)
@@ -49,8 +52,9 @@ class LLMSession(EmbeddingCalls, Attempts):
         self._sync: openai.OpenAI | None = None
         self._async: openai.AsyncOpenAI | None = None
         self._inflight: dict[str, asyncio.Future] = {}
+        per_model = model_limits(resource.model_requests_per_minute, resource.model_tokens_per_minute)
         self.limiter = shared_limiter(resource.base_url or "default", resource.requests_per_minute,
-                                      resource.tokens_per_minute)
+                                      resource.tokens_per_minute, per_model, resource.rate_limit_url)
         # A claim outlives one attempt with margin; waits are slept in slices that renew it (attempts.py).
         ttl_s = 2 * resource.request_timeout_s + 30
         self.claim_slice_s = ttl_s / 3

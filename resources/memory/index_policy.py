@@ -6,6 +6,7 @@ Measured (seeded clustered corpus, 384 dims, cosine, k=10, 100 queries, p50 of o
   NumPy exact scan      100k rows 5.6-14 ms (memory-bandwidth bound, 150 MB per query; no filters)
   IVF_PQ (defaults)     100k: recall 0.12, with refine_factor 10: 0.49 at 8 ms          -> rejected
   IVF_SQ                100k: recall 0.965 at 6.2 ms; refine 5: 1.0 at 8.6 ms; build 12 s -> too slow
+                      (default partitions of 8,192 rows: 20 probes read the whole table; see below)
   IVF_HNSW_SQ default   100k: recall 0.73 at 2.3 ms (ef defaults to ~k: the graph search stops too early)
   IVF_HNSW_SQ ef=64     100k: recall 0.95-0.96 at 3.2 ms
   IVF_HNSW_SQ ef=100    100k: recall 0.96-0.97 at 2.4-3.6 ms; build 45 s (ef_construction 150; 66 s at 300)
@@ -28,77 +29,90 @@ query (BTREE indexes on valid_from/valid_until did not help); post-filtering an 
 +1 ms at n=3, +2-3 ms at n=20, +4 ms at n=40. Hence `query_path`: no filter when no row is stale (counted
 from facts read once per table version), over-fetch + post-filter (exact) up to 40 stale rows, else prefilter.
 
+Through MemoryResource with that HNSW policy (`python -m benchmarks.memory --json`, 200 queries, hits with source
+and chunk from a per-version row-id map, see query_path; hits with every field cost 2-4 ms more):
+  100k x 384 (ef 80, refine 2, nine runs): recall@10 0.99, p50 3.3-5.7 ms, build 21-28 s, ingest 21-30k rows/s
+  1M x 384 (ef 150, refine 2): recall@10 0.9925, p50 8.1 ms, p95 11.2 ms, NumPy exact 97 ms, flat 1.56 s,
+              index build 372 s, ingest 15k rows/s, peak RSS 5.6 GB
+An in-memory NumPy path was measured and left out: slower than an index from 30k rows on, no metadata filters
+without a second store, and LanceDB would no longer be the one store.
+
+Then (issue 15, "memory at a million"): at 1M rows that single HNSW graph (IVF_HNSW_SQ keeps one partition up to
+~1M rows) needed ef 150 for recall, 8.1 ms p50, and 372 s to build; HNSW also handles a selective metadata filter
+badly (the graph walk skips the filtered-out nodes it must still cross). IVF_SQ with ~sqrt(rows) partitions
+(1,000 rows each at 1M) probes a fixed number of small partitions whatever the table size, applies a prefilter
+exactly within them, and its 8-bit codes are re-scored with the full vectors (refine_factor 2):
+
+  1M x 384, 1000 partitions, LanceDB query alone (load 8 on 2 cores)   nprobes  refine  recall@10  p50     p95
+                                                                          10      -      0.9685   2.6 ms  2.8
+                                                                          10      2      1.000    3.7     6.9
+                                                                          20      2      1.000    3.2     4.9
+     + prefilter tags (LABEL_LIST index) keeping 10% of rows              10      2      1.000    4.1     4.4
+                                                                          20      2      1.000    4.2     4.6
+  index build 108 s (kmeans on 256 x 1000 samples; HNSW was 372 s); LABEL_LIST on tags 0.3 s
+  100k x 384, 100 partitions: nprobes 5/10/20 + refine 2: recall 1.0 at 3.0/3.3/3.6 ms; 10% filter 3.1-3.7 ms.
+
 So:
 * tables under `index_min_rows` (5,000) are scanned exactly: under ~10 ms, recall 1, no index to keep up;
-* larger tables get IVF_HNSW_SQ (cosine, m=20, ef_construction=150), searched with refine_factor 2 and
-  ef 80 per 10 results, or ef 150 from `large_rows` (500k) on, where the graph search needs more breadth
-  (1M at ef=100 without refine: recall 0.929);
-* the index is retrained by maintenance when the table has doubled since it was built, and incrementally
-  updated (`optimize`) otherwise; rows added since are searched exactly by LanceDB until then.
-
-Through MemoryResource (`python -m benchmarks.memory --json`, 200 queries, hits with source and chunk, which
-come from a per-version row-id map, see query_path; hits with every field cost 2-4 ms more, one take per column).
-Nine 100k runs on the shared machine, same code (ef 80, refine 2):
-  100k x 384: recall@10 0.9915-0.9935, p50 5.27 / 3.72 / 4.83 / 3.55 / 5.67 / 3.34 / 4.49 / 3.28 / 4.59 ms,
-              p95 4.0-8.0 ms, NumPy exact 7.7-9.7 ms (the slow runs are the slow-machine runs), flat 167-209 ms,
-              index build 21-28 s, ingest 21-30k rows/s, peak RSS 1.5 GB (before the row-id map and the concurrent version check:
-              p50 4.6-8.0 ms; before this policy: recall 0.9595, p50 6.55 ms)
-  ef 64, refine 2 (3 runs): p50 5.00 / 4.49 / 4.54 ms, recall 0.984-0.99: no faster here, so ef stays 80.
-  ef 100, no refine (3 runs): p50 2.97 / 3.00 / 3.43 ms, but recall 0.959-0.965, too near the 0.95 floor.
-  1M x 384 (ef 150, refine 2): recall@10 0.9925, p50 8.1 ms, p95 11.2 ms, NumPy exact 97 ms, flat 1.56 s,
-              index build 372 s, ingest 15k rows/s, peak RSS 5.6 GB (before: recall 0.929, p50 10.5 ms)
-On a prebuilt 100k table, interleaved in one process: search_vector 3.2-5.1 ms vs the bare query returning only
-distances 2.8-4.0 ms (Python around it ~0.3 ms); refine 2 costs ~1 ms (a take of the candidates' full vectors).
-p50 <= 5 ms at 100k is met in most runs, not all, on this shared machine; recall >= 0.95 with margin.
-
-An in-memory NumPy path was measured and left out: it is slower than the HNSW index from 30k rows on,
-cannot apply metadata filters without a second store, and would make LanceDB no longer the one store.
+* larger tables get IVF_SQ (cosine, sqrt(rows) partitions), searched with nprobes 20 per 10 results and
+  refine_factor 2; a filtered search may probe up to 4x further while it has fewer than k rows (maximum_nprobes:
+  80 cost what 20 did at 1M, as LanceDB stops once it has k; 0, no limit, cost 64-82 ms);
+* scalar indexes on the filter columns: LABEL_LIST on `tags` (array_has_any), BTREE on `source` (IN lists,
+  upserts' key lookups, deletes), so a filter reads an index instead of scanning the column;
+* the index is retrained by maintenance when the table has doubled since it was built (more partitions), and
+  incrementally updated (`optimize`) otherwise; rows added since are searched exactly by LanceDB until then.
 """
 
 from dataclasses import dataclass
 from datetime import timedelta
+from math import isqrt
 
 VECTOR_INDEX = "vector_idx"
 TEXT_INDEX = "text_idx"
+SCALAR_INDEXES = {"tags_idx": ("tags", "LABEL_LIST"), "source_idx": ("source", "BTREE")}  # name: (column, type)
 
 
-EF, EF_LARGE, REFINE = 80, 150, 2  # measured: see the module docstring
+NPROBES, REFINE = 20, 2  # measured: see the module docstring
+FILTERED_PROBES = 4  # a filtered search probes up to 4 x nprobes partitions while it has fewer than k rows
 
 
 @dataclass(frozen=True)
 class IndexPolicy:
-    """When to index a table and how to query it; ef and refine_factor follow the table's size unless set."""
+    """When to index a table and how to query it; nprobes follows the limit and refine_factor is 2 unless set."""
 
     index_min_rows: int = 5_000
-    large_rows: int = 500_000
-    m: int = 20
-    ef_construction: int = 150
-    ef: int | None = None
+    nprobes: int | None = None
     refine_factor: int | None = None
     retrain_growth: float = 2.0
 
     def wants_vector_index(self, rows: int) -> bool:
         return rows >= self.index_min_rows
 
-    def index_config(self):
-        from lancedb.index import HnswSq
+    def partitions(self, rows: int) -> int:
+        return max(1, isqrt(rows))
 
-        return HnswSq(distance_type="cosine", m=self.m, ef_construction=self.ef_construction)
+    def index_config(self, rows: int):
+        from lancedb.index import IvfSq
 
-    def search_params(self, rows: int, limit: int) -> tuple[int, int]:
-        """(ef, refine_factor) for a table of `rows`; ef is per 10 results, so it grows with the limit."""
-        ef = self.ef or (EF_LARGE if rows >= self.large_rows else EF)
-        refine = REFINE if self.refine_factor is None else self.refine_factor
-        return max(ef, -(-ef * limit // 10)), refine
+        return IvfSq(distance_type="cosine", num_partitions=self.partitions(rows))
 
-    def tune(self, query, limit: int, indexed: bool, rows: int):
-        """Apply the measured query parameters to a LanceDB vector query (sync builder or async query)."""
+    def search_params(self, rows: int, limit: int, filtered: bool = False) -> dict:
+        """nprobes (per 10 results, so it grows with the limit), the most partitions a filtered search may probe
+        to find `limit` rows, and refine_factor, for a table of `rows`."""
+        nprobes = min(max(self.nprobes or NPROBES, -(-(self.nprobes or NPROBES) * limit // 10)), self.partitions(rows))
+        return {"nprobes": nprobes, "max_nprobes": min(nprobes * (FILTERED_PROBES if filtered else 1),
+                                                         self.partitions(rows)),
+                "refine_factor": REFINE if self.refine_factor is None else self.refine_factor}
+
+    def tune(self, query, limit: int, indexed: bool, rows: int, filtered: bool = False):
+        """Apply the measured query parameters to a LanceDB vector query (sync builder or async query); a filtered
+        query may probe past nprobes until it has `limit` rows (a narrow filter leaves few in each partition)."""
         query = query.distance_type("cosine")
         if indexed:
-            ef, refine = self.search_params(rows, limit)
-            query = query.ef(ef)
-            if refine:
-                query = query.refine_factor(refine)
+            params = self.search_params(rows, limit, filtered)
+            query = query.minimum_nprobes(params["nprobes"]).maximum_nprobes(params["max_nprobes"])
+            if params["refine_factor"]:
+                query = query.refine_factor(params["refine_factor"])
         return query
 
 
@@ -107,7 +121,8 @@ def index_names(table) -> dict[str, object]:
 
 
 def ensure_indexes(table, policy: IndexPolicy, *, retrain: bool = True, wait: bool = True) -> dict:
-    """Create the vector and full-text indexes a table of this size should have; retrain a grown vector index."""
+    """Create the vector, full-text and filter-column indexes a table of this size should have; retrain a grown
+    vector index."""
     from lancedb.index import FTS
 
     done, rows, have = {}, table.count_rows(), index_names(table)
@@ -115,10 +130,14 @@ def ensure_indexes(table, policy: IndexPolicy, *, retrain: bool = True, wait: bo
         table.create_index("text", config=FTS(), name=TEXT_INDEX)
         done[TEXT_INDEX] = "created"
     if policy.wants_vector_index(rows):
+        for name, (column, kind) in SCALAR_INDEXES.items():
+            if name not in have and column in table.schema.names:  # episodic tables have neither column
+                table.create_scalar_index(column, index_type=kind, name=name)
+                done[name] = "created"
         stats = table.index_stats(VECTOR_INDEX) if VECTOR_INDEX in have else None
         indexed = (stats.num_indexed_rows if stats else 0) or 0
         if stats is None or (retrain and rows >= policy.retrain_growth * max(indexed, 1)):
-            table.create_index("vector", config=policy.index_config(), name=VECTOR_INDEX, replace=True)
+            table.create_index("vector", config=policy.index_config(rows), name=VECTOR_INDEX, replace=True)
             done[VECTOR_INDEX] = "trained" if stats is None else f"retrained ({indexed} -> {rows} rows)"
     if wait and done:
         table.wait_for_index(list(done), timeout=timedelta(minutes=30))

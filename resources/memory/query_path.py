@@ -146,7 +146,8 @@ async def _search(atable, cache, name, facts: TableFacts, vector, k, *, policy: 
     filt = combined_filter(stale, live, user_filter)
     post = filt is not None and user_filter is None and stale is not None and stale <= OVERFETCH_MAX
     limit = k + stale if post else k  # the true top k live rows are within the top k + stale of all rows
-    query = policy.tune(atable.query().nearest_to(vector), limit, facts.indexed, facts.rows)
+    query = policy.tune(atable.query().nearest_to(vector), limit, facts.indexed, facts.rows,
+                        filtered=filt is not None and not post)
     if filt:
         query = query.where(filt)
         if post:

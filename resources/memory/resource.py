@@ -44,10 +44,10 @@ class MemoryResource(EpisodicMixin, MaintenanceMixin, dg.ConfigurableResource):
     chunk_overlap: int = Field(default=40, description="Words shared by consecutive chunks.")
     ttl_days: float | None = Field(default=None, description="Default lifetime of an entry without valid_until.")
     index_min_rows: int = Field(default=5_000, description="Below this a table is searched exactly.")
-    hnsw_ef: int | None = Field(default=None, description="HNSW search breadth per 10 results; default by table "
-                                                          "size (index_policy).")
+    nprobes: int | None = Field(default=None, description="IVF partitions searched per 10 results; default 20 "
+                                                          "(index_policy).")
     refine_factor: int | None = Field(default=None, description="Re-score limit x this many candidates with full "
-                                                                "vectors; default by table size, 0 turns it off.")
+                                                                "vectors; default 2, 0 turns it off.")
     version_retention_days: float = Field(default=7.0, description="Maintenance drops table versions older.")
     state: StateResource | None = Field(default=None, description="Home of the default LanceDB folder.")
     _db: object = PrivateAttr(default=None)
@@ -57,7 +57,7 @@ class MemoryResource(EpisodicMixin, MaintenanceMixin, dg.ConfigurableResource):
     # --- connection ------------------------------------------------------------------------------
     @property
     def policy(self) -> IndexPolicy:
-        return IndexPolicy(index_min_rows=self.index_min_rows, ef=self.hnsw_ef, refine_factor=self.refine_factor)
+        return IndexPolicy(index_min_rows=self.index_min_rows, nprobes=self.nprobes, refine_factor=self.refine_factor)
 
     def db(self):
         if self._db is None:
@@ -107,10 +107,17 @@ class MemoryResource(EpisodicMixin, MaintenanceMixin, dg.ConfigurableResource):
     def ingest_vectors(self, docs: list[Document], vectors, *, collection: str = "documents",
                        index: bool = True) -> dict:
         """Upsert one-chunk documents with precomputed vectors (bulk loads, benchmarks, external embedders)."""
-        by_source = semantic.prepare(docs, 10**9, 0, self._ttl())
-        rows = [r for rs in by_source.values() for r in rs]
-        arr = semantic.vectors_for(rows, vectors, self._dim(check_name(collection)))
-        return self._write(collection, by_source, rows, arr, self._existing(collection, by_source), index=index)
+        with semantic.gc_paused():
+            dim, now = self._dim(check_name(collection)), dt.datetime.now(UTC)
+            bulk = semantic.one_chunk_table(docs, self._ttl(), now)
+            if bulk is None:
+                by_source = semantic.prepare(docs, 10**9, 0, self._ttl(), now)
+                counts = {s: len(rs) for s, rs in by_source.items()}
+                data = semantic.rows_table([r for rs in by_source.values() for r in rs])
+            else:
+                counts, data = dict.fromkeys(bulk[0], 1), bulk[1]
+            arr = semantic.vectors_for(data.num_rows, vectors, dim)
+            return self._write(collection, counts, data, arr, self._existing(collection, counts), index=index)
 
     def _ingest(self, collection, by_source, embed) -> dict:
         check_name(collection)
@@ -122,7 +129,8 @@ class MemoryResource(EpisodicMixin, MaintenanceMixin, dg.ConfigurableResource):
             return {"collection": collection, "sources": len(by_source), "unchanged": skipped, "chunks_written": 0,
                     "chunks_deleted": 0}
         vectors = check_vectors(embed([r["text"] for r in rows]), self._dim(collection), f"ingest {collection}")
-        return {**self._write(collection, changed, rows, vectors, before), "unchanged": skipped}
+        counts = {s: len(rs) for s, rs in changed.items()}
+        return {**self._write(collection, counts, semantic.rows_table(rows), vectors, before), "unchanged": skipped}
 
     def _existing(self, collection, sources) -> dict:
         try:
@@ -130,12 +138,13 @@ class MemoryResource(EpisodicMixin, MaintenanceMixin, dg.ConfigurableResource):
         except MissingTable:
             return {}
 
-    def _write(self, collection, by_source, rows, vectors, before, index=True) -> dict:
+    def _write(self, collection, counts: dict[str, int], data, vectors, before, index=True) -> dict:
+        """Upsert `data` (chunk rows without vectors; `counts`: chunks per source) and drop chunks past them."""
         table = self._open_or_create(collection, vectors.shape[1], semantic.new_table)
-        semantic.upsert(table, rows, vectors)
-        deleted = semantic.drop_orphans(table, before, {s: len(rs) for s, rs in by_source.items()})
+        semantic.upsert(table, data, vectors, all_new=not any(s in before for s in counts))
+        deleted = semantic.drop_orphans(table, before, counts) if before else 0
         built = ensure_indexes(table, self.policy, retrain=False) if index else {}
-        return {"collection": collection, "sources": len(by_source), "chunks_written": len(rows),
+        return {"collection": collection, "sources": len(counts), "chunks_written": data.num_rows,
                 "chunks_deleted": deleted, "indexes": built, "version": table.version}
 
     def build_indexes(self, collection: str = "documents", *, retrain: bool = True) -> dict:

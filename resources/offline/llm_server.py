@@ -5,12 +5,14 @@ carries the header ``x-aiwf-offline: 1`` and ``/v1/models`` lists models ``owned
 
 Endpoints (each also without the ``/v1`` prefix): ``GET /v1/models``, ``POST /v1/chat/completions`` (plain, or
 ``stream: true`` as SSE chunks ending in ``data: [DONE]``, with a usage chunk when
-``stream_options.include_usage``), ``POST /v1/embeddings``, ``GET /healthz``, and ``GET|POST /_control`` to read
+``stream_options.include_usage``), ``POST /v1/embeddings``, the Batch API's ``files`` and ``batches``
+(:mod:`resources.offline.batch_routes`), ``GET /healthz``, and ``GET|POST /_control`` to read
 or change the fault configuration at runtime and read the counters.
 
 Counters include ``distinct_bodies`` (request bodies answered, by :func:`digest`) and ``duplicate_bodies`` (answers
 to a body already answered once: what a client paid twice), with ``duplicated`` mapping each body hash answered
-more than once to its count; ``GET /_control?bodies=1`` adds ``bodies``, the count for every body hash.
+more than once to its count; ``GET /_control?bodies=1`` adds ``bodies``, the count for every body hash, and
+``?arrivals=1`` adds ``arrivals``, the wall-clock time of every request (what a provider's rate limit counts).
 
 Answers are deterministic: the same request body (ignoring ``stream``/``stream_options``) gives the same answer.
 Tokens are counted as words (:func:`resources.offline.schema_answer.count_tokens`): ``prompt_tokens`` over all
@@ -53,6 +55,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from resources.offline.batch_routes import BATCH_DEFAULTS, batch_routes, fresh_batch_counters
 from resources.offline.schema_answer import answer_chat, count_tokens, digest, embed, last_user
 
 log = logging.getLogger("aiwf.offline.llm_server")
@@ -62,6 +65,7 @@ DEFAULTS: dict[str, Any] = {
     "latency_ms": 0.0, "jitter_ms": 0.0, "fail_429_rate": 0.0, "fail_500_rate": 0.0, "timeout_rate": 0.0,
     "timeout_s": 30.0, "retry_after_s": 1.0, "seed": 0, "fail_400_on": None, "require_api_key": None,
     "echo_key_in_401": False, "embedding_dim": 384, "answer_sentences": 5,
+    **BATCH_DEFAULTS,  # the Batch API (files, batches): resources/offline/batch_routes.py
 }
 ENDPOINTS = ("chat.completions", "embeddings", "models")
 
@@ -70,7 +74,7 @@ def _fresh_counters() -> dict[str, Any]:
     return {"requests": 0, "answered": dict.fromkeys(ENDPOINTS, 0), "answered_total": 0, "status_400": 0,
             "status_401": 0, "status_429": 0, "status_500": 0, "timeouts": 0, "abandoned": 0, "streamed": 0,
             "prompt_tokens": 0, "completion_tokens": 0, "distinct_bodies": 0, "duplicate_bodies": 0,
-            "duplicated": {}}
+            "duplicated": {}, **fresh_batch_counters()}
 
 
 class _State:
@@ -81,6 +85,7 @@ class _State:
         self.config = dict(DEFAULTS)
         self.counters = _fresh_counters()
         self.bodies: dict[str, int] = {}  # body hash -> times answered (kept apart: it grows with every request)
+        self.arrivals: list[float] = []  # wall-clock time each request arrived (rate-limit benchmarks)
         self.rng = random.Random(0)
         self.configure(**config)
 
@@ -93,7 +98,7 @@ class _State:
             if "seed" in changes:
                 self.rng = random.Random(self.config["seed"])
             if reset_counters:
-                self.counters, self.bodies = _fresh_counters(), {}
+                self.counters, self.bodies, self.arrivals = _fresh_counters(), {}, []
 
     def public_config(self) -> dict[str, Any]:
         return {**self.config, "require_api_key": bool(self.config["require_api_key"])}
@@ -101,6 +106,8 @@ class _State:
     def count(self, key: str, n: int = 1) -> None:
         with self.lock:
             self.counters[key] += n
+            if key == "requests":
+                self.arrivals.append(time.time())
 
     def answered(self, endpoint: str, usage: dict | None = None, body: dict | None = None) -> None:
         with self.lock:
@@ -259,6 +266,8 @@ def build_app(state: _State) -> Starlette:
             reply = {"test_double": True, "config": state.public_config(), "counters": copy.deepcopy(state.counters)}
             if request.query_params.get("bodies"):
                 reply["bodies"] = dict(state.bodies)
+            if request.query_params.get("arrivals"):
+                reply["arrivals"] = list(state.arrivals)
             return JSONResponse(reply)
 
     async def healthz(request: Request) -> Response:
@@ -269,6 +278,7 @@ def build_app(state: _State) -> Starlette:
         routes += [Route(f"{prefix}/chat/completions", chat, methods=["POST"]),
                    Route(f"{prefix}/embeddings", embeddings, methods=["POST"]),
                    Route(f"{prefix}/models", models, methods=["GET"])]
+    routes += batch_routes(state)
     app = Starlette(routes=routes)
     app.add_middleware(_OfflineHeader)
     return app

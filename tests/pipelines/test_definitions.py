@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 JOBS = {"content_ops_job", "publish_approved_draft_job", "catalog_job", "returns_triage_job", "returns_redrive_job",
         "memory_maintenance_job", "order_recovery_job", "resume_recovery_job", "returns_refund_job",
-        "workflow_health_job"}
+        "workflow_health_job", "shadow_run_job"}
 SCHEDULES = {  # schedule -> the job it runs
     "daily_drafts_6am": "content_ops_job",
     "daily_catalog_sync_7am": "catalog_job",
@@ -33,6 +33,9 @@ SENSORS = {  # sensor -> the jobs it launches (none: it acts on every workflow's
     "run_watchdog_sensor": set(),
     "finished_runs_audit_sensor": set(),
     "run_cost_sensor": set(),
+    "run_traces_sensor": set(),
+    "batch_jobs_sensor": set(),  # launches llm_map partitions (asset selection) whose batches are done
+    "prompt_canary_sensor": set(),
 }
 RESOURCE_KEYS = {"state", "llm", "memory", "approvals", "shop", "io_manager"}
 ASSETS = {  # group (= workflow) -> its assets
@@ -42,12 +45,14 @@ ASSETS = {  # group (= workflow) -> its assets
     "returns_triage": {"return_requests", "return_classifications", "return_routing", "return_review_queue"},
     "order_recovery": {"problem_orders", "order_states", "recovery_plans", "recovery_actions"},
     "workflow_health": {"workflow_health"},
+    "prompt_evals": {"return_triage_eval_set"},
 }
 ASSET_CHECKS = {
     "drafts:drafts_match_expectations", "drafts:drafts_claims_are_supported", "draft_tone:drafts_match_brand_tone",
     "drafts:drafts_have_no_broken_links", "proposed_updates:proposed_updates_match_authoritative_feed",
     "return_routing:return_routing_matches_expectations", "topic_briefs:briefs_are_all_readable",
     "return_requests:return_files_are_all_readable", "problem_orders:order_files_are_all_readable",
+    "return_classifications:return_classifications_canary_is_no_worse",
     *(f"workflow_health:{name}" for name in ("model_confidence_has_not_drifted", "model_labels_have_not_drifted",
                                              "override_rate_is_below_limit", "cost_per_partition_has_not_spiked")),
     *(f"{asset}:{asset}_has_no_{what}" for asset in ("drafts", "return_classifications", "product_descriptions")
@@ -143,3 +148,10 @@ def test_loading_the_definitions_does_no_io(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert not home.exists(), f"loading the definitions created {sorted(p.name for p in home.rglob('*'))}"
     assert list(tmp_path.iterdir()) == [], "loading the definitions wrote into the working directory"
+
+
+def test_the_shadow_job_is_tagged_and_can_reach_no_side_effect(repo):
+    """Shadow runs show as such in the UI and hold neither a connector nor the approvals resource."""
+    job = repo.get_job("shadow_run_job")
+    assert job.tags.get("aiwf/shadow") == "1"
+    assert job.required_resource_keys == {"llm", "io_manager"}

@@ -49,7 +49,8 @@ def test_triage_routes_returns_flags_risk_and_quarantines_bad_rows(endpoint):
     checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     assert {c.asset_check_key.name: c.passed for c in checks} == {
         "return_files_are_all_readable": True, "return_routing_matches_expectations": True,
-        "return_classifications_has_no_pii": True, "return_classifications_has_no_prompt_injection": True}
+        "return_classifications_has_no_pii": True, "return_classifications_has_no_prompt_injection": True,
+        "return_classifications_canary_is_no_worse": True}  # no canary runs: the shipped share is 0
 
     held = {r["row_key"]: r["error_class"] for r in Quarantine(local_store()).rows("return_classifications")}
     assert {k: v for k, v in held.items() if v != "verification_failed"} == {

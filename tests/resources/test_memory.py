@@ -194,7 +194,8 @@ def test_index_policy_builds_the_ann_index_past_the_threshold(tmp_path):
     rng = np.random.default_rng(1)
     vecs = rng.standard_normal((400, 16)).astype(np.float32)
     report = memory.ingest_vectors([Document(f"v{i}", f"vector {i}") for i in range(400)], vecs, collection="big")
-    assert report["indexes"] == {"text_idx": "created", "vector_idx": "trained"}
+    assert report["indexes"] == {"text_idx": "created", "vector_idx": "trained", "tags_idx": "created",
+                                 "source_idx": "created"}
     assert memory.search_vector(vecs[7], collection="big", k=1)[0].source == "v7"
 
 
@@ -220,14 +221,17 @@ def test_indexed_search_leaves_out_stale_rows_written_after_the_last_search(tmp_
     assert all(s.startswith("old") for s in with_stale[:min(stale, 5)])
 
 
-def test_search_breadth_follows_table_size_and_limit():
+def test_search_breadth_follows_the_limit_and_the_partitions():
     from resources.memory.index_policy import IndexPolicy
 
     policy = IndexPolicy()
-    small, large = policy.search_params(100_000, 10), policy.search_params(1_000_000, 10)
-    assert large[0] > small[0] and small[1] >= 1 and large[1] >= 1
-    assert policy.search_params(100_000, 30)[0] == 3 * small[0]
-    assert IndexPolicy(ef=64, refine_factor=0).search_params(1_000_000, 10) == (64, 0)
+    at_1m = policy.search_params(1_000_000, 10)
+    assert policy.partitions(1_000_000) == 1_000 and at_1m["refine_factor"] >= 1
+    assert policy.search_params(1_000_000, 30)["nprobes"] == 3 * at_1m["nprobes"]
+    assert policy.search_params(5_000, 100)["nprobes"] == policy.partitions(5_000)  # never more than there are
+    assert policy.search_params(1_000_000, 10, filtered=True)["max_nprobes"] > at_1m["nprobes"] == at_1m["max_nprobes"]
+    assert IndexPolicy(nprobes=8, refine_factor=0).search_params(1_000_000, 10) == {
+        "nprobes": 8, "max_nprobes": 8, "refine_factor": 0}
 
 
 def test_chunks_overlap_and_cover_every_word():

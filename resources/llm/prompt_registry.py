@@ -1,0 +1,156 @@
+"""What aiwf knows about prompt versions, in its Store: the (name, version, hash) each version had when first
+seen, so text edited under an unchanged version is refused instead of silently mixing two wordings under one
+version in the ledger, cache and checkpoints; and status overrides (promote, rollback, canary rollback).
+
+A status override applies while the file still names the live/candidate it was made against: editing the
+file's live or candidate later is a newer, deliberate decision and wins. Every change goes to the audit trail
+in the same transaction (outbox) as the status row.
+"""
+
+import time
+from dataclasses import dataclass
+
+from resources.llm.prompt_files import PromptFile
+from resources.state.store import Store
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS prompt_versions (
+        name TEXT NOT NULL, version TEXT NOT NULL, hash TEXT NOT NULL, first_seen {float} NOT NULL,
+        PRIMARY KEY (name, version))""",
+    """CREATE TABLE IF NOT EXISTS prompt_status (
+        id {id}, ts {float} NOT NULL, name TEXT NOT NULL, action TEXT NOT NULL,
+        live TEXT NOT NULL, candidate TEXT, share {float} NOT NULL DEFAULT 0,
+        file_live TEXT NOT NULL, file_candidate TEXT, reason TEXT NOT NULL DEFAULT '', actor TEXT)""",
+    "CREATE INDEX IF NOT EXISTS prompt_status_name ON prompt_status (name, id)",
+]
+
+
+class PromptChanged(ValueError):
+    """Prompt text changed under a version that was already recorded with other text."""
+
+
+@dataclass(frozen=True)
+class Effective:
+    """The status in force for one prompt: file defaults with any current Store override applied."""
+
+    live: str
+    candidate: str | None
+    share: float
+    overridden: bool
+
+
+class PromptRegistry:
+    def __init__(self, store: Store):
+        self.store = store
+        store.migrate("prompts", SCHEMA)
+
+    # --- versions -------------------------------------------------------------------------------------------
+    def record(self, files: list[PromptFile]) -> None:
+        """Record every version not seen before; raise PromptChanged naming each version whose text differs
+        from what was recorded (all of them, so one edit session fixes all in one go)."""
+        known = {(r["name"], r["version"]): r["hash"]
+                 for r in self.store.query("SELECT name, version, hash FROM prompt_versions")}
+        changed, new = [], []
+        for pf in files:
+            for version, prompt in pf.versions.items():
+                seen = known.get((pf.name, version))
+                if seen is None:
+                    new.append((pf.name, version, prompt.hash, time.time()))
+                elif seen != prompt.hash:
+                    changed.append(f"prompt {pf.name!r} version {version} changed (recorded hash {seen}, now "
+                                   f"{prompt.hash}{_where(pf)}): bump the version to change its text")
+        if new:
+            self.store.executemany("INSERT INTO prompt_versions (name, version, hash, first_seen) VALUES "
+                                   "(?, ?, ?, ?) ON CONFLICT (name, version) DO NOTHING", new)
+        if changed:
+            raise PromptChanged("; ".join(changed))
+
+    def recorded(self, name: str | None = None) -> list[dict]:
+        sql, params = "SELECT name, version, hash, first_seen FROM prompt_versions", ()
+        if name:
+            sql, params = sql + " WHERE name = ?", (name,)
+        return self.store.query(sql + " ORDER BY name, version", params)
+
+    # --- status ---------------------------------------------------------------------------------------------
+    def effective(self, pf: PromptFile) -> Effective:
+        row = self._latest(pf.name)
+        if (row and row["file_live"] == pf.live and row["file_candidate"] == pf.candidate
+                and row["live"] in pf.versions and (row["candidate"] is None or row["candidate"] in pf.versions)):
+            return Effective(row["live"], row["candidate"], float(row["share"] or 0), True)
+        return Effective(pf.live, pf.candidate, pf.share, False)
+
+    def live(self, pf: PromptFile) -> str:
+        return self.effective(pf).live
+
+    def candidate(self, pf: PromptFile) -> tuple[str | None, float]:
+        eff = self.effective(pf)
+        return eff.candidate, eff.share if eff.candidate else 0.0
+
+    def status(self, pf: PromptFile) -> dict[str, str]:
+        """version → live / candidate / retired, Store overrides applied."""
+        eff = self.effective(pf)
+        return {v: "live" if v == eff.live else "candidate" if v == eff.candidate else "retired"
+                for v in pf.versions}
+
+    def history(self, name: str) -> list[dict]:
+        return self.store.query("SELECT * FROM prompt_status WHERE name = ? ORDER BY id", (name,))
+
+    def promote(self, pf: PromptFile, version: str, *, reason: str = "", actor: str | None = None) -> Effective:
+        """Make `version` live; it stops being the candidate (ending its canary)."""
+        pf.version(version)
+        eff = self.effective(pf)
+        if version == eff.live:
+            raise ValueError(f"prompt {pf.name} version {version} is already live")
+        candidate = None if eff.candidate in (version, None) else eff.candidate
+        return self._set(pf, "promote", version, candidate, eff.share if candidate else 0.0, reason, actor,
+                         {"from_version": eff.live})
+
+    def rollback(self, pf: PromptFile, *, reason: str = "", actor: str | None = None) -> Effective:
+        """With a candidate: retire it, so the next run uses only live (a canary rollback). Without one: go back
+        to the version that was live before the last promotion."""
+        eff = self.effective(pf)
+        if eff.candidate:
+            return self._set(pf, "rollback_candidate", eff.live, None, 0.0, reason, actor,
+                             {"retired_version": eff.candidate, "share": eff.share})
+        previous = self._previous_live(pf, eff.live)
+        if previous is None:
+            raise ValueError(f"prompt {pf.name}: nothing to roll back (no candidate, and version {eff.live} was "
+                             "not promoted over another)")
+        return self._set(pf, "rollback", previous, None, 0.0, reason, actor, {"from_version": eff.live})
+
+    def _previous_live(self, pf: PromptFile, live: str) -> str | None:
+        for row in reversed(self.history(pf.name)):
+            if row["action"] == "promote" and row["live"] == live:
+                return self._live_before(pf, row["id"])
+        return None
+
+    def _live_before(self, pf: PromptFile, row_id: int) -> str:
+        rows = self.store.query("SELECT live, file_live, file_candidate FROM prompt_status WHERE name = ? AND "
+                                "id < ? ORDER BY id DESC LIMIT 1", (pf.name, row_id))
+        if rows and rows[0]["file_live"] == pf.live and rows[0]["file_candidate"] == pf.candidate:
+            return rows[0]["live"]
+        return pf.live
+
+    def _latest(self, name: str) -> dict | None:
+        rows = self.store.query("SELECT * FROM prompt_status WHERE name = ? ORDER BY id DESC LIMIT 1", (name,))
+        return rows[0] if rows else None
+
+    def _set(self, pf: PromptFile, action: str, live: str, candidate: str | None, share: float, reason: str,
+             actor: str | None, extra: dict) -> Effective:
+        from resources.audit.log import AuditLog
+
+        log = AuditLog(self.store)
+        with self.store.transaction() as cur:
+            cur.execute("INSERT INTO prompt_status (ts, name, action, live, candidate, share, file_live, "
+                        "file_candidate, reason, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (time.time(), pf.name, action, live, candidate, share, pf.live, pf.candidate, reason,
+                         actor))
+            log.enqueue(cur, f"prompt_{action}", {"prompt": pf.name, "live": live, "candidate": candidate,
+                                                  "share": share, "reason": reason, **extra},
+                        {"actor": actor or "aiwf"})
+        log.flush()
+        return self.effective(pf)
+
+
+def _where(pf: PromptFile) -> str:
+    return f", in {pf.path}" if pf.path else ""

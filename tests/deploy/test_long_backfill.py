@@ -1,0 +1,181 @@
+"""A 30-day backfill of the returns batch asset is one run, not thirty (the asset's multi-run BackfillPolicy),
+with every day's table, checkpoints and ledger rows kept apart.
+
+As in test_backfill_policy.py, the backfill is launched through the webserver's GraphQL schema
+(`launchPartitionBackfill` on an asset selection) and carried out by a real `dagster-daemon run`; the model is
+the offline test double over HTTP. The upstream `return_requests` is materialized first, day by day, as the
+file-drop sensor does. `test_thirty_single_partition_runs_for_comparison` runs the same backfill one partition
+per run and prints both wall times (no timed assertion)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+import yaml
+
+from sensors.dagster_internals import (
+    InProcessCodeLocationOrigin,
+    InProcessWorkspaceLoadTarget,
+    LoadableTargetOrigin,
+    WorkspaceProcessContext,
+)
+
+HERE = Path(__file__).resolve().parent
+DEFS = HERE / "returns_backfill_defs.py"
+LOCATION = "returns_backfill"
+DAYS = [f"2026-03-{d:02d}" for d in range(1, 31)]
+ROWS_PER_DAY = 6
+DONE = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
+LAUNCH = """
+mutation($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message }
+    ... on PartitionKeysNotFoundError { message }
+  }
+}"""
+
+
+def write_feed(folder: Path) -> None:
+    """One returns file per day of March."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for day in DAYS:
+        rows = [{"return_id": f"R-{day}-{i}", "order_id": f"O-{day}-{i}", "sku": f"SKU-{i}", "product": "Kettle",
+                 "category": "kitchen", "price_eur": str(20 + i), "days_since_delivery": str(i + 1),
+                 "customer_returns_90d": "0", "customer_note": f"Lid {i} cracked, delivered {day}, arrived damaged."}
+                for i in range(ROWS_PER_DAY)]
+        pd.DataFrame(rows).to_csv(folder / f"returns_{day}.csv", index=False)
+
+
+@pytest.fixture
+def returns_env(deploy_env, offline_server, tmp_path, monkeypatch):
+    """AIWF_HOME, the returns inbox, the offline model for run workers, and return_requests for every day."""
+    from resources.offline.keys import OFFLINE_KEY
+
+    offline_server.configure(latency_ms=0, fail_429_rate=0, fail_500_rate=0, timeout_rate=0, fail_400_on=None,
+                             reset_counters=True)
+    monkeypatch.setenv("AIWF_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("AIWF_RETURNS_DIR", str(tmp_path / "returns"))
+    monkeypatch.setenv("OPENAI_BASE_URL", offline_server.url)
+    monkeypatch.setenv("OPENAI_API_KEY", OFFLINE_KEY)
+    write_feed(tmp_path / "returns")
+    sys.path.insert(0, str(HERE))
+    import returns_backfill_defs
+
+    job = returns_backfill_defs.defs.resolve_implicit_global_asset_job_def()
+    for day in DAYS:  # the upstream, day by day (ephemeral instance: only its tables matter here)
+        assert job.execute_in_process(partition_key=day, asset_selection=[dg.AssetKey("return_requests")],
+                                      raise_on_error=False).success
+    return deploy_env
+
+
+def launch_backfill(instance) -> str:
+    from dagster_graphql.test.utils import execute_dagster_graphql
+
+    origin = InProcessCodeLocationOrigin(
+        LoadableTargetOrigin(python_file=str(DEFS), working_directory=str(HERE)), location_name=LOCATION)
+    with WorkspaceProcessContext(instance, InProcessWorkspaceLoadTarget(origin)) as workspace:
+        result = execute_dagster_graphql(workspace.create_request_context(), LAUNCH, {"params": {
+            "assetSelection": [{"path": ["return_classifications"]}], "partitionNames": DAYS}})
+    answer = result.data["launchPartitionBackfill"]
+    assert answer["__typename"] == "LaunchBackfillSuccess", answer
+    return answer["backfillId"]
+
+
+def start_daemon(tmp_path: Path) -> subprocess.Popen:
+    workspace = tmp_path / "workspace.yaml"
+    workspace.write_text(yaml.safe_dump({"load_from": [{"python_file": {
+        "relative_path": str(DEFS), "working_directory": str(HERE), "location_name": LOCATION}}]}))
+    daemon = Path(sys.executable).with_name("dagster-daemon")
+    with open(tmp_path / "daemon.log", "w") as log:
+        return subprocess.Popen([str(daemon), "run", "-w", str(workspace)], start_new_session=True, stdout=log,
+                                stderr=subprocess.STDOUT)
+
+
+def stop(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:
+        pass
+
+
+def run_backfill(env: Path, tmp_path: Path, timeout: float = 900) -> tuple[list, float]:
+    """Launch the 30-day backfill, run the daemon until the backfill completes; its runs and wall seconds
+    (from the launch to the last run's end)."""
+    with dg.DagsterInstance.from_config(str(env)) as instance:
+        daemon = start_daemon(tmp_path)
+        try:
+            started = time.time()
+            backfill_id = launch_backfill(instance)
+            deadline = started + timeout
+            while time.time() < deadline:
+                assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()[-2000:]
+                backfill = instance.get_backfill(backfill_id)
+                runs = instance.get_runs(dg.RunsFilter(tags={"dagster/backfill": backfill_id}))
+                if backfill.status.value != "REQUESTED" and runs and all(r.status in DONE for r in runs):
+                    ended = max(instance.get_run_record_by_id(r.run_id).end_time for r in runs)
+                    return runs, ended - started
+                time.sleep(0.5)
+        finally:
+            stop(daemon)
+    raise AssertionError(f"backfill did not finish in {timeout}s: {(tmp_path / 'daemon.log').read_text()[-3000:]}")
+
+
+def failures(env: Path, runs) -> str:
+    """What went wrong in the runs that failed, from their event logs."""
+    with dg.DagsterInstance.from_config(str(env)) as instance:
+        return "\n".join(e.dagster_event.event_specific_data.error.to_string() if e.dagster_event.is_step_failure
+                         else e.message for r in runs if r.status != dg.DagsterRunStatus.SUCCESS
+                         for e in instance.all_logs(r.run_id) if e.is_dagster_event and (
+                             e.dagster_event.is_step_failure or e.dagster_event.is_run_failure))[-4000:]
+
+
+def check_every_day(env: Path, runs, offline_server) -> None:
+    from resources.llm.ledger import CallLedger
+    from resources.state.checkpoints import Checkpoints
+    from resources.state.parquet_io_manager import ParquetIOManager
+    from resources.state.quarantine import Quarantine
+    from resources.state.resource import StateResource
+
+    assert {r.status for r in runs} == {dg.DagsterRunStatus.SUCCESS}, failures(env, runs)
+    store = StateResource(home=os.environ["AIWF_HOME"], pg_url=os.environ["AIWF_PG_URL"]).store()
+    checkpoints, ledger = Checkpoints(store), CallLedger(store)
+    held = {(r["partition_key"], r["row_key"]): r["reason"] for r in Quarantine(store).rows("return_classifications")}
+    for day in DAYS:  # each day's rows are in its own table or quarantined under it, with its own checkpoints
+        table = pd.read_parquet(ParquetIOManager().path_for(dg.AssetKey("return_classifications"), day))
+        quarantined = {key for (partition, key) in held if partition == day}
+        assert sorted(set(table["return_id"]) | quarantined) == sorted(f"R-{day}-{i}" for i in range(ROWS_PER_DAY))
+        assert checkpoints.count("return_classifications", day) == len(table)
+        assert any(ledger.run_cost(r.run_id, day)[1] > 0 for r in runs)  # metered under its own day
+    assert len(held) <= 0.2 * len(DAYS) * ROWS_PER_DAY, held  # the asset's max_failure_rate
+
+
+@pytest.mark.integration
+def test_a_30_day_backfill_of_the_batch_asset_runs_as_one_run(returns_env, offline_server, tmp_path):
+    runs, wall_s = run_backfill(returns_env, tmp_path)
+    assert len(runs) <= 2
+    assert {r.job_name for r in runs} == {"__ASSET_JOB"}
+    check_every_day(returns_env, runs, offline_server)
+    print(f"\n30-day backfill of return_classifications: {len(runs)} run(s), {wall_s:.1f} s")
+
+
+@pytest.mark.integration
+def test_thirty_single_partition_runs_for_comparison(returns_env, offline_server, tmp_path, monkeypatch):
+    from returns_backfill_defs import RUN_SIZE_ENV
+
+    monkeypatch.setenv(RUN_SIZE_ENV, "1")  # the code server and run workers build the asset with 1 per run
+    runs, wall_s = run_backfill(returns_env, tmp_path)
+    assert len(runs) == len(DAYS)
+    check_every_day(returns_env, runs, offline_server)
+    print(f"\n30-day backfill of return_classifications, one partition per run: {len(runs)} runs, {wall_s:.1f} s")

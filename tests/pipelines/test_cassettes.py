@@ -1,0 +1,61 @@
+"""`aiwf demo` recorded to a cassette, then replayed on a fresh home with the model endpoint at a closed port."""
+
+import json
+import socket
+
+import pytest
+
+from pipelines import cli
+from resources.llm.cassette import load
+
+COMPARED = ("assets_materialized", "asset_checks_passed", "asset_checks_failed", "runs_failed", "llm_calls",
+            "tokens", "offline", "side_effects")
+
+
+def closed_port_url() -> str:
+    """An address where nothing listens (bound, then released): any request to it is refused."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+
+
+def demo_json(capsys) -> dict:
+    code = cli.main(["demo", "--json"])
+    out = capsys.readouterr().out.strip().splitlines()
+    return {"exit": code, **json.loads(out[-1]), "stdout": "\n".join(out[:-1])}
+
+
+def materialized() -> dict:
+    """asset key -> partitions materialized, from the demo's Dagster instance."""
+    from resources.state.home import open_dagster_instance
+
+    with open_dagster_instance() as instance:
+        return {k.to_user_string(): sorted(instance.get_materialized_partitions(k)) for k in
+                instance.get_asset_keys() if instance.get_latest_materialization_event(k) is not None}
+
+
+@pytest.fixture
+def recorded(tmp_path_factory, monkeypatch, capsys):
+    tape = tmp_path_factory.mktemp("tape") / "demo.jsonl"
+    monkeypatch.setenv("AIWF_CASSETTE", str(tape))
+    monkeypatch.setenv("AIWF_CASSETTE_MODE", "record")
+    summary = demo_json(capsys)
+    return tape, summary, materialized()
+
+
+def test_demo_replays_from_a_cassette_with_no_model_endpoint(recorded, tmp_path, monkeypatch, capsys):
+    tape, first, first_assets = recorded
+    assert first["exit"] == 0 and first["llm_calls"] > 0
+    entries = load(str(tape))
+    assert entries and {e["request"]["path"] for e in entries.values()} >= {"/chat/completions", "/embeddings"}
+
+    monkeypatch.setenv("AIWF_HOME", str(tmp_path / "fresh"))  # a fresh home: empty cache, ledger and tables
+    monkeypatch.setenv("AIWF_CASSETTE_MODE", "replay")
+    monkeypatch.setenv("OPENAI_BASE_URL", closed_port_url())
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    second = demo_json(capsys)
+
+    assert "replayed from cassette" in second["stdout"] and "OFFLINE test-double model" not in second["stdout"]
+    assert {k: second.get(k) for k in COMPARED} == {k: first.get(k) for k in COMPARED}
+    assert second["exit"] == 0 and second["llm_retries"] == 0  # a refused connection would have been retried
+    assert materialized() == first_assets

@@ -1,0 +1,102 @@
+"""`aiwf shadow` after `aiwf demo`: a candidate prompt version re-runs a demo day with every side effect off."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from aiwf_state import local_store
+
+from pipelines import cli
+from resources.offline.shop_server import ShopServer
+
+DAY = "2026-03-02"  # the demo's returns day (pipelines/cli/demo_samples/returns)
+REQUIRED = {"rows", "agreement", "per_field", "check_failures", "cost_usd", "baseline_cost_usd", "p95_latency_ms",
+            "side_effects_sent", "approvals_created", "diff_report"}
+
+
+class CountingApp:
+    """Every HTTP request the shop receives, whatever its route."""
+
+    def __init__(self, app):
+        self.app, self.requests = app, []
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            self.requests.append(f"{scope['method']} {scope['path']}")
+        await self.app(scope, receive, send)
+
+
+def run(capsys, *argv) -> tuple[int, str]:
+    code = cli.main(list(argv))
+    return code, capsys.readouterr().out
+
+
+def file_hashes(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def approvals_count() -> int:
+    return local_store().query("SELECT COUNT(*) AS n FROM approvals")[0]["n"]
+
+
+@pytest.fixture
+def shop():
+    server = ShopServer()
+    counting = server.app = CountingApp(server.app)
+    with server:
+        yield server, counting
+
+
+def test_shadow_run_after_the_demo_sends_nothing_and_leaves_production_alone(shop, aiwf_home, monkeypatch, capsys):
+    server, counting = shop
+    monkeypatch.setenv("AIWF_SHOP_URL", server.url)
+    code, out = run(capsys, "demo", "--json")
+    assert code == 0 and counting.requests, out  # the demo did use this shop
+    tables = file_hashes(aiwf_home / "tables")
+    approvals, seen = approvals_count(), len(counting.requests)
+    assert approvals > 0 and any(k.startswith("return_classifications/") for k in tables)
+
+    code, out = run(capsys, "shadow", "--asset", "return_classifications", "--partition", DAY,
+                    "--prompt-version", "2", "--json")
+    assert code == 0, out
+    summary = json.loads(out.strip().splitlines()[-1])
+
+    assert REQUIRED <= set(summary)
+    assert summary["side_effects_sent"] == 0 and summary["approvals_created"] == 0
+    assert counting.requests[seen:] == []  # the shop saw no request at all
+    assert approvals_count() == approvals
+    assert file_hashes(aiwf_home / "tables") == tables  # production tables byte for byte
+
+    rows = len(pd.read_csv(Path(cli.__file__).parent / "demo_samples" / "returns" / f"returns_{DAY}.csv"))
+    assert summary["rows"] == rows and summary["rows_answered"] + summary["rows_failed"] == rows
+    assert set(summary["per_field"]) == {"reason", "damage", "fraud_risk", "route"}
+    assert 0 <= summary["agreement"] <= min(summary["per_field"].values()) <= 1
+    assert summary["cost_usd"] > 0 and summary["baseline_cost_usd"] > 0 and summary["p95_latency_ms"] > 0
+    assert summary["candidate"] == "return_triage@2" and summary["production"] == "return_triage@1"
+    assert {"return_classifications_has_no_pii", "return_classifications_has_no_prompt_injection"} <= set(
+        summary["checks"])  # evaluated on the shadow table itself
+    assert summary["check_failures"] == sum(not ok for ok in summary["checks"].values())
+
+    shadow_table = Path(summary["shadow_table"])
+    assert shadow_table.is_relative_to(aiwf_home / "shadow") and len(pd.read_parquet(shadow_table)) == \
+        summary["rows_answered"]
+    report = Path(summary["diff_report"]).read_text()
+    assert report.startswith("<!doctype html>") and "R-1001" in report
+    assert "<script" not in report and "src=" not in report and "href=" not in report  # renders offline
+
+    from dagster import RunsFilter
+
+    from resources.state.home import open_dagster_instance
+
+    with open_dagster_instance() as instance:
+        runs = instance.get_runs(filters=RunsFilter(tags={"aiwf/shadow": "1"}))
+    assert [r.job_name for r in runs] == ["shadow_run_job"] and runs[0].is_success
+
+
+def test_shadow_refuses_an_asset_that_is_not_a_batch_asset(capsys):
+    code = cli.main(["shadow", "--asset", "return_routing", "--partition", DAY, "--prompt-version", "2"])
+    err = capsys.readouterr().err
+    assert code == 1 and "not a batch (llm_map) asset" in err and "return_classifications" in err

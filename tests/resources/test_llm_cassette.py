@@ -1,0 +1,111 @@
+"""Replay cassettes (resources/llm/cassette.py): record over real HTTP, replay with no endpoint, misses are clear."""
+
+import asyncio
+import json
+import multiprocessing
+import socket
+
+import pytest
+from pydantic import BaseModel
+
+from resources.llm import LLMResource
+from resources.llm.cassette import CassetteError, append, load
+from resources.llm.prompts import Prompt
+from resources.llm.retry import LLMRequestRejected
+
+PROMPT = Prompt("summary", "3", "Summarise for {who}.\n---\n{text}", system="Be brief.")
+NOTE = "Call me on +44 20 7946 0958 or mail jane.doe@example.com about the cracked lid."
+KEY = "sk-test-secret-key-1234567890abcdef"
+
+
+class Triage(BaseModel):
+    route: str
+    confidence: float
+
+
+def closed_port_url() -> str:
+    """An address where nothing listens: any request to it fails to connect."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
+
+
+def resource(url, tape, mode, **kw) -> LLMResource:
+    return LLMResource(base_url=url, api_key=KEY, cassette=str(tape), cassette_mode=mode, backoff_base_s=0.01,
+                       backoff_max_s=0.02, max_attempts=2, use_cache=False, **kw)
+
+
+def calls(llm: LLMResource):
+    ai = llm.session()
+    plain = ai.complete(PROMPT, {"who": "ops", "text": NOTE}).text
+    structured = ai.complete(PROMPT, {"who": "triage", "text": NOTE}, response_model=Triage).parsed
+    concurrent = asyncio.run(_both(llm))
+    vectors = ai.embed(["cracked lid", NOTE])
+    return plain, structured, concurrent, vectors
+
+
+async def _both(llm):
+    ai = llm.session()
+    try:
+        return await asyncio.gather(*(ai.acomplete(PROMPT, {"who": w, "text": NOTE}) for w in ("a", "b")))
+    finally:
+        await ai.aclose()
+
+
+def test_recorded_calls_replay_identically_with_no_network(offline_server, tmp_path):
+    offline_server.configure(reset_counters=True, fail_429_rate=0, fail_500_rate=0, fail_400_on=None)
+    tape = tmp_path / "run.jsonl"
+    recorded = calls(resource(offline_server.url, tape, "record"))
+    sent = offline_server.counters()["answered_total"]
+    assert sent == 5 and len(load(str(tape))) == 5
+
+    replayed = calls(resource(closed_port_url(), tape, "replay", redact_pii=True))
+    assert [r.text for r in replayed[2]] == [r.text for r in recorded[2]]
+    assert replayed[0] == recorded[0] and replayed[1] == recorded[1] and replayed[3] == recorded[3]
+    assert offline_server.counters()["answered_total"] == sent  # nothing reached the server
+
+
+def test_cassette_keeps_no_key_no_headers_and_redacted_requests(offline_server, tmp_path):
+    tape = tmp_path / "run.jsonl"
+    calls(resource(offline_server.url, tape, "record", redact_pii=False))  # the double got the raw note
+    text = tape.read_text()
+    assert KEY not in text and "authorization" not in text.lower() and "bearer" not in text.lower()
+    assert "jane.doe@example.com" not in text and "7946 0958" not in text
+    entry = json.loads(text.splitlines()[0])
+    assert set(entry) == {"hash", "request", "response"} and entry["request"]["path"] == "/chat/completions"
+    assert set(entry["response"]["headers"]) <= {"content-type", "x-aiwf-offline"}
+
+
+def test_missing_request_is_a_final_error_naming_prompt_version_and_hash(offline_server, tmp_path):
+    tape = tmp_path / "run.jsonl"
+    resource(offline_server.url, tape, "record").session().complete(PROMPT, {"who": "ops", "text": "hello there"})
+    ai = resource(closed_port_url(), tape, "replay").session()
+    with pytest.raises(LLMRequestRejected) as err:
+        ai.complete(PROMPT, {"who": "ops", "text": "a request never recorded"})
+    message = str(err.value)
+    assert "summary@3" in message and "request hash " in message and str(tape) in message
+    assert err.value.error_class == "cassette_miss" and err.value.attempts == 1  # not retried
+
+
+def test_bad_configuration_is_refused(tmp_path):
+    with pytest.raises(CassetteError, match="record it first"):
+        resource(closed_port_url(), tmp_path / "none.jsonl", "replay").session().complete(PROMPT, {"who": "a",
+                                                                                                     "text": "b"})
+    with pytest.raises(CassetteError, match="expected one of record, replay"):
+        resource(closed_port_url(), tmp_path / "x.jsonl", "rewind").cassette_config()
+
+
+def _writer(path, n):
+    for i in range(n):
+        append(path, {"hash": f"{n}-{i}", "request": {}, "response": {"body": "x" * 200_000}})
+
+
+def test_appends_from_several_processes_never_interleave(tmp_path):
+    path = str(tmp_path / "shared.jsonl")
+    procs = [multiprocessing.get_context("fork").Process(target=_writer, args=(path, n)) for n in (20, 21, 22)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    assert len(load(path)) == 63

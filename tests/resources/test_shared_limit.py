@@ -1,0 +1,123 @@
+"""Rate limits shared across processes (resources/llm/shared_limit.py) on the real local Redis and Postgres."""
+
+import multiprocessing
+import time
+import uuid
+
+import pytest
+
+from resources.llm.shared_limit import SharedRateLimiter
+from local_services import require_service, scratch_pg_database
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        require_service("Redis", f"127.0.0.1:6379 ({type(exc).__name__})")
+    return REDIS_URL
+
+
+@pytest.fixture(scope="module")
+def pg_url():
+    with scratch_pg_database("aiwf_rl") as url:
+        yield url
+
+
+@pytest.fixture(params=["redis", "postgres"])
+def limit_url(request):
+    return request.getfixturevalue("redis_url" if request.param == "redis" else "pg_url")
+
+
+def endpoint() -> str:
+    return f"http://test-{uuid.uuid4().hex[:8]}/v1"  # a fresh budget per test
+
+
+def test_a_refused_request_is_not_charged(limit_url):
+    url = endpoint()
+    first, other = SharedRateLimiter(limit_url, url, 600), SharedRateLimiter(limit_url, url, 600)  # two "processes"
+    assert first.reserve() == 0
+    wait = first.reserve()
+    assert 0.05 < wait <= 0.12  # 10/s: the next slot is 0.1 s away
+    for _ in range(5):  # asking again (or dying) while waiting reserves nothing ahead
+        assert 0.0 < other.reserve() <= 0.12  # not 0.2: nothing was reserved ahead
+    time.sleep(0.1)
+    assert other.reserve() == 0 and first.reserve() > 0.05
+
+
+def test_tokens_are_settled_and_models_have_their_own_budget(limit_url):
+    url = endpoint()
+    limiter = SharedRateLimiter(limit_url, url, None, 6000, model_limits={"big": (None, 60_000)})  # 100 tok/s
+    assert limiter.reserve(tokens=50, model="small") == 0
+    assert limiter.reserve(tokens=50, model="small") == pytest.approx(0.5, abs=0.05)
+    limiter.settle(estimated=50, actual=10, model="small")  # the answer was smaller: 40 tokens come back
+    assert limiter.reserve(tokens=50, model="small") == pytest.approx(0.1, abs=0.05)
+    assert limiter.reserve(tokens=50, model="big") == 0  # its own budget, ten times larger
+    assert limiter.reserve(tokens=50, model="big") == pytest.approx(0.05, abs=0.03)
+
+
+def test_a_bad_url_is_a_clear_error():
+    with pytest.raises(ValueError, match="redis://"):
+        SharedRateLimiter("http://127.0.0.1:6379", endpoint(), 60)
+
+
+def _worker(base_url: str, limit_url: str | None, rpm: int, seconds: float, home: str, out) -> None:
+    import os
+
+    os.environ["AIWF_HOME"] = home
+    from resources.llm import LLMResource
+    from resources.llm.prompts import Prompt
+
+    llm = LLMResource(base_url=base_url, api_key="sk-test", use_cache=False, requests_per_minute=rpm,
+                      rate_limit_url=limit_url)
+    session, prompt, sent = llm.session(), Prompt("ping", "1", template="ping {i}"), 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        session.complete(prompt, {"i": sent})
+        sent += 1
+    out.put(sent)
+
+
+def run_workers(server, limit_url, rpm: int, seconds: float, tmp_path, n: int = 3) -> list[float]:
+    """`n` processes calling as fast as they can through LLMSession; the server's arrival times."""
+    server.configure(latency_ms=0, jitter_ms=0, fail_429_rate=0, fail_500_rate=0, timeout_rate=0, reset_counters=True)
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_worker, args=(server.url, limit_url, rpm, seconds, str(tmp_path / f"w{i}"), out))
+             for i in range(n)]
+    for p in procs:
+        p.start()
+    sent = [out.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(30)
+    import httpx
+
+    arrivals = httpx.get(f"{server.root_url}/_control?arrivals=1").json()["arrivals"]
+    assert len(arrivals) == sum(sent)
+    return sorted(arrivals)
+
+
+def most_in_window(times: list[float], window: float) -> int:
+    j, best = 0, 0
+    for i, t in enumerate(times):
+        while times[j] <= t - window:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
+
+
+@pytest.mark.parametrize("backend", ["redis", "postgres"])
+def test_three_processes_share_one_budget(offline_server, backend, tmp_path, request):
+    limit_url = request.getfixturevalue("redis_url" if backend == "redis" else "pg_url")
+    # 20 requests/s shared: after the first second, 3 s of any window hold at most 1 + 20 x 3 requests.
+    times = run_workers(offline_server, limit_url, 1200, 4.0, tmp_path)
+    assert most_in_window(times, 3.0) <= 1 + 60 + 1
+    assert len(times) >= 0.9 * 20 * 4  # and the budget is used, not starved
+    # Without the shared limiter each process has its own 20/s: together about three times as many.
+    alone = run_workers(offline_server, None, 1200, 2.0, tmp_path)
+    assert most_in_window(alone, 1.0) > 1.5 * 21
