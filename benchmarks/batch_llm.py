@@ -8,6 +8,8 @@ The offline test-double server runs in its own process with a fixed latency (and
 (b) aiwf: `dg.materialize` of a source asset + an `llm_map` asset (checkpoints, ledger, cache, quarantine).
 `--kill-at F` runs the materialization in a subprocess with the response cache off, SIGKILLs it once a
 fraction F of rows is checkpointed, reruns it, and counts what the rerun paid for. Last line: one JSON object.
+Peak RSS: `aiwf_peak_rss_mb` is the materialization's own high-water mark (Linux VmHWM, reset before it),
+`peak_rss_mb` the whole benchmark process's (baseline included).
 CPU per row (client and server) is reported because on a shared machine throughput follows CPU contention:
 `machine_ceiling_efficiency` is what a toy asyncio loop spending aiwf's CPU per row reaches here, right now.
 """
@@ -205,6 +207,27 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _reset_peak_rss() -> None:
+    """Reset this process's peak RSS (Linux: /proc/self/clear_refs), so the next reading is one run's peak."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process since start or the last reset (VmHWM), in MB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def throughput(args, root: str, server_pid: int, tmp: Path) -> dict:
     """Alternate baseline and aiwf runs `--repeat` times (aiwf on a fresh AIWF_HOME each); keep each's fastest."""
     bases, runs = [], []
@@ -216,16 +239,19 @@ def throughput(args, root: str, server_pid: int, tmp: Path) -> dict:
                       "baseline_cpu_ms_per_row": round((time.process_time() - cpu) / args.rows * 1000, 2)})
         os.environ["AIWF_HOME"] = str(tmp / f"throughput-{attempt}")
         counters(root, reset=True)
+        _reset_peak_rss()  # the baseline's high-water mark is not aiwf's
         cpu, srv = time.process_time(), _cpu_s(server_pid)
         aiwf_s, meta = materialize(args.rows, args.concurrency, f"{root}/v1", use_cache=True)
         cpu, srv = time.process_time() - cpu, _cpu_s(server_pid) - srv
+        aiwf_rss = _peak_rss_mb()
         served = counters(root)
         runs.append({"aiwf_s": aiwf_s, "calls": served["answered"]["chat.completions"],
                      "server_429": served["status_429"], "server_500": served["status_500"],
                      "aiwf_success": meta.get("success", False), "aiwf_rows_ok": meta.get("rows_ok"),
                      "aiwf_rows_quarantined": meta.get("rows_quarantined_model"),
                      "aiwf_cpu_ms_per_row": round(cpu / args.rows * 1000, 2),
-                     "server_cpu_ms_per_request": round(srv / max(1, served["requests"]) * 1000, 2)})
+                     "server_cpu_ms_per_request": round(srv / max(1, served["requests"]) * 1000, 2),
+                     "aiwf_peak_rss_mb": aiwf_rss})
     base, run = min(bases, key=lambda b: b["baseline_s"]), min(runs, key=lambda r: r["aiwf_s"])
     ideal = args.concurrency / (args.latency_ms / 1000)
     return {"baseline_rows_per_s": round(args.rows / base["baseline_s"], 1),
@@ -263,6 +289,9 @@ def main(argv=None) -> dict:
             out = {"rows": args.rows, "latency_ms": args.latency_ms, "concurrency": args.concurrency,
                    "fault_429": args.fault_429, "fault_500": args.fault_500,
                    **throughput(args, root, server.pid, Path(tmp)), "load_avg_1m_at_start": round(load, 2)}
+            import resource
+
+            out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # whole run
             if args.kill_at is not None:
                 out.update(kill_and_resume(args, root, Path(tmp) / "kill"))
     finally:

@@ -93,7 +93,8 @@ def run(n: int, dim: int, queries: int, k: int, seed: int, uri: str | None, filt
             "vectors": n, "dim": dim, "queries": queries, "k": k, "policy": built or "exact (below index_min_rows)",
             "search_params": memory.policy.search_params(n, k),  # what the size-aware policy chose
             "ingest_per_s": round(n / ingest_s, 1), "index_build_s": round(index_build_s, 2),
-            "p50_ms": ms(lat, 50), "p95_ms": ms(lat, 95), "recall_at_10": recall_at(found, exact_top_k(corpus, qs, k), k),
+            "p50_ms": ms(lat, 50), "p95_ms": ms(lat, 95),
+            "recall_at_10": recall_at(found, exact_top_k(corpus, qs, k), k),
             "full_hit_p50_ms": ms(full_lat, 50),
         }
         if filter_share > 0:

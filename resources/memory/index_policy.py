@@ -38,8 +38,8 @@ An in-memory NumPy path was measured and left out: slower than an index from 30k
 without a second store, and LanceDB would no longer be the one store.
 
 Then (issue 15, "memory at a million"): at 1M rows that single HNSW graph (IVF_HNSW_SQ keeps one partition up to
-~1M rows) needed ef 150 for recall, 8.1 ms p50, and 372 s to build; HNSW also handles a selective metadata filter
-badly (the graph walk skips the filtered-out nodes it must still cross). IVF_SQ with ~sqrt(rows) partitions
+~1M rows) needed ef 150 for recall, 8.1 ms p50, and 372 s to build; and a graph walk under a selective filter
+must still cross the rows the filter drops (not measured here). IVF_SQ with ~sqrt(rows) partitions
 (1,000 rows each at 1M) probes a fixed number of small partitions whatever the table size, applies a prefilter
 exactly within them, and its 8-bit codes are re-scored with the full vectors (refine_factor 2):
 
@@ -51,6 +51,10 @@ exactly within them, and its 8-bit codes are re-scored with the full vectors (re
                                                                           20      2      1.000    4.2     4.6
   index build 108 s (kmeans on 256 x 1000 samples; HNSW was 372 s); LABEL_LIST on tags 0.3 s
   100k x 384, 100 partitions: nprobes 5/10/20 + refine 2: recall 1.0 at 3.0/3.3/3.6 ms; 10% filter 3.1-3.7 ms.
+Through MemoryResource (`python -m benchmarks.memory --vectors 1000000 --dim 384 --json`, this policy, load 1.5-5):
+  1M x 384: recall@10 0.9995, p50 3.60 ms, p95 4.75 ms, index build 49.5 s, ingest 110k rows/s, peak RSS 4.7 GB
+  with `--filter-share 0.1` (two runs): recall 1.0, p50 3.81 / 3.88 ms; filtered (tags, 10% of rows) recall 1.0,
+  p50 4.90 / 4.66 ms, p95 7.40 / 8.54 ms; build 67.7 / 58.4 s, ingest 91k / 105k rows/s, peak RSS 4.6 GB
 
 So:
 * tables under `index_min_rows` (5,000) are scanned exactly: under ~10 ms, recall 1, no index to keep up;
@@ -69,7 +73,7 @@ from math import isqrt
 
 VECTOR_INDEX = "vector_idx"
 TEXT_INDEX = "text_idx"
-SCALAR_INDEXES = {"tags_idx": ("tags", "LABEL_LIST"), "source_idx": ("source", "BTREE")}  # name: (column, type)
+SCALAR_INDEXES = {"tags_idx": ("tags", "LabelList"), "source_idx": ("source", "BTree")}  # name: (column, config)
 
 
 NPROBES, REFINE = 20, 2  # measured: see the module docstring
@@ -99,9 +103,9 @@ class IndexPolicy:
     def search_params(self, rows: int, limit: int, filtered: bool = False) -> dict:
         """nprobes (per 10 results, so it grows with the limit), the most partitions a filtered search may probe
         to find `limit` rows, and refine_factor, for a table of `rows`."""
-        nprobes = min(max(self.nprobes or NPROBES, -(-(self.nprobes or NPROBES) * limit // 10)), self.partitions(rows))
-        return {"nprobes": nprobes, "max_nprobes": min(nprobes * (FILTERED_PROBES if filtered else 1),
-                                                         self.partitions(rows)),
+        per_10, partitions = self.nprobes or NPROBES, self.partitions(rows)
+        nprobes = min(max(per_10, -(-per_10 * limit // 10)), partitions)
+        return {"nprobes": nprobes, "max_nprobes": min(nprobes * (FILTERED_PROBES if filtered else 1), partitions),
                 "refine_factor": REFINE if self.refine_factor is None else self.refine_factor}
 
     def tune(self, query, limit: int, indexed: bool, rows: int, filtered: bool = False):
@@ -123,16 +127,16 @@ def index_names(table) -> dict[str, object]:
 def ensure_indexes(table, policy: IndexPolicy, *, retrain: bool = True, wait: bool = True) -> dict:
     """Create the vector, full-text and filter-column indexes a table of this size should have; retrain a grown
     vector index."""
-    from lancedb.index import FTS
+    from lancedb import index
 
     done, rows, have = {}, table.count_rows(), index_names(table)
     if TEXT_INDEX not in have and rows:
-        table.create_index("text", config=FTS(), name=TEXT_INDEX)
+        table.create_index("text", config=index.FTS(), name=TEXT_INDEX)
         done[TEXT_INDEX] = "created"
     if policy.wants_vector_index(rows):
         for name, (column, kind) in SCALAR_INDEXES.items():
             if name not in have and column in table.schema.names:  # episodic tables have neither column
-                table.create_scalar_index(column, index_type=kind, name=name)
+                table.create_index(column, config=getattr(index, kind)(), name=name)
                 done[name] = "created"
         stats = table.index_stats(VECTOR_INDEX) if VECTOR_INDEX in have else None
         indexed = (stats.num_indexed_rows if stats else 0) or 0

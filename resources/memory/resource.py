@@ -141,7 +141,8 @@ class MemoryResource(EpisodicMixin, MaintenanceMixin, dg.ConfigurableResource):
     def _write(self, collection, counts: dict[str, int], data, vectors, before, index=True) -> dict:
         """Upsert `data` (chunk rows without vectors; `counts`: chunks per source) and drop chunks past them."""
         table = self._open_or_create(collection, vectors.shape[1], semantic.new_table)
-        semantic.upsert(table, data, vectors, all_new=not any(s in before for s in counts))
+        bulk_new = len(counts) > semantic.IN_LIST_MAX and not any(s in before for s in counts)
+        semantic.upsert(table, data, vectors, all_new=bulk_new)
         deleted = semantic.drop_orphans(table, before, counts) if before else 0
         built = ensure_indexes(table, self.policy, retrain=False) if index else {}
         return {"collection": collection, "sources": len(counts), "chunks_written": data.num_rows,

@@ -43,13 +43,15 @@ mutation($params: LaunchBackfillParams!) {
 }"""
 
 
-def write_feed(folder: Path) -> None:
-    """One returns file per day of March."""
+def write_feed(folder: Path, salt: str) -> None:
+    """One returns file per day of March (notes salted per test: no answer comes from another test's cache)."""
     folder.mkdir(parents=True, exist_ok=True)
     for day in DAYS:
         rows = [{"return_id": f"R-{day}-{i}", "order_id": f"O-{day}-{i}", "sku": f"SKU-{i}", "product": "Kettle",
                  "category": "kitchen", "price_eur": str(20 + i), "days_since_delivery": str(i + 1),
-                 "customer_returns_90d": "0", "customer_note": f"Lid {i} cracked, delivered {day}, arrived damaged."}
+                 "customer_returns_90d": "0",
+                 "customer_note": f"Kettle {i} is defective with functional damage, delivered {day}; please refund "
+                                  f"({salt})."}  # names its classes: the offline double answers consistently
                 for i in range(ROWS_PER_DAY)]
         pd.DataFrame(rows).to_csv(folder / f"returns_{day}.csv", index=False)
 
@@ -65,7 +67,7 @@ def returns_env(deploy_env, offline_server, tmp_path, monkeypatch):
     monkeypatch.setenv("AIWF_RETURNS_DIR", str(tmp_path / "returns"))
     monkeypatch.setenv("OPENAI_BASE_URL", offline_server.url)
     monkeypatch.setenv("OPENAI_API_KEY", OFFLINE_KEY)
-    write_feed(tmp_path / "returns")
+    write_feed(tmp_path / "returns", tmp_path.name)
     sys.path.insert(0, str(HERE))
     import returns_backfill_defs
 
@@ -164,10 +166,10 @@ def check_every_day(env: Path, runs, offline_server) -> None:
 @pytest.mark.integration
 def test_a_30_day_backfill_of_the_batch_asset_runs_as_one_run(returns_env, offline_server, tmp_path):
     runs, wall_s = run_backfill(returns_env, tmp_path)
+    print(f"\n30-day backfill of return_classifications: {len(runs)} run(s), {wall_s:.1f} s")
     assert len(runs) <= 2
     assert {r.job_name for r in runs} == {"__ASSET_JOB"}
     check_every_day(returns_env, runs, offline_server)
-    print(f"\n30-day backfill of return_classifications: {len(runs)} run(s), {wall_s:.1f} s")
 
 
 @pytest.mark.integration
@@ -176,6 +178,6 @@ def test_thirty_single_partition_runs_for_comparison(returns_env, offline_server
 
     monkeypatch.setenv(RUN_SIZE_ENV, "1")  # the code server and run workers build the asset with 1 per run
     runs, wall_s = run_backfill(returns_env, tmp_path)
+    print(f"\n30-day backfill of return_classifications, one partition per run: {len(runs)} runs, {wall_s:.1f} s")
     assert len(runs) == len(DAYS)
     check_every_day(returns_env, runs, offline_server)
-    print(f"\n30-day backfill of return_classifications, one partition per run: {len(runs)} runs, {wall_s:.1f} s")

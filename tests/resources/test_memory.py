@@ -256,3 +256,98 @@ def test_hits_with_only_source_and_chunk_match_full_hits_across_versions(tmp_pat
     memory.ingest_vectors([Document("moved", "vector 1 again")], vecs[1:2], collection="big", index=False)
     hits = search(vecs[1], fields=("source", "chunk"))
     assert hits[0].source == "moved" and hits[0].text is None and keys(hits) == keys(search(vecs[1]))
+
+
+def test_filtered_search_on_an_indexed_table_reads_the_tag_index_and_finds_rare_rows(tmp_path):
+    memory = MemoryResource(uri=str(tmp_path / "filtered"), index_min_rows=300)
+    rng = np.random.default_rng(4)
+    vecs = rng.standard_normal((1000, 16)).astype(np.float32)
+    tags = [["keep"] if i % 10 == 0 else ["rare"] if i in (3, 507, 911) else [] for i in range(1000)]
+    report = memory.ingest_vectors([Document(f"v{i}", f"vector {i}", tags=t) for i, t in enumerate(tags)], vecs,
+                                   collection="big")
+    assert {"tags_idx", "source_idx", "vector_idx"} <= set(report["indexes"])
+    plan = memory.table("big").search(vecs[0]).where("array_has_any(tags, ['keep'])").limit(5).explain_plan()
+    assert "ScalarIndexQuery" in plan and "tags_idx" in plan  # the filter reads the index, not the column
+
+    query = vecs[40] + 0.01 * rng.standard_normal(16).astype(np.float32)
+    hits = memory.search_vector(query, collection="big", k=5, tags=["keep"])
+    kept = np.arange(0, 1000, 10)
+    unit = vecs[kept] / np.linalg.norm(vecs[kept], axis=1, keepdims=True)
+    exact = [f"v{kept[i]}" for i in np.argsort(-(unit @ (query / np.linalg.norm(query))))[:5]]
+    assert hits[0].source == "v40" and all(h.tags == ["keep"] for h in hits)
+    assert len({h.source for h in hits} & set(exact)) >= 4
+    # three rows in three of 31 partitions: a filtered search probes past nprobes (8 here) while it has fewer than k
+    narrow = MemoryResource(uri=str(tmp_path / "filtered"), index_min_rows=300, nprobes=8)
+    rare = narrow.search_vector(vecs[500], collection="big", k=5, tags=["rare"])
+    assert sorted(h.source for h in rare) == ["v3", "v507", "v911"]
+
+
+def test_bulk_ingest_appends_new_sources_and_merges_known_ones(tmp_path):
+    memory = MemoryResource(uri=str(tmp_path / "bulk"), index_min_rows=10**6)
+    vecs = np.random.default_rng(5).standard_normal((1500, 8)).astype(np.float32)
+    docs = lambda ids, text="text": [Document(f"d{i}", f"{text} {i}") for i in ids]  # noqa: E731
+    memory.ingest_vectors(docs(range(600)), vecs[:600])
+    # a bulk load of 300 known sources with new text and 300 new ones: merged, not appended twice
+    assert memory.ingest_vectors(docs(range(300, 900), "new text"), vecs[300:900])["chunks_written"] == 600
+    memory.ingest_vectors(docs(range(900, 1500)), vecs[900:])  # all new: appended
+    stored = rows(memory)
+    assert sorted((r["source"], r["chunk"]) for r in stored) == sorted((f"d{i}", 0) for i in range(1500))
+    assert {r["text"] for r in stored if r["source"] in ("d299", "d300")} == {"text 299", "new text 300"}
+
+
+def test_bulk_and_general_ingest_paths_store_the_same_rows(tmp_path):
+    memory = MemoryResource(uri=str(tmp_path / "paths"), ttl_days=2)
+    vecs = np.eye(3, dtype=np.float32)
+    docs = [Document("a", "alpha text", tags=["y", "x", "y"], version="v7"), Document("b", "beta text")]
+    memory.ingest_vectors(docs, vecs[:2], collection="bulk")  # every document simple: built column by column
+    padded = Document("c", "  gamma text  ", metadata={"k": 1})  # needs the per-document path for the batch
+    memory.ingest_vectors(docs + [padded], vecs, collection="general")
+    cols = ["source", "chunk", "text", "version", "content_hash", "tags", "metadata", "valid_from", "valid_until"]
+
+    def stored(name):
+        data = memory.table(name).search().select(cols).limit(None).to_arrow().to_pylist()
+        return {r["source"]: {k: v for k, v in r.items() if not k.startswith("valid_")}
+                | {"ttl": r["valid_until"] - r["valid_from"]} for r in data}
+
+    bulk, general = stored("bulk"), stored("general")
+    assert bulk == {s: general[s] for s in ("a", "b")}
+    assert bulk["a"]["tags"] == ["x", "y"] and bulk["a"]["version"] == "v7"
+    assert bulk["b"]["ttl"] == dt.timedelta(days=2) and general["c"]["text"] == "gamma text"
+
+
+def test_ingest_leaves_the_garbage_collector_as_it_found_it(memory):
+    import gc
+
+    memory.ingest_vectors([Document("a", "x")], np.ones((1, 4)), collection="vecs")
+    assert gc.isenabled()
+    with pytest.raises(MemoryInputError):
+        memory.ingest_vectors([Document("b", "y")], np.ones((1, 5)), collection="vecs")
+    assert gc.isenabled()
+
+
+@pytest.mark.parametrize("value, ok", [(1e30, True), (1e-30, True), (float("nan"), False), (float("inf"), False),
+                                       (0.0, False)])
+def test_vector_checks_are_exact_at_the_edges_of_float32(memory, value, ok):
+    vecs = np.full((2, 4), value, dtype=np.float32)
+    vecs[0] = 1.0
+    if ok:
+        memory.ingest_vectors([Document("a", "x"), Document("b", "y")], vecs, collection="edges")
+    else:
+        with pytest.raises(MemoryInputError, match="finite and non-zero"):
+            memory.ingest_vectors([Document("a", "x"), Document("b", "y")], vecs, collection="edges")
+
+
+def test_memory_benchmark_reports_filtered_search_as_its_last_json_line(capsys):
+    import json
+
+    from benchmarks import memory as bench
+
+    assert bench.main(["--vectors", "6000", "--dim", "16", "--queries", "20", "--filter-share", "0.1", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert figures["policy"]["vector_idx"] == "trained" and figures["filtered_rows"] > 400
+    for key in ("ingest_per_s", "index_build_s", "p50_ms", "p95_ms", "filtered_p50_ms", "filtered_p95_ms",
+                "peak_rss_mb"):
+        assert figures[key] > 0
+    assert figures["recall_at_10"] >= 0.9 and figures["filtered_recall_at_10"] >= 0.9
+    with pytest.raises(SystemExit):
+        bench.main(["--filter-share", "1.5"])
