@@ -144,8 +144,10 @@ def gate(policy: ApprovalPolicy, items: Iterable[dict], key: str, output: Callab
 
 
 def send_for_approval(context, approvals, policy: ApprovalPolicy, items, **kwargs) -> GateResult:
-    """`gate()` from inside an asset or op: binds the run id and partition, uses the `approvals` resource."""
-    partition = context.partition_key if getattr(context, "has_partition_key", False) else None
+    """`gate()` from inside an asset or op: binds the run id and partition (or `partition_key`, one day of a run
+    over a range), uses the `approvals` resource."""
+    partition = kwargs.pop("partition_key", None) or (
+        context.partition_key if getattr(context, "has_partition_key", False) else None)
     store = approvals.store() if hasattr(approvals, "store") else approvals
     return gate(policy, items, store=store, run_id=context.run_id, partition_key=partition, **kwargs)
 

@@ -22,14 +22,15 @@ def readable_files_spec(name: str, asset: str, what: str = "file",
 
 
 def quarantine_rejected(context: dg.AssetExecutionContext, state, *, workflow: str, folder: Path,
-                        rejected: dict[str, str], error_class: str) -> None:
-    """One quarantine row per refused file under this partition (its day); a rerun updates it, never adds one."""
+                        rejected: dict[str, str], error_class: str, partition_key: str | None = None) -> None:
+    """One quarantine row per refused file under this partition (its day: `partition_key` in a run over a
+    range); a rerun updates it, never adds one."""
     if not rejected:
         return
     quarantine, asset_key = Quarantine(state.store()), context.asset_key.to_user_string()
     for name, reason in rejected.items():
-        quarantine.put(workflow=workflow, asset_key=asset_key, partition_key=context.partition_key, row_key=name,
-                       payload={"path": str(folder / name)}, error_class=error_class, reason=reason,
+        quarantine.put(workflow=workflow, asset_key=asset_key, partition_key=partition_key or context.partition_key,
+                       row_key=name, payload={"path": str(folder / name)}, error_class=error_class, reason=reason,
                        run_id=context.run_id)
 
 

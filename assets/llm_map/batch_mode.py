@@ -292,10 +292,10 @@ def _consume(job: BatchRun, book: BatchBook, row: BatchRow, batch, by_key: dict,
         record = ai.batch_record(call, result.body, offline)
         records.append(record)
         cache_rows.append(ai.cache_row(record, result.body))
-        answers[custom_id] = (record, result.body)
+        answers[custom_id] = (record, result.body, call)
     if book.bill(row.input_file_id, records, [c for c in cache_rows if c is not None]):
-        for record in records:
-            ai.counted(record)
+        for record, body, call in answers.values():  # one per ledger row: spend, and a span under this step
+            ai.counted(record, call, body, batch.id)
             job.engine.budget.spend(record.cost_usd, record.tokens_in + record.tokens_out)
     for custom_id, request in wanted.items():
         result = results.get(custom_id)

@@ -29,14 +29,14 @@ def assigned_to_candidate(key: str, share: float) -> bool:
 
 
 def effective_live(spec, store):
-    """The spec with the Store's live version of its prompt file (a promoted version answers from now on)."""
+    """The spec with the Store's live version of its prompt file (a promoted version answers from now on), pinned
+    as that explicit version: the run's checkpoints, canary and answers all use the version read here."""
     pf: PromptFile | None = getattr(spec, "prompt_file", None)
     if pf is None:
         return spec
     registry = PromptRegistry(store)
-    registry.record([pf])  # first use records its versions; text edited under a recorded version is refused
-    live = registry.live(pf)
-    return spec if live == spec.prompt.version else dataclasses.replace(spec, prompt=pf.version(live))
+    registry.record([pf])  # first use records its versions; a change under a recorded version is refused
+    return dataclasses.replace(spec, prompt=pf.version(registry.live(pf)))
 
 
 @dataclasses.dataclass

@@ -32,7 +32,7 @@ from assets.llm_map.batch_mode import MODES, BatchSettings, answer_batch_mode
 from assets.llm_map.canary import canary_plan, effective_live
 from assets.llm_map.engine import BatchEngine, Budget, Validator
 from assets.llm_map.lease import partition_lease
-from assets.llm_map.ranges import BATCH_BACKFILL, over_partitions
+from assets.llm_map.ranges import over_partitions
 from assets.llm_map.progress import Progress, batch_line
 from assets.llm_map.report import LLMMapSpec, RunReport
 from assets.llm_map.rows import prepare_rows
@@ -80,7 +80,7 @@ def llm_map(name: str, *, source: str | dg.AssetKey | dg.AssetsDefinition, promp
             max_input_tokens: int = 8000, pool: str | None = LLM_POOL,
             description: str | None = None, mode: str = "sync",
             batch: BatchSettings | None = None,
-            backfill_policy: dg.BackfillPolicy | None = BATCH_BACKFILL) -> dg.AssetsDefinition:
+            backfill_policy: dg.BackfillPolicy | None = None) -> dg.AssetsDefinition:
     """A partition-aware Dagster asset whose rows are `prompt` answered per upstream row (see module doc).
     Given a PromptFile, each run answers with the Store's live version, and a candidate with a share answers
     that share of rows (a canary: assets/llm_map/canary.py); the `prompt_version` column says which did."""
@@ -101,7 +101,8 @@ def llm_map(name: str, *, source: str | dg.AssetKey | dg.AssetsDefinition, promp
         raise ValueError(f"llm_map {name!r}: output columns collide: {spec.output_columns}")
     source_key = source.key if isinstance(source, dg.AssetsDefinition) else dg.AssetKey.from_coercible(source)
 
-    # `rows` is a DataFrame, or {partition: DataFrame} in a run over a partition range (assets/llm_map/ranges.py).
+    # `rows` is a DataFrame, or {partition: DataFrame} in a run over a partition range: `backfill_policy=
+    # BATCH_BACKFILL` (assets/llm_map/ranges.py) backfills up to 30 days per run, each with its own checkpoints.
     @dg.asset(name=name, ins={"rows": dg.AssetIn(key=source_key, dagster_type=dg.Any)}, partitions_def=partitions_def,
               backfill_policy=backfill_policy if partitions_def is not None else None,
               group_name=group_name, kinds={"openai", "pandas"}, pool=pool, tags={LLM_MAP_TAG: "true"},

@@ -9,7 +9,7 @@ Plans are kept by (item state hash, prompt version and hash), so a re-run of a p
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import dagster as dg
@@ -85,20 +85,22 @@ def planner_asset(name: str, *, source: str, spec: PlannerSpec, partitions_def=N
     def _planner(context: dg.AssetExecutionContext, items: pd.DataFrame) -> dg.Output[pd.DataFrame]:
         res, partition = context.resources, context.partition_key if context.has_partition_key else ""
         ai, store = res.llm.session(context), res.state.store()
-        plans, rows = PlanStore(store, spec.workflow), []
+        # the version live in the Store (promote/rollback): plans are kept, asked and recorded under it
+        run_spec = replace(spec, prompt=ai.prompt_in_force(spec.prompt))
+        plans, rows = PlanStore(store, run_spec.workflow), []
         for item in items_of(items):
-            key, digest = str(item[spec.key_column]), state_hash(item)
-            kept = plans.cached_plan(digest, _prompt_key(spec))
-            stale = kept is not None and kept["status"] == "planned" and validate(kept["plan"], item, spec.registry,
-                                                                                   spec.rules)
+            key, digest = str(item[run_spec.key_column]), state_hash(item)
+            kept = plans.cached_plan(digest, _prompt_key(run_spec))
+            stale = kept is not None and kept["status"] == "planned" and validate(
+                kept["plan"], item, run_spec.registry, run_spec.rules)
             if kept is None or stale:  # never planned, or the rules changed since
-                made = _fresh(context, ai, res.memory, spec, item, partition, digest, plans, store)
+                made = _fresh(context, ai, res.memory, run_spec, item, partition, digest, plans, store)
             else:  # kept under today's rules too: reused, no model asked
                 made = {**kept, "cached": True}
-            rows.append(_row(spec, key, made, digest))
-        frame = pd.DataFrame(rows, columns=[spec.key_column, *COLUMNS])
+            rows.append(_row(run_spec, key, made, digest))
+        frame = pd.DataFrame(rows, columns=[run_spec.key_column, *COLUMNS])
         return dg.Output(frame, metadata={**_figures(frame, noun), **ai.metadata(),
-                                          "plans": dg.MetadataValue.md(_table(frame, spec.key_column))})
+                                          "plans": dg.MetadataValue.md(_table(frame, run_spec.key_column))})
 
     return _planner
 

@@ -36,4 +36,4 @@ def draft_description(ai, product, examples: list[str]) -> dict:
     }, tier="cheap")
     text = answer.text.strip()
     return {"sku": product.sku, "title": product.title, "description": text, "meta_description": meta_description(text),
-            "model": answer.model, "prompt": SEO_DESCRIPTION.ref, "offline": answer.offline}
+            "model": answer.model, "prompt": ai.prompt_in_force(SEO_DESCRIPTION).ref, "offline": answer.offline}

@@ -99,11 +99,12 @@ def drafts(context: dg.AssetExecutionContext, llm: LLMResource, memory: MemoryRe
                                      "examples": cm.voice_examples(ai, memory, situation, context.partition_key),
                                      "corrections": cm.corrections(ai, memory, note.slug, situation),
                                      "notes": note.notes}, tier="strong")
-        cm.record_draft(ai, memory, context, note.slug, situation, answer, DRAFT, answer.request_hash)
+        draft = ai.prompt_in_force(DRAFT)  # the version live in the Store (promote/rollback), as answered
+        cm.record_draft(ai, memory, context, note.slug, situation, answer, draft, answer.request_hash)
         sources = "\n".join(f"- {link}" for link in note.links)
         rows.append({"slug": note.slug, "title": note.title, "body": f"{answer.text}\n\nSources:\n{sources}",
                      "word_count": len(answer.text.split()), "model": answer.model,
-                     "prompt": DRAFT.ref, "offline": answer.offline,
+                     "prompt": draft.ref, "offline": answer.offline,
                      "brief_injection": getattr(note, "injection", "")})
     return dg.Output(pd.DataFrame(rows, columns=["slug", "title", "body", "word_count", "model", "prompt",
                                                  "offline", "brief_injection"]), metadata=ai.metadata())

@@ -31,6 +31,7 @@ from assets.checks.rejected_files import (
 )
 from assets.llm_map import llm_map
 from assets.llm_map.canary_check import canary_check
+from assets.llm_map.ranges import BATCH_BACKFILL, partition_keys, per_partition
 from assets.prompt_evals import EvalSpec, eval_set_asset
 from pipelines.partitions import daily
 from pipelines.policy import workflow_job
@@ -75,16 +76,22 @@ def triage_is_consistent(row: dict, answer: ReturnTriage) -> str | None:
     return None
 
 
-@dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas", "csv", "parquet"},
+# The daily chain shares one backfill policy, so a backfill of up to 30 days of it is one run, not one per day
+# (assets/llm_map/ranges.py); each asset loops over the days of its run.
+@dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas", "csv", "parquet"}, backfill_policy=BATCH_BACKFILL,
           check_specs=[readable_files_spec("return_files_are_all_readable", "return_requests", "file", daily)])
 def return_requests(context: dg.AssetExecutionContext, state: StateResource):
     """The day's returns from every file dropped for it; an unusable file is quarantined whole (once, under its
     own day) and named by the return_files_are_all_readable warning."""
-    folder = returns_dir(state)
-    frame, files, rejected = feed_for_day(folder, context.partition_key)
-    quarantine_rejected(context, state, workflow=GROUP, folder=folder, rejected=rejected, error_class="invalid_file")
-    yield dg.Output(frame, metadata={"returns": len(frame), "files": len(files), "folder": str(folder),
-                                     **rejected_metadata(rejected)})
+    folder, frames, files, rejected = returns_dir(state), {}, 0, {}
+    for day in partition_keys(context):
+        frames[day], day_files, day_rejected = feed_for_day(folder, day)
+        quarantine_rejected(context, state, workflow=GROUP, folder=folder, rejected=day_rejected,
+                            error_class="invalid_file", partition_key=day)
+        files, rejected = files + len(day_files), {**rejected, **day_rejected}
+    value = frames if len(frames) > 1 else next(iter(frames.values()))
+    yield dg.Output(value, metadata={"returns": sum(len(f) for f in frames.values()), "files": files,
+                                     "folder": str(folder), **rejected_metadata(rejected)})
     yield readable_files_result("return_files_are_all_readable", rejected)
 
 
@@ -92,14 +99,22 @@ return_classifications = llm_map(
     "return_classifications", source=return_requests, prompt=TRIAGE_FILE, response_model=ReturnTriage,
     key_column="return_id", row_model=ReturnRow, variables=triage_variables, tier="cheap",
     escalate_to="strong", escalate_on=triage_is_consistent, concurrency=8, partitions_def=daily,
-    group_name=GROUP, max_failure_rate=0.2, max_input_tokens=1200, budget_usd=2.0,
+    group_name=GROUP, max_failure_rate=0.2, max_input_tokens=1200, budget_usd=2.0, backfill_policy=BATCH_BACKFILL,
     description="Reason, damage, fraud risk, route and confidence per return (cheap model, escalated when "
                 "inconsistent); bad rows are quarantined with the reason.")
 
 
-@dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas"})
-def return_routing(return_requests: pd.DataFrame, return_classifications: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+@dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas"}, backfill_policy=BATCH_BACKFILL,
+          ins={"return_requests": dg.AssetIn(dagster_type=dg.Any), "return_classifications": dg.AssetIn(
+              dagster_type=dg.Any)})  # a DataFrame each, or {day: DataFrame} in a run over several days
+def return_routing(context: dg.AssetExecutionContext, return_requests, return_classifications) -> dg.Output:
     """Where each classified return goes, with why a human must look first (fraud, injection, doubt, value)."""
+    return per_partition(context, {"return_requests": return_requests,
+                                   "return_classifications": return_classifications}, lambda day, **f: route(**f))
+
+
+def route(return_requests: pd.DataFrame, return_classifications: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    """One day's routing table."""
     requests = return_requests.drop_duplicates("return_id").set_index("return_id")
     routing = return_classifications.join(
         requests[["order_id", "sku", "price_eur", "customer_note"]], on="return_id")
@@ -147,12 +162,20 @@ return_routing_matches_expectations = expectation_suite_check(
     name="return_routing_matches_expectations", asset=return_routing, suite=routing_suite, partitions_def=daily)
 
 
-@dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas"})
+@dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas"}, backfill_policy=BATCH_BACKFILL,
+          ins={"return_routing": dg.AssetIn(dagster_type=dg.Any)})
 def return_review_queue(context: dg.AssetExecutionContext, approvals: ApprovalsResource,
-                        return_routing: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+                        return_routing) -> dg.Output:
     """Risky returns wait for a person (`aiwf review`); the rest are routed straight through."""
+    return per_partition(context, {"return_routing": return_routing},
+                         lambda day, return_routing: review_queue(context, approvals, day, return_routing))
+
+
+def review_queue(context, approvals: ApprovalsResource, day: str,
+                 return_routing: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    """One day's queue; its approvals are filed under that day."""
     result = send_for_approval(
-        context, approvals, REVIEW_POLICY, return_routing, key="return_id",
+        context, approvals, REVIEW_POLICY, return_routing, key="return_id", partition_key=day or None,
         output=lambda r: {**{k: r[k] for k in ("route", "reason", "damage", "fraud_risk", "order_id")},
                           "price_eur": float(r["price_eur"])},  # what a refund needs (order_recovery executor)
         evidence=lambda r: {"customer_note": r["customer_note"], "model": r["llm_model"],

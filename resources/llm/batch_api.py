@@ -11,7 +11,8 @@ OpenAI, vLLM, Together, OpenRouter and aiwf's offline double (resources/offline/
 is created, the batch id as soon as it is, so a crashed or cancelled run re-attaches to its batches (a file
 recorded without a batch id is looked up with `batches.list` by its input file) instead of submitting them
 again. A batch's answers are billed once: its ledger rows (flag `batch`) and cache entries are written in the
-same transaction that marks it billed, so re-reading its output after a crash never books a row twice.
+same transaction that marks it billed, so re-reading its output after a crash never books a row twice. Each row
+booked is then a model-call span and GenAI metrics (aiwf.batch) under the step that read the batch.
 """
 
 import functools
@@ -23,6 +24,7 @@ import openai
 from openai.types.chat import ChatCompletion
 from pydantic import ValidationError
 
+from resources import telemetry
 from resources.llm import retry
 from resources.llm.cache import PUT as CACHE_PUT
 from resources.llm.cache import SCHEMA as CACHE_SCHEMA
@@ -242,10 +244,18 @@ class BatchCalls:
         return (record.request_hash, record.model, json.dumps({"text": text, "offline": record.offline}),
                 record.tokens_in, record.tokens_out, record.cost_usd, time.time())
 
-    def counted(self, record: CallRecord) -> None:
-        """This session paid for a batch answer: it shows in the run's spend metadata."""
+    def counted(self, record: CallRecord, call: dict | None = None, body: dict | None = None,
+                batch_id: str | None = None) -> None:
+        """This session paid for a batch answer: it shows in the run's spend metadata and, with telemetry on, is a
+        model-call span (aiwf.batch) under the step reading the batch, with the GenAI token and cost metrics."""
         self.stats.add(status="ok", cache_hit=False, latency_ms=0.0, tokens_in=record.tokens_in,
                        tokens_out=record.tokens_out, cost=record.cost_usd, model=record.model, offline=record.offline)
+        if call is not None and telemetry.enabled():  # off, opentelemetry is never imported
+            from resources.telemetry.genai import record_call
+
+            record_call(self, call, status="ok", cache_hit=False, attempt=1, latency_ms=0.0,
+                        tokens_in=record.tokens_in, tokens_out=record.tokens_out, cost=record.cost_usd,
+                        error_class=None, response=_completion(body), batch=True, batch_id=batch_id)
 
     def batch_answer(self, call: dict, body: dict, offline: bool) -> Completion:
         """A batch answer as a Completion at the batch price; an invalid structured answer gets the one repair
@@ -263,6 +273,14 @@ class BatchCalls:
             return self._repaired_answer(call, self._with_retries(call, lambda: self._send_chat(call, msgs)))
         return Completion(text, parsed, call["model"], False, offline, tokens_in, tokens_out, cost, call["hash"],
                           cost, tokens_in + tokens_out)
+
+
+def _completion(body: dict | None) -> ChatCompletion | None:
+    """A batch answer's body as the client's ChatCompletion (response id, model, finish reasons), if it is one."""
+    try:
+        return ChatCompletion.model_validate(body) if body else None
+    except ValidationError:
+        return None
 
 
 def _result(line: dict) -> BatchResult:

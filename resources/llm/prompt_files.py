@@ -16,6 +16,9 @@ The file gives the default status; `aiwf prompts promote/rollback` override it i
 (resources/llm/prompt_registry.py).
 """
 
+import dataclasses
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,7 +58,9 @@ class PromptFile:
 
     @property
     def live_prompt(self) -> Prompt:
-        return self.versions[self.live]
+        """The file's live version as a handle that follows promotion: an LLM session answers it with the version
+        live in the Store (`aiwf prompts promote/rollback`). `version(v)` is that version, always."""
+        return dataclasses.replace(self.versions[self.live], live_of=self)
 
     @property
     def candidate_prompt(self) -> Prompt | None:
@@ -68,6 +73,15 @@ class PromptFile:
         except KeyError:
             raise KeyError(f"prompt {self.name} has no version {version!r} "
                            f"(versions: {', '.join(self.versions)})") from None
+
+    def content_hash(self, version: str) -> str:
+        """Hash of everything in the file that shapes a version's request (system, user template, params, tier,
+        output schema): the registry refuses a change to any of it under an unchanged version. `Prompt.hash`
+        (text only) stays the key of the response cache, ledger and checkpoints."""
+        prompt = self.version(version)
+        shape = {"system": prompt.system, "user": prompt.template, "params": prompt.params,
+                 "tier": self.tier(version), "schema": self.schema_ref(version)}
+        return hashlib.sha256(json.dumps(shape, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     def tier(self, version: str) -> str | None:
         return self.info.get(str(version), VersionInfo()).tier

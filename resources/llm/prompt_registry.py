@@ -1,6 +1,7 @@
-"""What aiwf knows about prompt versions, in its Store: the (name, version, hash) each version had when first
-seen, so text edited under an unchanged version is refused instead of silently mixing two wordings under one
-version in the ledger, cache and checkpoints; and status overrides (promote, rollback, canary rollback).
+"""What aiwf knows about prompt versions, in its Store: the (name, version, hash, content hash) each version had
+when first seen, so text, params, tier or output schema edited under an unchanged version is refused instead of
+silently mixing two requests under one version in the ledger, cache and checkpoints; and status overrides
+(promote, rollback, canary rollback), which the LLM session applies to a prompt file's live handle.
 
 A status override applies while the file still names the live/candidate it was made against: editing the
 file's live or candidate later is a newer, deliberate decision and wins. Every change goes to the audit trail
@@ -22,6 +23,9 @@ SCHEMA = [
         live TEXT NOT NULL, candidate TEXT, share {float} NOT NULL DEFAULT 0,
         file_live TEXT NOT NULL, file_candidate TEXT, reason TEXT NOT NULL DEFAULT '', actor TEXT)""",
     "CREATE INDEX IF NOT EXISTS prompt_status_name ON prompt_status (name, id)",
+    # hash of text, params, tier and schema (PromptFile.content_hash); NULL on rows recorded before it existed,
+    # filled the first time their text is seen unchanged
+    "ALTER TABLE prompt_versions ADD COLUMN content_hash TEXT",
 ]
 
 
@@ -46,27 +50,37 @@ class PromptRegistry:
 
     # --- versions -------------------------------------------------------------------------------------------
     def record(self, files: list[PromptFile]) -> None:
-        """Record every version not seen before; raise PromptChanged naming each version whose text differs
-        from what was recorded (all of them, so one edit session fixes all in one go)."""
-        known = {(r["name"], r["version"]): r["hash"]
-                 for r in self.store.query("SELECT name, version, hash FROM prompt_versions")}
-        changed, new = [], []
+        """Record every version not seen before; raise PromptChanged naming each version whose text, params, tier
+        or output schema differ from what was recorded (all of them, so one edit session fixes all in one go).
+        A version recorded before content hashes existed gets its content hash now, if its text is unchanged."""
+        known = {(r["name"], r["version"]): r for r in
+                 self.store.query("SELECT name, version, hash, content_hash FROM prompt_versions")}
+        changed, new, filled = [], [], []
         for pf in files:
             for version, prompt in pf.versions.items():
-                seen = known.get((pf.name, version))
+                seen, content = known.get((pf.name, version)), pf.content_hash(version)
                 if seen is None:
-                    new.append((pf.name, version, prompt.hash, time.time()))
-                elif seen != prompt.hash:
-                    changed.append(f"prompt {pf.name!r} version {version} changed (recorded hash {seen}, now "
-                                   f"{prompt.hash}{_where(pf)}): bump the version to change its text")
+                    new.append((pf.name, version, prompt.hash, content, time.time()))
+                elif seen["hash"] != prompt.hash:
+                    changed.append(f"prompt {pf.name!r} version {version} changed (recorded hash {seen['hash']}, "
+                                   f"now {prompt.hash}{_where(pf)}): bump the version to change its text")
+                elif seen["content_hash"] is None:
+                    filled.append((content, pf.name, version))
+                elif seen["content_hash"] != content:
+                    changed.append(f"prompt {pf.name!r} version {version} changed: its params, tier or output "
+                                   f"schema differ from what was recorded (content hash {seen['content_hash']}, now "
+                                   f"{content}{_where(pf)}): bump the version to change them")
         if new:
-            self.store.executemany("INSERT INTO prompt_versions (name, version, hash, first_seen) VALUES "
-                                   "(?, ?, ?, ?) ON CONFLICT (name, version) DO NOTHING", new)
+            self.store.executemany("INSERT INTO prompt_versions (name, version, hash, content_hash, first_seen) "
+                                   "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name, version) DO NOTHING", new)
+        if filled:
+            self.store.executemany("UPDATE prompt_versions SET content_hash = ? WHERE name = ? AND version = ? "
+                                   "AND content_hash IS NULL", filled)
         if changed:
             raise PromptChanged("; ".join(changed))
 
     def recorded(self, name: str | None = None) -> list[dict]:
-        sql, params = "SELECT name, version, hash, first_seen FROM prompt_versions", ()
+        sql, params = "SELECT name, version, hash, content_hash, first_seen FROM prompt_versions", ()
         if name:
             sql, params = sql + " WHERE name = ?", (name,)
         return self.store.query(sql + " ORDER BY name, version", params)

@@ -17,6 +17,9 @@ class Prompt:
     template: str
     system: str = ""
     params: dict = field(default_factory=dict)
+    # Set only on a prompt file's live handle (PromptFile.live_prompt): the LLM session then answers with the
+    # version live in the Store, so promote/rollback reach every caller. Not part of eq, hash or repr.
+    live_of: "PromptFile | None" = field(default=None, compare=False, repr=False)  # noqa: F821
 
     @property
     def hash(self) -> str:

@@ -46,8 +46,9 @@ class LLMSession(EmbeddingCalls, Attempts, BatchCalls):
         self.ids = context_ids(context)
         self.trace_step = step_of(context)  # (run id, step key) its model-call spans go under; None: tracing off
         self.budget_usd = budget_usd
-        store = state_of(resource).store()
+        store = self.store = state_of(resource).store()
         self.ledger, self.cache = CallLedger(store), ResponseCache(store)
+        self._live: dict[str, Prompt] = {}  # prompt file name -> the version live in the Store (read once)
         self.stats = SessionStats()
         self._sync: openai.OpenAI | None = None
         self._async: openai.AsyncOpenAI | None = None
@@ -144,7 +145,20 @@ class LLMSession(EmbeddingCalls, Attempts, BatchCalls):
         if self.claims is not None:
             self.claims.release(call["hash"])
 
+    def prompt_in_force(self, prompt: Prompt) -> Prompt:
+        """A prompt file's live handle answers with the version live in the Store (promote/rollback reach every
+        caller), read once per session per prompt; any other prompt, an explicit version included, as given."""
+        source = getattr(prompt, "live_of", None)
+        if source is None:
+            return prompt
+        if source.name not in self._live:
+            from resources.llm.prompt_registry import PromptRegistry
+
+            self._live[source.name] = source.version(PromptRegistry(self.store).live(source))
+        return self._live[source.name]
+
     def _chat_call(self, prompt, variables, tier, model, response_model, params) -> dict:
+        prompt = self.prompt_in_force(prompt)
         messages = prompt.render(**variables)
         if self.resource.redacts_pii():
             from resources.safety.pii import redact_messages

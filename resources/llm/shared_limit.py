@@ -57,6 +57,10 @@ class _Budget:
         self.burst = max(1.0, self.rate * burst_s)
 
 
+class SharedLimitUnavailable(RuntimeError):
+    """The server holding the shared budget could not be reached or refused the update."""
+
+
 class SharedRateLimiter:
     """The cross-process twin of `rate_limit.RateLimiter`: `reserve` returns 0 (go now, charged) or the seconds to
     wait before asking again (nothing charged), so `reserves_ahead` is False."""
@@ -109,7 +113,7 @@ class SharedRateLimiter:
         if held > 0:  # another caller of this process was just told to wait: no need to ask the server too
             wait = held + random.uniform(0, 0.002)
         else:
-            wait = self._take(budgets)
+            wait = self._guarded(lambda: self._take(budgets))
             if wait > 0:
                 self._not_before[scope] = now + wait
                 # Spread this process's waiters over the next slot so they do not all ask at the same instant.
@@ -123,7 +127,7 @@ class SharedRateLimiter:
         scope, budgets = self._budgets(model, max(1, estimated))
         token_budgets = [b for b, _ in budgets if b.key.endswith(":tokens")]
         if token_budgets and actual != estimated:
-            self._adjust(token_budgets[0], actual - estimated)
+            self._guarded(lambda: self._adjust(token_budgets[0], actual - estimated))
             self._not_before.pop(scope, None)  # the budget moved: the next caller asks the server
 
     def wait(self, tokens: int = 0, model: str | None = None) -> None:
@@ -137,6 +141,19 @@ class SharedRateLimiter:
             await asyncio.sleep(delay)
 
     # --- the servers ---------------------------------------------------------------------------------------
+    def _guarded(self, work):
+        """Run work against the server; an unreachable server is a clear error that names it without its URL's
+        credentials (a request is not sent unmetered)."""
+        try:
+            return work()
+        except Exception as exc:
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(self.url)
+            where = f"{parts.scheme}://{parts.hostname or ''}{':' + str(parts.port) if parts.port else ''}"
+            raise SharedLimitUnavailable(f"the shared rate limit at {where} failed: {type(exc).__name__}: "
+                                         f"{str(exc)[:200]}") from None
+
     def _redis(self):
         if self._client is None:
             import redis

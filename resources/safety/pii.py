@@ -11,6 +11,7 @@ NFKC-normalised without invisible characters, and every span points into the ori
 and span, never the value. Measured by benchmarks/pii.py.
 """
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -198,13 +199,20 @@ def redact_secrets(text: str) -> str:
 
 def redact_messages(messages: list[dict], types: tuple[str, ...] | None = None) -> list[dict]:
     """Chat messages with PII redacted in their text (plain or multi-part content); the input is not changed."""
+    types = tuple(types) if types else None
     return [{**msg, "content": _redact_content(msg.get("content"), types)} for msg in messages]
 
 
 def _redact_content(content: Any, types) -> Any:
     if isinstance(content, str):
-        return redact(content, types)[0]
+        return _redacted(content, types)
     if isinstance(content, list):
-        return [{**part, "text": redact(part["text"], types)[0]} if isinstance(part, dict) and
+        return [{**part, "text": _redacted(part["text"], types)} if isinstance(part, dict) and
                 isinstance(part.get("text"), str) else part for part in content]
     return content
+
+
+@functools.lru_cache(maxsize=4096)
+def _redacted(text: str, types: tuple[str, ...] | None) -> str:
+    """Redacted text, remembered: a batch sends the same system prompt with every row."""
+    return redact(text, types)[0]

@@ -7,6 +7,7 @@ are derived from the run id (resources/telemetry/ids.py), so every process of a 
 processes, Celery workers, the daemon, the review app) joins it without any context being handed over.
 
 - model calls: resources/telemetry/genai.py (GenAI semantic conventions), from the LLM session's ledger write
+  (Batch API answers: when their batch is billed, resources/llm/batch_api.py)
 - run, step and check spans: resources/telemetry/runs.py, from Dagster's event log when the run has finished
 - connector actions and approvals: resources/telemetry/spans.py
 """

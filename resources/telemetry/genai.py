@@ -21,8 +21,12 @@ OPERATIONS = {"chat": "chat", "embedding": "embeddings"}  # ledger kind -> gen_a
 
 
 def record_call(session, call: dict, *, status: str, cache_hit: bool, attempt: int, latency_ms: float,
-                tokens_in: int, tokens_out: int, cost: float, error_class: str | None, response=None) -> None:
-    """Export one ledger row of `session` (an LLMSession) as a span and metrics."""
+                tokens_in: int, tokens_out: int, cost: float, error_class: str | None, response=None,
+                batch: bool = False, batch_id: str | None = None) -> None:
+    """Export one ledger row of `session` (an LLMSession) as a span and metrics. A Batch API answer (`batch`) is
+    a span when its batch is read, flagged aiwf.batch and costed at the batch rate; it adds tokens and cost to
+    the metrics but no operation duration (no request of its own was timed: the batch ran for hours, or
+    seconds, for all its requests at once)."""
     telemetry = current()
     operation = OPERATIONS.get(call["kind"], call["kind"])
     model = call["model"]
@@ -42,6 +46,8 @@ def record_call(session, call: dict, *, status: str, cache_hit: bool, attempt: i
             "aiwf.prompt.version": prompt.version if prompt else None,
             "aiwf.request_hash": call["hash"],
         }
+        if batch:
+            attributes.update({"aiwf.batch": True, "aiwf.batch.id": batch_id})
         if capture_content() and operation == "chat":
             attributes.update(_content(call, response))
         trace_id, parent = _parent(session)
@@ -49,8 +55,8 @@ def record_call(session, call: dict, *, status: str, cache_hit: bool, attempt: i
                        start_ns=end - int(latency_ms * 1e6), end_ns=end, attributes=attributes, kind=SpanKind.CLIENT,
                        error=error_class if status != "ok" else None)
     if telemetry.meter_provider is not None:
-        metric_attrs = {k: v for k, v in common.items() if v is not None}
-        if not cache_hit:  # a cache hit sent nothing: no operation to time, no tokens used
+        metric_attrs = {k: v for k, v in common.items() if v is not None} | ({"aiwf.batch": True} if batch else {})
+        if not cache_hit and not batch:  # a cache hit sent nothing: no operation to time, no tokens used
             failed = {"error.type": error_class} if status != "ok" and error_class else {}
             telemetry.duration.record(latency_ms / 1000, {**metric_attrs, **failed})
         if status == "ok" and not cache_hit:

@@ -37,7 +37,8 @@ def build(per_day: int, poison_day: str | None = None, **kwargs) -> list:
         return pd.DataFrame({"id": [f"{day}-m{i}" for i in range(per_day)],
                              "text": [f"message {i} of {day} is {word} positive" for i in range(per_day)]})
 
-    options = {"concurrency": 4, "max_failure_rate": 0.5, "partitions_def": days, **kwargs}
+    options = {"concurrency": 4, "max_failure_rate": 0.5, "partitions_def": days, "backfill_policy": BATCH_BACKFILL,
+               **kwargs}
     return [messages, llm_map("labels", source=messages, prompt=PROMPT, response_model=Label, key_column="id",
                               text_columns=["text"], **options)]
 
@@ -61,11 +62,13 @@ def day_table(day: str) -> pd.DataFrame:
     return pd.read_parquet(ParquetIOManager().path_for(dg.AssetKey("labels"), day))
 
 
-def test_the_batch_asset_has_a_multi_run_backfill_policy():
-    assets = build(2)
-    assert assets[1].backfill_policy == dg.BackfillPolicy.multi_run(max_partitions_per_run=30)
-    unpartitioned = llm_map("flat", source="messages", prompt=PROMPT, key_column="id", text_columns=["text"])
-    assert unpartitioned.backfill_policy is None
+def test_the_batch_asset_takes_a_backfill_policy():
+    assert build(2, backfill_policy=BATCH_BACKFILL)[1].backfill_policy == dg.BackfillPolicy.multi_run(
+        max_partitions_per_run=30)
+    assert build(2, backfill_policy=None)[1].backfill_policy is None  # the default: a run per partition
+    unpartitioned = llm_map("flat", source="messages", prompt=PROMPT, key_column="id", text_columns=["text"],
+                            backfill_policy=BATCH_BACKFILL)
+    assert unpartitioned.backfill_policy is None  # nothing to split
 
 
 def test_one_run_over_three_days_keeps_each_day_apart(offline_server, offline_llm):

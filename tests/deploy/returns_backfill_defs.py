@@ -1,8 +1,9 @@
-"""A code location for the long-backfill test: the real returns batch asset (`return_classifications`, an
-`llm_map` asset with its PII checks), its upstream `return_requests`, the real resources and step policy.
+"""A code location for the long-backfill test: the returns triage daily chain as the workflow defines it (the
+feed, the batch asset `return_classifications`, the routing table and the review queue, with their checks),
+the real resources and step policy.
 
-RUN_SIZE_ENV sets its backfill policy's partitions per run (default: the asset's own, 30), so the same
-backfill can be compared with one run per partition."""
+RUN_SIZE_ENV sets the partitions per run of the chain's backfill policy (default: the workflow's own, 30), so
+the same backfill can be compared with one run per partition."""
 
 import os
 
@@ -14,14 +15,15 @@ from pipelines.returns_triage import workflow as returns
 
 RUN_SIZE_ENV = "AIWF_TEST_PARTITIONS_PER_RUN"
 
-classifications = returns.return_classifications
+chain = [returns.return_requests, returns.return_classifications, returns.return_routing,
+         returns.return_review_queue]
 if os.environ.get(RUN_SIZE_ENV):
-    classifications = classifications.with_attributes(
-        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=int(os.environ[RUN_SIZE_ENV])))
-checks = [c for c in returns.asset_checks
-          if {k.asset_key for k in c.check_keys} == {returns.return_classifications.key}]
+    policy = dg.BackfillPolicy.multi_run(max_partitions_per_run=int(os.environ[RUN_SIZE_ENV]))
+    chain = [asset.with_attributes(backfill_policy=policy) for asset in chain]
+keys = {asset.key for asset in chain}
+checks = [c for c in returns.asset_checks if {k.asset_key for k in c.check_keys} <= keys]
 
 # Steps run inside each run worker (as in backfill_defs.py): a fork server per run worker would only add
 # start-up time to both sides of the comparison on two cores.
-defs = dg.Definitions(assets=apply_step_policy([returns.return_requests, classifications]), asset_checks=checks,
-                      resources=build_resources(), executor=dg.in_process_executor)
+defs = dg.Definitions(assets=apply_step_policy(chain), asset_checks=checks, resources=build_resources(),
+                      executor=dg.in_process_executor)

@@ -1,11 +1,11 @@
-"""A 30-day backfill of the returns batch asset is one run, not thirty (the asset's multi-run BackfillPolicy),
-with every day's table, checkpoints and ledger rows kept apart.
+"""A 30-day backfill of returns triage (its feed, the batch asset `return_classifications`, routing and review
+queue, with their checks) is one run, not thirty (the chain's multi-run BackfillPolicy), with every day's table,
+checkpoints, quarantine and ledger rows kept apart.
 
 As in test_backfill_policy.py, the backfill is launched through the webserver's GraphQL schema
 (`launchPartitionBackfill` on an asset selection) and carried out by a real `dagster-daemon run`; the model is
-the offline test double over HTTP. The upstream `return_requests` is materialized first, day by day, as the
-file-drop sensor does. `test_thirty_single_partition_runs_for_comparison` runs the same backfill one partition
-per run and prints both wall times (no timed assertion)."""
+the offline test double over HTTP. `test_thirty_single_partition_runs_for_comparison` runs the same backfill
+one partition per run and prints both wall times (no timed assertion)."""
 
 import os
 import signal
@@ -31,6 +31,7 @@ DEFS = HERE / "returns_backfill_defs.py"
 LOCATION = "returns_backfill"
 DAYS = [f"2026-03-{d:02d}" for d in range(1, 31)]
 ROWS_PER_DAY = 6
+CHAIN = ["return_requests", "return_classifications", "return_routing", "return_review_queue"]
 DONE = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
 LAUNCH = """
 mutation($params: LaunchBackfillParams!) {
@@ -58,7 +59,7 @@ def write_feed(folder: Path, salt: str) -> None:
 
 @pytest.fixture
 def returns_env(deploy_env, offline_server, tmp_path, monkeypatch):
-    """AIWF_HOME, the returns inbox, the offline model for run workers, and return_requests for every day."""
+    """AIWF_HOME, the returns inbox with a file per day, and the offline model for the run workers."""
     from resources.offline.keys import OFFLINE_KEY
 
     offline_server.configure(latency_ms=0, fail_429_rate=0, fail_500_rate=0, timeout_rate=0, fail_400_on=None,
@@ -69,12 +70,6 @@ def returns_env(deploy_env, offline_server, tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", OFFLINE_KEY)
     write_feed(tmp_path / "returns", tmp_path.name)
     sys.path.insert(0, str(HERE))
-    import returns_backfill_defs
-
-    job = returns_backfill_defs.defs.resolve_implicit_global_asset_job_def()
-    for day in DAYS:  # the upstream, day by day (ephemeral instance: only its tables matter here)
-        assert job.execute_in_process(partition_key=day, asset_selection=[dg.AssetKey("return_requests")],
-                                      raise_on_error=False).success
     return deploy_env
 
 
@@ -85,7 +80,7 @@ def launch_backfill(instance) -> str:
         LoadableTargetOrigin(python_file=str(DEFS), working_directory=str(HERE)), location_name=LOCATION)
     with WorkspaceProcessContext(instance, InProcessWorkspaceLoadTarget(origin)) as workspace:
         result = execute_dagster_graphql(workspace.create_request_context(), LAUNCH, {"params": {
-            "assetSelection": [{"path": ["return_classifications"]}], "partitionNames": DAYS}})
+            "assetSelection": [{"path": [name]} for name in CHAIN], "partitionNames": DAYS}})
     answer = result.data["launchPartitionBackfill"]
     assert answer["__typename"] == "LaunchBackfillSuccess", answer
     return answer["backfillId"]
@@ -161,12 +156,15 @@ def check_every_day(env: Path, runs, offline_server) -> None:
         assert checkpoints.count("return_classifications", day) == len(table)
         assert any(ledger.run_cost(r.run_id, day)[1] > 0 for r in runs)  # metered under its own day
     assert len(held) <= 0.2 * len(DAYS) * ROWS_PER_DAY, held  # the asset's max_failure_rate
+    for day in DAYS:  # the rest of the chain, per day too
+        for name in ("return_requests", "return_routing", "return_review_queue"):
+            assert ParquetIOManager().path_for(dg.AssetKey(name), day).exists(), (name, day)
 
 
 @pytest.mark.integration
-def test_a_30_day_backfill_of_the_batch_asset_runs_as_one_run(returns_env, offline_server, tmp_path):
+def test_a_30_day_backfill_of_returns_triage_runs_as_one_run(returns_env, offline_server, tmp_path):
     runs, wall_s = run_backfill(returns_env, tmp_path)
-    print(f"\n30-day backfill of return_classifications: {len(runs)} run(s), {wall_s:.1f} s")
+    print(f"\n30-day backfill of returns triage (4 assets): {len(runs)} run(s), {wall_s:.1f} s")
     assert len(runs) <= 2
     assert {r.job_name for r in runs} == {"__ASSET_JOB"}
     check_every_day(returns_env, runs, offline_server)
@@ -178,6 +176,6 @@ def test_thirty_single_partition_runs_for_comparison(returns_env, offline_server
 
     monkeypatch.setenv(RUN_SIZE_ENV, "1")  # the code server and run workers build the asset with 1 per run
     runs, wall_s = run_backfill(returns_env, tmp_path)
-    print(f"\n30-day backfill of return_classifications, one partition per run: {len(runs)} runs, {wall_s:.1f} s")
+    print(f"\n30-day backfill of returns triage, one partition per run: {len(runs)} runs, {wall_s:.1f} s")
     assert len(runs) == len(DAYS)
     check_every_day(returns_env, runs, offline_server)

@@ -84,7 +84,17 @@ def _state(home: Path):
     return StateResource(home=str(home))
 
 
-def test_prompts_list_json_is_one_object_per_version_and_follows_promote_and_rollback(capsys, endpoint):
+def _answered_by(llm, prompt) -> str:
+    """The prompt version the ledger records for one direct `complete` call of a workflow's module-level prompt."""
+    from resources.llm.ledger import CallLedger
+
+    llm.session().complete(prompt, {"product": "Kettle", "category": "kitchen", "price_eur": 30,
+                                    "days_since_delivery": 3, "customer_returns_90d": 0, "note": "It leaks."})
+    return CallLedger(local_store()).rows()[-1]["prompt_version"]
+
+
+def test_prompts_list_json_is_one_object_per_version_and_follows_promote_and_rollback(capsys, endpoint, offline_llm):
+    from pipelines.returns_triage.workflow import TRIAGE  # held at module level, like every direct caller
     code, out, _ = cli(capsys, "prompts", "list", "--json")
     rows = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and all(set(r) == {"name", "version", "hash", "status"} for r in rows)
@@ -97,9 +107,12 @@ def test_prompts_list_json_is_one_object_per_version_and_follows_promote_and_rol
     code, out, _ = cli(capsys, "prompts", "list", "return_triage", "--json")
     statuses = {row["version"]: row["status"] for row in map(json.loads, out.splitlines())}
     assert statuses == {"1": "retired", "2": "live"}
+    assert _answered_by(offline_llm, TRIAGE) == "2"  # promotion reaches direct callers, not only llm_map
+    assert _answered_by(offline_llm, prompt_catalog.prompt_file("return_triage").version("1")) == "1"  # explicit
 
     code, out, _ = cli(capsys, "prompts", "rollback", "return_triage")
     assert code == 0 and "version 1 is live again (was 2)" in out
+    assert _answered_by(offline_llm, TRIAGE) == "1"
     kinds = [e["kind"] for e in AuditLog(local_store()).entries() if e["kind"].startswith("prompt_")]
     assert kinds == ["prompt_promote", "prompt_rollback"]
     code, _, err = cli(capsys, "prompts", "rollback", "return_triage")

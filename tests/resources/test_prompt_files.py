@@ -108,3 +108,72 @@ def test_the_registry_works_the_same_on_postgres(tmp_path, pg_url):
     assert registry.status(pf) == {"1": "retired", "2": "live"} and registry.candidate(pf) == (None, 0.0)
     registry.rollback(pf)
     assert registry.live(pf) == "1"
+
+
+def test_params_or_tier_edited_without_a_version_bump_are_refused_naming_the_prompt(tmp_path):
+    registry = PromptRegistry(local_store())
+    pf = write(tmp_path / "greet.yaml")
+    registry.record([pf])
+    hotter = load_prompt_file_text(tmp_path / "greet.yaml", "temperature: 0.2", "temperature: 0.9")
+    assert hotter.versions["2"].hash == pf.versions["2"].hash  # same text: Prompt.hash (cache key) unchanged
+    with pytest.raises(PromptChanged, match="prompt 'greet' version 2 changed: its params, tier or output schema "
+                                            "differ .*edited.yaml\\): bump the version"):
+        registry.record([hotter])
+    stronger = load_prompt_file_text(tmp_path / "greet.yaml", "tier: cheap", "tier: strong")
+    with pytest.raises(PromptChanged, match="prompt 'greet' version 1 changed: its params, tier"):
+        registry.record([stronger])
+    registry.record([pf])  # put back as recorded: fine
+
+
+def test_versions_recorded_before_content_hashes_are_filled_not_refused(tmp_path):
+    registry = PromptRegistry(local_store())
+    pf = write(tmp_path / "greet.yaml")
+    registry.store.executemany("INSERT INTO prompt_versions (name, version, hash, first_seen) VALUES (?, ?, ?, 0)",
+                               [("greet", v, p.hash) for v, p in pf.versions.items()])  # an older home's rows
+    registry.record([pf])  # upgrading: the text is unchanged, so its content hash is filled in
+    assert {r["version"]: r["content_hash"] for r in registry.recorded("greet")} == {
+        v: pf.content_hash(v) for v in pf.versions}
+    with pytest.raises(PromptChanged, match="prompt 'greet' version 2 changed: its params"):
+        registry.record([load_prompt_file_text(tmp_path / "greet.yaml", "temperature: 0.2", "temperature: 0.5")])
+
+
+def load_prompt_file_text(path, old: str, new: str):
+    """The prompt file at `path` with one edit, as a new file beside it (same prompt name)."""
+    edited = path.with_name("edited.yaml")
+    text = path.read_text()
+    assert old in text
+    edited.write_text(text.replace(old, new))
+    return load_prompt_file(edited)
+
+
+def test_promote_and_rollback_reach_direct_callers_but_not_explicit_versions(tmp_path, offline_llm, monkeypatch):
+    """A module-level `pf.live_prompt` handle follows the Store's live version in every session; `pf.version(v)`
+    (what shadow runs, evals and canaries ask) is that version whatever is live."""
+    from resources.llm.ledger import CallLedger
+
+    pf, registry = write(tmp_path / "greet.yaml", candidate=None), PromptRegistry(local_store())
+    handle = pf.live_prompt
+    assert handle == pf.versions["1"] and handle.hash == pf.versions["1"].hash  # eq and hash ignore the handle
+
+    def answered(prompt, x="hi") -> tuple[str, str]:
+        offline_llm.session().complete(prompt, {"x": x})
+        row = CallLedger(local_store()).rows()[-1]
+        return row["prompt_version"], row["prompt_hash"]
+
+    assert answered(handle) == ("1", pf.versions["1"].hash)
+    registry.promote(pf, "2", reason="reads better")
+    assert answered(handle) == ("2", pf.versions["2"].hash)
+    assert answered(pf.version("1")) == ("1", pf.versions["1"].hash)  # explicit: never swapped
+    registry.rollback(pf, reason="users complained")
+    assert answered(handle) == ("1", pf.versions["1"].hash)
+    assert answered(pf.version("2")) == ("2", pf.versions["2"].hash)
+
+    reads = []
+    live = PromptRegistry.live
+    monkeypatch.setattr(PromptRegistry, "live", lambda self, f: reads.append(f.name) or live(self, f))
+    session = offline_llm.session()
+    for x in ("a", "b", "c"):
+        session.complete(handle, {"x": x})
+    assert reads == ["greet"]  # one Store read per prompt per session
+    assert session.prompt_in_force(handle) == pf.versions["1"]
+    assert session.prompt_in_force(pf.versions["2"]).version == "2"

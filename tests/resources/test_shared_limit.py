@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from resources.llm.shared_limit import SharedRateLimiter
+from resources.llm.shared_limit import SharedLimitUnavailable, SharedRateLimiter
 from local_services import require_service, scratch_pg_database
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -64,6 +64,10 @@ def test_tokens_are_settled_and_models_have_their_own_budget(limit_url):
 def test_a_bad_url_is_a_clear_error():
     with pytest.raises(ValueError, match="redis://"):
         SharedRateLimiter("http://127.0.0.1:6379", endpoint(), 60)
+    down = SharedRateLimiter("redis://:s3cret-pass@127.0.0.1:1/0", endpoint(), 60)  # nothing listens on port 1
+    with pytest.raises(SharedLimitUnavailable, match=r"redis://127\.0\.0\.1:1 failed") as err:
+        down.reserve()
+    assert "s3cret" not in str(err.value)
 
 
 def _worker(base_url: str, limit_url: str | None, rpm: int, seconds: float, home: str, out) -> None:
@@ -121,3 +125,25 @@ def test_three_processes_share_one_budget(offline_server, backend, tmp_path, req
     # Without the shared limiter each process has its own 20/s: together about three times as many.
     alone = run_workers(offline_server, None, 1200, 2.0, tmp_path)
     assert most_in_window(alone, 1.0) > 1.5 * 21
+
+
+def test_per_process_limiter_has_per_model_budgets_too():
+    from resources.llm.rate_limit import RateLimiter, model_limits
+
+    limits = model_limits({"big": 6000}, {"small": 600})
+    assert limits == {"big": (6000, None), "small": (None, 600)}
+    limiter = RateLimiter(requests_per_minute=60, model_limits=limits)  # 1/s shared by unnamed models
+    assert limiter.reserve(model="other") == 0 and limiter.reserve(model="other") == pytest.approx(1.0, abs=0.01)
+    assert limiter.reserve(model="big") == 0  # its own 100/s budget
+    assert limiter.reserve(tokens=10, model="small") == 0  # 1/s requests (the default) and 10 tokens/s of its own
+    assert limiter.reserve(tokens=10, model="small") == pytest.approx(1.0, abs=0.01)
+
+
+def test_the_resource_chooses_the_shared_limiter_by_url(redis_url):
+    from resources.llm import LLMResource
+    from resources.llm.rate_limit import RateLimiter
+
+    local = LLMResource(base_url=endpoint(), requests_per_minute=60).session()
+    shared = LLMResource(base_url=endpoint(), requests_per_minute=60, rate_limit_url=redis_url).session()
+    assert isinstance(local.limiter, RateLimiter) and local.limiter.reserves_ahead
+    assert isinstance(shared.limiter, SharedRateLimiter) and not shared.limiter.reserves_ahead

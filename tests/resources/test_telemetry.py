@@ -116,6 +116,58 @@ def test_a_failed_call_is_an_error_span_and_text_is_exported_redacted_only_when_
     assert {p["attributes"].get("error.type") for p in durations} == {None, "context_too_long"}
 
 
+def test_batch_api_answers_are_model_call_spans_under_the_step_that_reads_them(offline_llm, offline_server, receiver):
+    """Batch mode books its ledger rows itself: each is a span (aiwf.batch, batch-rate cost) and metrics too, under
+    the step of the run that reads the batch, here a later run than the one that submitted it."""
+    import time
+
+    import pandas as pd
+
+    from assets.llm_map import llm_map
+    from assets.llm_map.batch_mode import BatchSettings
+    from resources.llm.ledger import CallLedger
+    from resources.state.parquet_io_manager import ParquetIOManager
+
+    offline_server.configure(batch_delay_s=1.0, batch_fail_rate=0, batch_expire_share=0, reset_counters=True)
+
+    @dg.asset(name="notes")
+    def notes() -> pd.DataFrame:
+        return pd.DataFrame({"id": ["n1", "n2", "n3"], "text": ["one is fine", "two is good", "three is bad"]})
+
+    labels = llm_map("labels", source=notes, prompt=ASK, key_column="id", variables=lambda row: {"topic": row["text"]},
+                     mode="batch",
+                     batch=BatchSettings(poll_s=(0.05, 0.2)))
+    resources = {"llm": offline_llm, "io_manager": ParquetIOManager()}
+    first = dg.materialize([notes, labels], resources=resources, raise_on_error=False,
+                           run_config={"ops": {"labels": {"config": {"batch_max_wait_s": 0}}}})
+    assert not first.success  # submitted and recorded; nothing read yet, so nothing billed or exported
+    time.sleep(1.1)
+    second = dg.materialize([notes, labels], resources=resources)
+    provider.shutdown()
+    booked = [r for r in CallLedger(StateResource().store()).rows() if r["batch"]]
+    assert len(booked) == 3 and {r["run_id"] for r in booked} == {second.run_id}
+    spans = [s for s in receiver.spans if s["name"].startswith("chat ")]
+    assert len(spans) == len(booked) and all(s["attributes"]["aiwf.batch"] is True for s in spans)
+    assert {s["trace_id"] for s in spans} == {f"{ids.trace_id(second.run_id):032x}"}
+    assert {s["parent_span_id"] for s in spans} == {f"{ids.step_span_id(second.run_id, 'labels'):016x}"}
+    for span in spans:
+        attrs = span["attributes"]
+        assert all(k in attrs for k in GENAI) and attrs["aiwf.batch.id"].startswith("batch")
+        assert attrs["aiwf.prompt.name"] == ASK.name and attrs["gen_ai.response.finish_reasons"] == ["stop"]
+    by_hash = {r["request_hash"]: r for r in booked}
+    for span in spans:  # the ledger's row: tokens and the batch-rate cost
+        row = by_hash[span["attributes"]["aiwf.request_hash"]]
+        assert span["attributes"]["gen_ai.usage.output_tokens"] == row["tokens_out"] > 0
+        assert span["attributes"]["aiwf.cost_usd"] == pytest.approx(row["cost_usd"]) and row["cost_usd"] > 0
+    metrics = {m["name"]: m for m in receiver.metrics}
+    cost_points = [p for p in metrics["aiwf.llm.cost"]["points"] if p["attributes"].get("aiwf.batch")]
+    assert sum(p["sum"] for p in cost_points) == pytest.approx(sum(r["cost_usd"] for r in booked))
+    tokens = [p for p in metrics["gen_ai.client.token.usage"]["points"] if p["attributes"].get("aiwf.batch")]
+    assert sum(p["count"] for p in tokens) == 2 * len(booked)  # input and output per answer
+    durations = metrics.get("gen_ai.client.operation.duration", {"points": []})["points"]
+    assert not any(p["attributes"].get("aiwf.batch") for p in durations)  # no request of its own was timed
+
+
 def test_an_approval_is_a_span_of_the_time_it_waited_in_the_proposing_run(receiver):
     run_id = str(uuid.uuid4())
     store = ApprovalStore(StateResource().store())
