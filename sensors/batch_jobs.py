@@ -15,7 +15,7 @@ from collections import defaultdict
 import dagster as dg
 
 from resources.llm import LLMResource
-from resources.llm.batch_api import BatchBook, BatchRow, is_terminal
+from resources.llm.batch_book import BatchBook, BatchRow, is_terminal
 from resources.llm.retry import LLMError
 from resources.state.leases import Leases
 from resources.state.resource import state_of

@@ -29,7 +29,7 @@ import dagster as dg
 
 from assets.llm_map.engine import BatchEngine
 from assets.llm_map.rows import RowRequest
-from resources.llm.batch_api import BatchBook, BatchRow, is_terminal
+from resources.llm.batch_book import BatchBook, BatchRow, is_terminal
 from resources.llm.retry import BudgetExceeded, LLMError
 
 MODES = ("sync", "batch")

@@ -1,8 +1,19 @@
-"""The LLM resource and what it is made of: session, ledger, cache, retries, pricing, prompts, rate limits."""
+"""The LLM resource and what it is made of: session, ledger, cache, retries, pricing, prompts, rate limits.
 
-from resources.llm.openai_calls import OFFLINE_HEADER, Completion
+`LLMSession` is loaded on first use (module __getattr__): naming the resource in definitions costs no
+`openai` import; a step pays for the client when it opens a session.
+"""
+
+from resources.llm.completion import OFFLINE_HEADER, Completion
 from resources.llm.prompts import Prompt
 from resources.llm.resource import LLMResource
-from resources.llm.session import LLMSession
 
 __all__ = ["Completion", "LLMResource", "LLMSession", "OFFLINE_HEADER", "Prompt"]
+
+
+def __getattr__(name: str):
+    if name == "LLMSession":
+        from resources.llm.session import LLMSession
+
+        return LLMSession
+    raise AttributeError(f"module 'resources.llm' has no attribute {name!r}")

@@ -10,16 +10,19 @@ session bound to their context so every ledger row carries run, asset and partit
 """
 
 import os
+from typing import TYPE_CHECKING
 
 import dagster as dg
 from pydantic import Field
 
-from resources.llm.openai_calls import OFFLINE_HEADER, Completion
-from resources.llm.session import LLMSession
+from resources.llm.completion import OFFLINE_HEADER, Completion
 from resources.offline.keys import OFFLINE_KEY
 from resources.state.resource import StateResource
 
-__all__ = ["LLMResource", "LLMSession", "Completion", "OFFLINE_HEADER"]
+if TYPE_CHECKING:  # the session (and `openai` with it) is imported when a step opens one, not with definitions
+    from resources.llm.session import LLMSession
+
+__all__ = ["LLMResource", "Completion", "OFFLINE_HEADER"]
 
 
 class LLMResource(dg.ConfigurableResource):
@@ -56,6 +59,8 @@ class LLMResource(dg.ConfigurableResource):
 
     def session(self, context=None, budget_usd: float | None = None) -> "LLMSession":
         """A session bound to an asset, op or check context (or none), collecting metadata for the UI."""
+        from resources.llm.session import LLMSession
+
         return LLMSession(self, context, budget_usd if budget_usd is not None else self.run_budget_usd)
 
     def redacts_pii(self) -> bool:

@@ -1,6 +1,8 @@
-"""Which model errors are worth retrying, and how long to wait (the shared rule in resources/backoff.py)."""
+"""Which model errors are worth retrying, and how long to wait (the shared rule in resources/backoff.py).
 
-import openai
+`openai` is imported where an error is classified, never at import: loading definitions that name these
+error classes does not pay for the client (by then a request was sent, so it is loaded anyway).
+"""
 
 from resources import backoff
 
@@ -26,12 +28,11 @@ class BudgetExceeded(LLMError):
     """The run would pass its budget; nothing was sent."""
 
 
-RETRYABLE = (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError)
-
-
 def is_retryable(exc: BaseException) -> bool:
     """429, 408, 409, 5xx, timeouts and connection errors are transient; other 4xx are final."""
-    if isinstance(exc, RETRYABLE):
+    import openai
+
+    if isinstance(exc, (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError)):
         return True
     return isinstance(exc, openai.APIStatusError) and exc.status_code in (408, 409) or (
         isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
@@ -46,6 +47,8 @@ def backoff_s(attempt: int, exc: BaseException, base_s: float, max_s: float) -> 
 
 def error_class(exc: BaseException) -> str:
     """A short class for the ledger: rate_limit, server_error, timeout, bad_request, auth, ..."""
+    import openai
+
     if isinstance(exc, openai.APITimeoutError):
         return "timeout"
     if isinstance(exc, openai.APIConnectionError):

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from assets.llm_map import batch_mode, llm_map
 from assets.llm_map.batch_mode import BatchSettings
 from resources.llm import LLMResource
-from resources.llm.batch_api import BatchBook
+from resources.llm.batch_book import BatchBook
 from resources.llm.ledger import CallLedger
 from resources.llm.pricing import cost_usd
 from resources.llm.prompts import Prompt

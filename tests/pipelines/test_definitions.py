@@ -138,14 +138,18 @@ def test_every_other_step_that_calls_a_model_carries_the_llm_pool(repo):
 
 
 def test_loading_the_definitions_does_no_io(tmp_path):
-    """Importing and resolving the definitions creates no AIWF_HOME, no DAGSTER_HOME and nothing in the cwd."""
+    """Importing and resolving the definitions creates no AIWF_HOME, no DAGSTER_HOME and nothing in the cwd,
+    and loads none of the clients a step pays for when it uses them (model, vectors, suites, tracing, Redis)."""
     home = tmp_path / "aiwf-home"
     env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "AIWF_PG_URL")}
     env.update(AIWF_HOME=str(home), PYTHONPATH=str(ROOT), PYTHONDONTWRITEBYTECODE="1")
-    code = "from pipelines.definitions import defs; defs.get_repository_def().get_all_jobs()"
+    code = ("import sys; from pipelines.definitions import defs; defs.get_repository_def().get_all_jobs(); "
+            "print([m for m in ('openai', 'lancedb', 'great_expectations', 'opentelemetry', 'redis') "
+            "if m in sys.modules])")
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]", "loading the definitions imported a heavy client"
     assert not home.exists(), f"loading the definitions created {sorted(p.name for p in home.rglob('*'))}"
     assert list(tmp_path.iterdir()) == [], "loading the definitions wrote into the working directory"
 

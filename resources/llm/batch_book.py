@@ -1,0 +1,114 @@
+"""The `llm_batches` table: which Batch API batches each partition has in flight, and whether they were billed.
+
+Kept apart from the client (resources/llm/batch_api.py) so the batch sensor and the factory name it without
+importing `openai`.
+"""
+
+import json
+import time
+from dataclasses import asdict, dataclass
+
+from resources.llm.cache import PUT as CACHE_PUT
+from resources.llm.cache import SCHEMA as CACHE_SCHEMA
+from resources.llm.ledger import COLUMNS as LEDGER_COLUMNS
+from resources.llm.ledger import SCHEMA as LEDGER_SCHEMA
+from resources.llm.ledger import CallRecord
+from resources.state.store import Store
+
+TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS llm_batches (
+        input_file_id TEXT PRIMARY KEY, batch_id TEXT,
+        asset_key TEXT NOT NULL, partition_key TEXT NOT NULL, scope TEXT NOT NULL,
+        requests TEXT NOT NULL, status TEXT NOT NULL,
+        billed INTEGER NOT NULL DEFAULT 0, consumed INTEGER NOT NULL DEFAULT 0,
+        run_id TEXT, created {float} NOT NULL, updated {float} NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS llm_batches_partition ON llm_batches (asset_key, partition_key, consumed)",
+]
+_INSERT_LEDGER = f"INSERT INTO llm_calls ({', '.join(LEDGER_COLUMNS)}) VALUES ({', '.join('?' * len(LEDGER_COLUMNS))})"
+
+
+@dataclass
+class BatchRow:
+    """One batch as recorded: its input file, the provider's batch id (None until created) and its requests."""
+
+    input_file_id: str
+    batch_id: str | None
+    asset_key: str
+    partition_key: str
+    scope: str
+    requests: dict  # custom_id -> input hash of the row it answers
+    status: str  # uploaded | submitted | the provider's last status seen
+    billed: bool
+    consumed: bool
+    run_id: str | None
+
+
+class BatchBook:
+    """The `llm_batches` table: which batches a partition has in flight, and how far each got."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.store.migrate("llm_batches", SCHEMA)
+        self.store.migrate("llm_calls", LEDGER_SCHEMA)  # billing writes ledger and cache rows
+        self.store.migrate("llm_cache", CACHE_SCHEMA)
+
+    def uploaded(self, input_file_id: str, asset_key: str, partition_key: str, scope: str, requests: dict,
+                 run_id: str | None) -> None:
+        now = time.time()
+        self.store.execute(
+            "INSERT INTO llm_batches (input_file_id, asset_key, partition_key, scope, requests, status, run_id, "
+            "created, updated) VALUES (?, ?, ?, ?, ?, 'uploaded', ?, ?, ?)",
+            (input_file_id, asset_key, partition_key, scope, json.dumps(requests), run_id, now, now))
+
+    def submitted(self, input_file_id: str, batch_id: str, status: str = "submitted") -> None:
+        self.store.execute("UPDATE llm_batches SET batch_id = ?, status = ?, updated = ? WHERE input_file_id = ?",
+                           (batch_id, status, time.time(), input_file_id))
+
+    def note(self, input_file_id: str, status: str) -> None:
+        self.store.execute("UPDATE llm_batches SET status = ?, updated = ? WHERE input_file_id = ?",
+                           (status, time.time(), input_file_id))
+
+    def consumed(self, input_file_id: str) -> None:
+        """Every answer of the batch is checkpointed or handed on: it is done with."""
+        self.store.execute("UPDATE llm_batches SET consumed = 1, updated = ? WHERE input_file_id = ?",
+                           (time.time(), input_file_id))
+
+    def open(self, asset_key: str, partition_key: str, scope: str | None = None) -> list[BatchRow]:
+        """The partition's batches not yet consumed (of one request scope, when given), oldest first."""
+        sql = "SELECT * FROM llm_batches WHERE asset_key = ? AND partition_key = ? AND consumed = 0"
+        params = [asset_key, partition_key]
+        if scope is not None:
+            sql, params = sql + " AND scope = ?", params + [scope]
+        return [_row(r) for r in self.store.query(sql + " ORDER BY created", params)]
+
+    def waiting(self) -> list[BatchRow]:
+        """Every batch not yet consumed, across assets and partitions (what the batch_jobs sensor watches)."""
+        return [_row(r) for r in self.store.query("SELECT * FROM llm_batches WHERE consumed = 0 ORDER BY created")]
+
+    def bill(self, input_file_id: str, records: list[CallRecord], cache_rows: list[tuple]) -> bool:
+        """Book a batch's answers in the ledger and cache, once: False when it was billed before."""
+        with self.store.transaction() as cur:
+            cur.execute("UPDATE llm_batches SET billed = 1, updated = ? WHERE input_file_id = ? AND billed = 0",
+                        (time.time(), input_file_id))
+            if cur.rowcount != 1:
+                return False
+            if records:
+                rows = []
+                for rec in records:
+                    row = asdict(rec)
+                    row["cache_hit"], row["offline"], row["batch"] = int(rec.cache_hit), int(rec.offline), 1
+                    rows.append([row[c] for c in LEDGER_COLUMNS])
+                cur.executemany(_INSERT_LEDGER, rows)
+            if cache_rows:
+                cur.executemany(CACHE_PUT, cache_rows)
+        return True
+
+
+def _row(r: dict) -> BatchRow:
+    return BatchRow(r["input_file_id"], r["batch_id"], r["asset_key"], r["partition_key"], r["scope"],
+                    json.loads(r["requests"]), r["status"], bool(r["billed"]), bool(r["consumed"]), r["run_id"])
+
+
+def is_terminal(status: str) -> bool:
+    return status in TERMINAL
