@@ -32,8 +32,8 @@ from assets.llm_map.batch_mode import MODES, BatchSettings, answer_batch_mode
 from assets.llm_map.canary import canary_plan, effective_live
 from assets.llm_map.engine import BatchEngine, Budget, Validator
 from assets.llm_map.lease import partition_lease
-from assets.llm_map.ranges import over_partitions
 from assets.llm_map.progress import Progress, batch_line
+from assets.llm_map.ranges import over_partitions
 from assets.llm_map.report import LLMMapSpec, RunReport
 from assets.llm_map.rows import prepare_rows
 from assets.pools import LLM_POOL

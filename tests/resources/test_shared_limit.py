@@ -38,6 +38,7 @@ def endpoint() -> str:
     return f"http://test-{uuid.uuid4().hex[:8]}/v1"  # a fresh budget per test
 
 
+@pytest.mark.integration
 def test_a_refused_request_is_not_charged(limit_url):
     url = endpoint()
     first, other = SharedRateLimiter(limit_url, url, 600), SharedRateLimiter(limit_url, url, 600)  # two "processes"
@@ -50,6 +51,7 @@ def test_a_refused_request_is_not_charged(limit_url):
     assert other.reserve() == 0 and first.reserve() > 0.05
 
 
+@pytest.mark.integration
 def test_tokens_are_settled_and_models_have_their_own_budget(limit_url):
     url = endpoint()
     limiter = SharedRateLimiter(limit_url, url, None, 6000, model_limits={"big": (None, 60_000)})  # 100 tok/s
@@ -61,6 +63,7 @@ def test_tokens_are_settled_and_models_have_their_own_budget(limit_url):
     assert limiter.reserve(tokens=50, model="big") == pytest.approx(0.05, abs=0.03)
 
 
+@pytest.mark.integration
 def test_a_bad_url_is_a_clear_error():
     with pytest.raises(ValueError, match="redis://"):
         SharedRateLimiter("http://127.0.0.1:6379", endpoint(), 60)
@@ -115,6 +118,7 @@ def most_in_window(times: list[float], window: float) -> int:
     return best
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("backend", ["redis", "postgres"])
 def test_three_processes_share_one_budget(offline_server, backend, tmp_path, request):
     limit_url = request.getfixturevalue("redis_url" if backend == "redis" else "pg_url")
@@ -139,6 +143,7 @@ def test_per_process_limiter_has_per_model_budgets_too():
     assert limiter.reserve(tokens=10, model="small") == pytest.approx(1.0, abs=0.01)
 
 
+@pytest.mark.integration
 def test_the_resource_chooses_the_shared_limiter_by_url(redis_url):
     from resources.llm import LLMResource
     from resources.llm.rate_limit import RateLimiter
