@@ -56,7 +56,7 @@ def fill_ledger(store, calls: int, runs: int, start: float, span: float) -> None
                CASE WHEN u < 20 OR u >= 97 THEN 0 ELSE (200 + v) * 1.5e-7 + (20 + v / 4) * 6e-7 END,
                CASE WHEN u < 20 THEN 0.5 ELSE 150 + v * v / 400.0 + u END,
                CASE WHEN u < 20 THEN 1 ELSE 0 END, 1, CASE WHEN u >= 97 THEN 'error' ELSE 'ok' END,
-               CASE WHEN u >= 97 THEN 'RateLimitError' END, 1, 'cheap'
+               CASE WHEN u >= 97 THEN 'RateLimitError' END, 1, 'cheap', 0
         FROM r""", (calls - 1, runs, start, span / calls))
     store.execute("DROP TABLE bench_assets")
 

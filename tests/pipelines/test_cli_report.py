@@ -93,3 +93,14 @@ def test_report_html_is_one_self_contained_page_that_chromium_renders(triaged, t
                            page.as_uri()], check=False, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert shot.exists() and shot.stat().st_size > 20_000  # a rendered page, not a blank one
+
+
+def test_the_report_benchmark_builds_its_ledger_and_counts_what_it_built(capsys):
+    """benchmarks/report.py writes its synthetic ledger through the ledger's own columns: a schema change that it
+    does not follow fails here, not in the next person's measurement."""
+    from benchmarks import report as bench
+
+    assert bench.main(["--calls", "3000", "--runs", "40", "--repeat", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (out["calls"], out["runs"], out["run_ids_in_ledger"]) == (3000, 40, 40)
+    assert 0 < out["answered_calls"] < 3000 and out["seconds"] > 0
