@@ -30,11 +30,12 @@ def prompt_file(name: str) -> PromptFile:
         raise KeyError(f"no prompt file for {name!r} (known: {', '.join(sorted(_catalog()))})") from None
 
 
-def parse_ref(ref: str) -> tuple[PromptFile, str]:
-    """NAME@VERSION (or NAME, meaning its file's live version) → (prompt file, version), checked."""
+def parse_ref(ref: str, live=None) -> tuple[PromptFile, str]:
+    """NAME@VERSION (or NAME: the version in force, `live(pf)` — e.g. PromptRegistry.live, which follows
+    promote/rollback — else the file's live version) → (prompt file, version), checked."""
     name, _, version = ref.partition("@")
     pf = prompt_file(name)
-    version = version or pf.live
+    version = version or (live(pf) if live else pf.live)
     pf.version(version)
     return pf, version
 

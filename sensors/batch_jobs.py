@@ -14,19 +14,20 @@ from collections import defaultdict
 
 import dagster as dg
 
+from assets.llm_map.factory import LLM_MAP_TAG
+from assets.llm_map.lease import lease_name
 from resources.llm import LLMResource
 from resources.llm.batch_book import BatchBook, BatchRow, is_terminal
 from resources.llm.retry import LLMError
 from resources.state.leases import Leases
 from resources.state.resource import state_of
 
-LLM_MAP_TAG = "aiwf/llm_map"  # the tag assets/llm_map/factory.py puts on every batch asset
-LEASE = "llm_map:{asset}:{partition}"  # the partition lease of assets/llm_map/factory.py
-
 
 def partitions_ready(llm: LLMResource, log=None) -> list[tuple[str, str, list[str]]]:
     """(asset key, partition, batch ids) of each partition whose recorded batches have all ended and that no run
-    is working on now; statuses seen are written back, so an ended batch is not asked about again."""
+    is working on now; statuses seen are written back, so an ended batch is not asked about again. A file
+    uploaded by a run that died before creating its batch counts as ended (by its file id): nothing else will
+    ever finish it, and the run launched for it re-attaches through `batches.list` or submits it."""
     store = state_of(llm).store()
     book, leases, ai = BatchBook(store), Leases(store), None
     groups: dict[tuple[str, str], list[BatchRow]] = defaultdict(list)
@@ -34,14 +35,13 @@ def partitions_ready(llm: LLMResource, log=None) -> list[tuple[str, str, list[st
         groups[(row.asset_key, row.partition_key)].append(row)
     ready = []
     for (asset, partition), rows in groups.items():
-        if leases.holder(LEASE.format(asset=asset, partition=partition)) is not None:
+        if leases.holder(lease_name(asset, partition)) is not None:
             continue  # a step is attached to these batches (or resuming): it reads them itself
         done = True
         for row in rows:
-            if row.batch_id is None or not is_terminal(row.status):
-                if row.batch_id is None:
-                    done = False  # recorded without a batch id: the next run finds or submits it
-                    continue
+            if row.batch_id is None:
+                continue  # uploaded by a run that died before creating the batch: the next run finds or submits it
+            if not is_terminal(row.status):
                 ai = ai or llm.session()
                 try:
                     status = ai.batch_status(row.batch_id).status
@@ -54,7 +54,7 @@ def partitions_ready(llm: LLMResource, log=None) -> list[tuple[str, str, list[st
                     book.note(row.input_file_id, status)
                 done = done and is_terminal(status)
         if done:
-            ready.append((asset, partition, sorted(r.batch_id for r in rows)))
+            ready.append((asset, partition, sorted(r.batch_id or r.input_file_id for r in rows)))
     return ready
 
 

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 import dagster as dg
 from dagster import DagsterEventType, DagsterRunStatus
 
+from assets.llm_map.canary_check import CANARY_MARK
 from resources.llm.prompt_files import load_prompt_file
 from resources.llm.prompt_registry import PromptRegistry
 from resources.state.resource import StateResource
 
-CANARY_MARK = "aiwf/canary_check"  # the canary check's metadata marker (assets/llm_map/canary_check.py)
 ACTOR = "prompt_canary_sensor"
 FINISHED = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE]
 

@@ -30,6 +30,7 @@ import dagster as dg
 from assets.llm_map.engine import BatchEngine
 from assets.llm_map.rows import RowRequest
 from resources.llm.batch_book import BatchBook, BatchRow, is_terminal
+from resources.llm.pricing import BATCH_DISCOUNT
 from resources.llm.retry import BudgetExceeded, LLMError
 
 MODES = ("sync", "batch")
@@ -208,7 +209,7 @@ def _check_budget(job: BatchRun, requests: list[RowRequest]) -> tuple[float, int
     engine, usd, tokens = job.engine, 0.0, 0
     for request in requests:
         one_usd, one_tokens = engine._estimate(request, job.tier)
-        usd, tokens = usd + one_usd / 2, tokens + one_tokens
+        usd, tokens = usd + one_usd * BATCH_DISCOUNT, tokens + one_tokens
     refusal = engine.budget.refuse(usd, tokens)
     if refusal:
         raise BudgetExceeded(f"{refusal}; a batch of {len(requests):,} requests was not submitted")

@@ -18,6 +18,11 @@ from resources.state.store import Store
 
 log = logging.getLogger("aiwf.llm_map.lease")
 TTL_S = 60.0  # a crashed holder is waited for at most this long
+
+
+def lease_name(asset_key: str, partition: str) -> str:
+    """The lease of one batch-asset partition (also read by sensors/batch_jobs.py, which leaves held ones be)."""
+    return f"llm_map:{asset_key}:{partition}"
 HEARTBEAT_S = 10.0
 POLL_S = 1.0
 SAY_EVERY_S = 9.0  # a waiting step still says something at least every 10 s

@@ -82,7 +82,7 @@ def run_eval(name: str, version: str, model: str | None = None) -> dict:
 def _eval(args) -> int:
     from pipelines.prompt_catalog import parse_ref
 
-    pf, version = parse_ref(args.prompt)
+    pf, version = parse_ref(args.prompt, live=lambda pf: _registry().live(pf))  # NAME alone: the promoted one
     result = run_eval(pf.name, version, args.model)
     if not args.json:
         print(f"{pf.name}@{version} on {result['model']}: accuracy {result['accuracy']:.1%} over {result['rows']} "
@@ -151,7 +151,7 @@ def add_cli(sub) -> None:
     ls.add_argument("name", nargs="?", help="only this prompt")
     ls.add_argument("--json", action="store_true", help="one JSON object per line per prompt version")
     ls.set_defaults(func=_guard(_list))
-    d = ps.add_parser("diff", help="unified diff of two versions' system, user template and params")
+    d = ps.add_parser("diff", help="unified diff of two versions' system, user template, params and tier")
     d.add_argument("name")
     d.add_argument("v1")
     d.add_argument("v2")

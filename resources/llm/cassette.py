@@ -16,6 +16,10 @@ lock, one write each, so the forked step processes of a run can record into one 
 A request missing from the cassette is answered 404 with code `cassette_miss` and a message naming the request
 hash: openai raises its NotFoundError, which is final (not retried), and the session's error names the model and
 prompt@version, so llm_map quarantines the row with all three.
+
+Only chat and embedding requests are recorded. Batch API traffic (file uploads, batch status) passes through
+unrecorded in record mode and is refused in replay mode with a clear message: a replayed run answers its rows
+synchronously (`mode: sync` in the batch asset's run config).
 """
 
 import fcntl
@@ -30,6 +34,7 @@ MODES = ("record", "replay")
 ENV_PATH, ENV_MODE = "AIWF_CASSETTE", "AIWF_CASSETTE_MODE"
 MISS_CODE = "cassette_miss"
 KEPT_HEADERS = ("content-type", "x-aiwf-offline")
+RECORDED = ("/chat/completions", "/embeddings")  # endpoint paths a cassette holds
 
 
 class CassetteError(ValueError):
@@ -177,7 +182,15 @@ class _Cassette:
     def key(self, request: httpx.Request) -> tuple[str, dict]:
         return request_key(request.method, endpoint(request.url.path, self.base_path), _body(request.content))
 
+    def recorded(self, request: httpx.Request) -> bool:
+        return endpoint(request.url.path, self.base_path) in RECORDED
+
     def answer(self, request: httpx.Request) -> httpx.Response:
+        if not self.recorded(request):
+            message = (f"cassette {self.path} replays chat and embedding requests only, not {request.method} "
+                       f"{endpoint(request.url.path, self.base_path)}: run batch assets with mode: sync to replay")
+            return httpx.Response(404, json={"error": {"message": message, "type": "invalid_request_error",
+                                                       "code": MISS_CODE}}, request=request)
         digest, stored = self.key(request)
         entry = _entries(self.path).get(digest)
         if entry is None:
@@ -190,8 +203,8 @@ class _Cassette:
                               content=json.dumps(answer["body"]).encode(), request=request)
 
     def keep(self, request: httpx.Request, response: httpx.Response, content: bytes) -> None:
-        if not 200 <= response.status_code < 300:
-            return  # failed attempts are retried by the session; only answers are replayed
+        if not 200 <= response.status_code < 300 or not self.recorded(request):
+            return  # failed attempts are retried by the session; only chat and embedding answers are replayed
         digest, stored = self.key(request)
         headers = {k: response.headers[k] for k in KEPT_HEADERS if k in response.headers}
         append(self.path, {"hash": digest, "request": stored,

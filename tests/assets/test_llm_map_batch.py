@@ -121,7 +121,12 @@ def test_crash_between_creating_and_recording_a_batch_resubmits_nothing(offline_
         patch.setattr(BatchBook, "submitted", dies)
         assert not run(assets, offline_llm).success
     assert offline_server.counters()["batches_created"] == 1
-    assert BatchBook(local_store()).open("labels", "")[0].batch_id is None  # only the uploaded file is known
+    [orphan] = BatchBook(local_store()).open("labels", "")
+    assert orphan.batch_id is None  # only the uploaded file is known
+    from sensors.batch_jobs import partitions_ready
+
+    # nothing else will finish it: the sensor relaunches the partition (by the file's id) instead of waiting forever
+    assert partitions_ready(offline_llm) == [("labels", "", [orphan.input_file_id])]
     result = run(assets, offline_llm)
     assert result.success, failure_text(result)
     counters = offline_server.counters()
@@ -274,3 +279,29 @@ def test_run_config_switches_a_sync_asset_to_batch_mode(offline_server, offline_
     result = run(assets, offline_llm, {"mode": "batch"})
     assert result.success, failure_text(result)
     assert offline_server.counters()["batches_created"] == 1 and len(batch_ledger()) == 3
+
+
+def test_a_cassette_holds_no_batch_traffic_and_replay_asks_for_sync_mode(offline_server, tmp_path):
+    """Batch uploads pass a recording cassette by (they are multipart and not replayable); under replay a batch
+    asset fails with what to do instead, and the same rows replay in sync mode."""
+    import json
+
+    from resources.llm.cassette import RECORDED
+
+    offline_server.configure(batch_delay_s=0, batch_fail_rate=0, batch_expire_share=0, reset_counters=True)
+    tape = tmp_path / "run.jsonl"
+
+    def llm(mode, url=offline_server.url):
+        return LLMResource(base_url=url, api_key="sk-test", cassette=str(tape), cassette_mode=mode, use_cache=False)
+
+    assert run(build(frame(3)), llm("record")).success  # batch mode while recording
+    assert not tape.exists()  # no chat call was sent: nothing to record, and no batch traffic was
+    synced = run(build(frame(3), name="synced"), llm("record"), {"mode": "sync"}, name="synced")
+    assert synced.success and {json.loads(line)["request"]["path"] for line in tape.read_text().splitlines()} <= set(
+        RECORDED)
+
+    closed = "http://127.0.0.1:9/v1"
+    replayed = build(frame(3), name="replayed")  # a new asset: nothing checkpointed, the same requests
+    refused = run(replayed, llm("replay", closed), name="replayed")
+    assert not refused.success and "mode: sync" in failure_text(refused)
+    assert run(replayed, llm("replay", closed), {"mode": "sync"}, name="replayed").success

@@ -109,6 +109,8 @@ def test_prompts_list_json_is_one_object_per_version_and_follows_promote_and_rol
     assert statuses == {"1": "retired", "2": "live"}
     assert _answered_by(offline_llm, TRIAGE) == "2"  # promotion reaches direct callers, not only llm_map
     assert _answered_by(offline_llm, prompt_catalog.prompt_file("return_triage").version("1")) == "1"  # explicit
+    code, out, _ = cli(capsys, "eval", "--prompt", "return_triage", "--json")  # NAME alone: the version in force
+    assert code == 0 and json.loads(out.splitlines()[-1])["version"] == "2"
 
     code, out, _ = cli(capsys, "prompts", "rollback", "return_triage")
     assert code == 0 and "version 1 is live again (was 2)" in out
