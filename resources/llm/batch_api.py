@@ -10,9 +10,10 @@ OpenAI, vLLM, Together, OpenRouter and aiwf's offline double (resources/offline/
 `BatchBook` (resources/llm/batch_book.py, table `llm_batches`) is what makes batches durable: an uploaded file
 is recorded before its batch is created, the batch id as soon as it is, so a crashed or cancelled run
 re-attaches to its batches (a file recorded without a batch id is looked up with `batches.list` by its input
-file) instead of submitting them again. A batch's answers are billed once: its ledger rows (flag `batch`) and cache entries are written in the
-same transaction that marks it billed, so re-reading its output after a crash never books a row twice. Each row
-booked is then a model-call span and GenAI metrics (aiwf.batch) under the step that read the batch.
+file) instead of submitting them again. A batch's answers are billed once: its ledger rows (flag `batch`) and
+cache entries are written in the same transaction that marks it billed, so re-reading its output after a crash
+never books a row twice. Each row booked is then a model-call span and GenAI metrics (aiwf.batch) under the step
+that read the batch.
 """
 
 import functools
@@ -33,6 +34,8 @@ from resources.safety.secrets import scrub
 
 ENDPOINT = "/v1/chat/completions"
 WINDOW = "24h"
+
+
 @dataclass
 class BatchResult:
     """One request's outcome in a finished batch: the chat completion body, or why there is none."""

@@ -62,10 +62,6 @@ class PromptFile:
         live in the Store (`aiwf prompts promote/rollback`). `version(v)` is that version, always."""
         return dataclasses.replace(self.versions[self.live], live_of=self)
 
-    @property
-    def candidate_prompt(self) -> Prompt | None:
-        return self.versions[self.candidate] if self.candidate else None
-
     def version(self, version: str) -> Prompt:
         """The Prompt of one version; an unknown version is a clear error listing the known ones."""
         try:

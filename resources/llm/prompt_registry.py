@@ -30,7 +30,7 @@ SCHEMA = [
 
 
 class PromptChanged(ValueError):
-    """Prompt text changed under a version that was already recorded with other text."""
+    """A recorded version whose text, params, tier or output schema changed: it needs a new version."""
 
 
 @dataclass(frozen=True)

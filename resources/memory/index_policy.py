@@ -29,7 +29,7 @@ query (BTREE indexes on valid_from/valid_until did not help); post-filtering an 
 +1 ms at n=3, +2-3 ms at n=20, +4 ms at n=40. Hence `query_path`: no filter when no row is stale (counted
 from facts read once per table version), over-fetch + post-filter (exact) up to 40 stale rows, else prefilter.
 
-Through MemoryResource with that HNSW policy (`python -m benchmarks.memory --json`, 200 queries, hits with source
+The earlier HNSW policy through MemoryResource (`python -m benchmarks.memory --json`, 200 queries, hits with source
 and chunk from a per-version row-id map, see query_path; hits with every field cost 2-4 ms more):
   100k x 384 (ef 80, refine 2, nine runs): recall@10 0.99, p50 3.3-5.7 ms, build 21-28 s, ingest 21-30k rows/s
   1M x 384 (ef 150, refine 2): recall@10 0.9925, p50 8.1 ms, p95 11.2 ms, NumPy exact 97 ms, flat 1.56 s,
@@ -37,7 +37,7 @@ and chunk from a per-version row-id map, see query_path; hits with every field c
 An in-memory NumPy path was measured and left out: slower than an index from 30k rows on, no metadata filters
 without a second store, and LanceDB would no longer be the one store.
 
-Then (issue 15, "memory at a million"): at 1M rows that single HNSW graph (IVF_HNSW_SQ keeps one partition up to
+Why IVF_SQ replaced it: at 1M rows that single HNSW graph (IVF_HNSW_SQ keeps one partition up to
 ~1M rows) needed ef 150 for recall, 8.1 ms p50, and 372 s to build; and a graph walk under a selective filter
 must still cross the rows the filter drops (not measured here). IVF_SQ with ~sqrt(rows) partitions
 (1,000 rows each at 1M) probes a fixed number of small partitions whatever the table size, applies a prefilter
@@ -74,7 +74,6 @@ from math import isqrt
 VECTOR_INDEX = "vector_idx"
 TEXT_INDEX = "text_idx"
 SCALAR_INDEXES = {"tags_idx": ("tags", "LabelList"), "source_idx": ("source", "BTree")}  # name: (column, config)
-
 
 NPROBES, REFINE = 20, 2  # measured: see the module docstring
 FILTERED_PROBES = 4  # a filtered search probes up to 4 x nprobes partitions while it has fewer than k rows
@@ -146,7 +145,3 @@ def ensure_indexes(table, policy: IndexPolicy, *, retrain: bool = True, wait: bo
     if wait and done:
         table.wait_for_index(list(done), timeout=timedelta(minutes=30))
     return done
-
-
-def has_vector_index(table) -> bool:
-    return VECTOR_INDEX in index_names(table)
