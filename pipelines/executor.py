@@ -26,8 +26,11 @@ DEFAULT_QUEUE = "dagster"
 
 # Celery settings both the executor and the workers use. Tasks are acknowledged on receipt (Celery's
 # default): a step whose worker dies is not silently run twice; the run watchdog fails the run and
-# Dagster's run retry re-executes it from failure.
-CELERY_SETTINGS = {"broker_connection_retry_on_startup": True, "worker_prefetch_multiplier": 1}
+# Dagster's run retry re-executes it from failure. Workers import the telemetry hooks before forking their
+# pool (`include`, kept apart from the `imports` that `aiwf worker --preload` sets), so a step's spans are
+# exported when it ends, not when a long-lived pool process exits.
+CELERY_SETTINGS = {"broker_connection_retry_on_startup": True, "worker_prefetch_multiplier": 1,
+                   "include": ["resources.telemetry.celery_hooks"]}
 
 
 def celery_urls() -> tuple[str, str]:

@@ -8,6 +8,7 @@ from typing import Iterator
 import pytest
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def require_service(name: str, reason: str) -> None:
@@ -15,6 +16,17 @@ def require_service(name: str, reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{name} is required on CI: {reason}")
     pytest.skip(f"{name} not available: {reason}")
+
+
+def require_redis(url: str = REDIS_URL) -> str:
+    """`url` once the local Redis answers a PING (else fail on CI, skip elsewhere)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3).ping()
+    except redis.RedisError as exc:
+        require_service("Redis", f"127.0.0.1:6379 ({type(exc).__name__})")
+    return url
 
 
 @contextmanager

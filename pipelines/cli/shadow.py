@@ -11,7 +11,8 @@ FIGURES = ("rows", "agreement", "per_field", "check_failures", "cost_usd", "base
 
 
 def run_shadow_cli(asset: str, partition: str, prompt_version: str, model: str | None = None, say=print) -> dict:
-    """Execute the shadow job; the summary dict (raises SystemExit-worthy RuntimeError naming why it failed)."""
+    """Execute the shadow job and return its summary (the JSON written beside the shadow table); a failed run
+    raises RuntimeError naming why."""
     from pipelines.cli.demo import console_at
     from pipelines.cli.test_doubles import start_offline_model_if_needed
     from pipelines.definitions import defs

@@ -18,6 +18,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
+from assets.llm_map.canary import effective_live
 from assets.llm_map.engine import BatchEngine, Budget
 from assets.llm_map.factory import SPECS, spec_of
 from assets.llm_map.rows import prepare_rows
@@ -81,7 +82,8 @@ def _candidate(spec, version: str):
 
 
 def _baseline_cost(spec, llm: LLMResource, store, asset: str, partition: str, keys: list[str]) -> float | None:
-    """What production's answers for these rows cost when paid for (from its checkpoints; None if it has none)."""
+    """What production's answers for these rows cost when paid for (from its checkpoints; None if it has none).
+    `spec` carries production's prompt: the Store's live version (effective_live), which checkpoints are keyed by."""
     escalate = spec.escalate_to if spec.escalate_on and spec.escalate_to != spec.tier else None
     model_key = llm.model_for(spec.tier) + (f">{llm.model_for(escalate)}" if escalate else "")
     done = Checkpoints(store).load(Scope(asset, partition, spec.prompt.version, spec.prompt.hash, model_key))
@@ -125,6 +127,8 @@ def run_shadow(context, config: ShadowConfig, llm: LLMResource, io_manager: Parq
         raise dg.Failure(f"{config.asset!r} is not a batch (llm_map) asset; shadow runs work on: "
                          f"{', '.join(sorted(set(SPECS) & set(sources)))}", allow_retries=False)
     candidate, fields = _candidate(spec, config.prompt_version)
+    store = state_of(llm).store()
+    production_spec = effective_live(spec, store)  # a promoted or rolled-back version is production's, not the file's
     inputs = io_manager.path_for(sources[config.asset], config.partition)
     current = io_manager.path_for(dg.AssetKey.from_user_string(config.asset), config.partition)
     for path, what in ((inputs, sources[config.asset].to_user_string()), (current, config.asset)):
@@ -174,15 +178,14 @@ def run_shadow(context, config: ShadowConfig, llm: LLMResource, io_manager: Parq
     shadow.to_parquet(paths["table"], index=False)
     compared = agreement(production, shadow, spec.key_column, fields)
     outcomes, not_run = _run_checks(checks.get(config.asset, []), shadow)
-    store = state_of(llm).store()
     summary = {
-        "asset": config.asset, "partition": config.partition, "production": spec.prompt.ref,
+        "asset": config.asset, "partition": config.partition, "production": production_spec.prompt.ref,
         "candidate": candidate.ref + (f" on {config.model}" if config.model else ""),
         "rows": len(frame), "rows_answered": len(shadow), "rows_failed": len(failed),
         "rows_compared": compared["rows_compared"], "agreement": compared["agreement"],
         "per_field": compared["per_field"], "check_failures": sum(not ok for ok in outcomes.values()),
         "checks": outcomes, "checks_not_run": not_run, "cost_usd": round(cost[0], 6),
-        "baseline_cost_usd": _baseline_cost(spec, llm, store, config.asset, config.partition,
+        "baseline_cost_usd": _baseline_cost(production_spec, llm, store, config.asset, config.partition,
                                             [str(k) for k in production[spec.key_column]]),
         "p95_latency_ms": round(float(np.percentile(session.latencies_ms, 95)), 1) if session.latencies_ms else 0.0,
         "side_effects_sent": 0,  # no connector is bound to this job: nothing can be sent or published

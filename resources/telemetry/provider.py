@@ -4,7 +4,8 @@ The SDK reads the endpoint, headers, timeouts, OTEL_SERVICE_NAME and OTEL_RESOUR
 OTEL_EXPORTER_OTLP_PROTOCOL (or the per-signal OTEL_EXPORTER_OTLP_TRACES_PROTOCOL / _METRICS_PROTOCOL) picks
 `http/protobuf` (default) or `grpc`. Spans are batched; step processes fork and exit fast, so the providers
 are shut down (flushed) at process exit through multiprocessing's finalizers (which forked children run,
-unlike atexit) as well as atexit, and runs.py flushes when it writes a run's spans.
+unlike atexit) as well as atexit, and runs.py flushes when it writes a run's spans. Celery pool processes
+outlive their steps and skip both: celery_hooks.py flushes them at each task's end.
 """
 
 import atexit
@@ -100,10 +101,10 @@ class Telemetry:
             span.set_status(Status(StatusCode.ERROR))
         span.end(end_time=max(end_ns, start_ns))
 
-    def flush(self) -> None:
+    def flush(self, timeout_s: float = 30.0) -> None:
         for provider in (self.tracer_provider, self.meter_provider):
             if provider is not None:
-                provider.force_flush()
+                provider.force_flush(int(timeout_s * 1000))
 
     def shutdown(self) -> None:
         if getattr(self, "_shut", False):
@@ -127,6 +128,15 @@ def current() -> Telemetry:
             atexit.register(telemetry.shutdown)
             _current.update(key=key, telemetry=telemetry)
         return _current["telemetry"]
+
+
+def flush_started(timeout_s: float = 10.0) -> None:
+    """Export what this process has recorded so far (a long-lived process at the end of a step); builds no
+    providers when none was started here."""
+    with _lock:
+        telemetry = _current.get("telemetry") if _current.get("key", (None,))[0] == os.getpid() else None
+    if telemetry is not None:
+        telemetry.flush(timeout_s)
 
 
 def shutdown() -> None:

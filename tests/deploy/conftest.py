@@ -4,6 +4,7 @@ it, the local Redis broker, and an in-process code location for tests/deploy/dep
 A missing service fails the test when CI=true and skips it elsewhere."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -14,11 +15,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from local_services import require_service, scratch_pg_database
+from local_services import require_redis, require_service, scratch_pg_database
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-REDIS_URL = "redis://127.0.0.1:6379/0"
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 
 
@@ -40,13 +40,7 @@ def pg_database():
 @pytest.fixture(scope="session")
 def redis_url():
     """The local Redis, checked with a PING."""
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_timeout=3).ping()
-    except redis.RedisError as exc:
-        require_service("Redis", f"127.0.0.1:6379 ({type(exc).__name__})")
-    return REDIS_URL
+    return require_redis()
 
 
 @pytest.fixture(scope="session")
@@ -62,6 +56,53 @@ def amqp_url():
     except Exception as exc:  # kombu raises transport-specific errors
         require_service("RabbitMQ", f"guest@127.0.0.1:5672 ({type(exc).__name__})")
     return AMQP_URL
+
+
+@pytest.fixture
+def celery_workers():
+    """Starts `aiwf worker` processes (`start(names, concurrency=1)`, after the broker and queue variables are
+    set) and waits until each answers a ping; every one started is stopped (warm shutdown) after the test."""
+    started: list[subprocess.Popen] = []
+
+    def start(names: list[str], concurrency: int = 1, timeout: float = 60) -> list[subprocess.Popen]:
+        from pipelines.executor import celery_urls
+
+        workers = [subprocess.Popen([sys.executable, "-m", "pipelines.cli.worker", "--name", name, "--concurrency",
+                                     str(concurrency), "--loglevel", "WARNING"], start_new_session=True)
+                   for name in names]
+        started.extend(workers)
+        _wait_until_ready(celery_urls()[0], [f"{n}@{socket.gethostname()}" for n in names], workers, timeout)
+        return workers
+
+    yield start
+    stop_workers(started)
+
+
+def _wait_until_ready(broker: str, nodes: list[str], workers: list[subprocess.Popen], timeout: float) -> None:
+    from celery import Celery
+
+    control = Celery(broker=broker)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        assert all(w.poll() is None for w in workers), "a worker exited during start-up"
+        replies = control.control.ping(destination=nodes, timeout=1.0) or []
+        if {name for reply in replies for name in reply} >= set(nodes):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"workers {nodes} did not answer a ping within {timeout}s")
+
+
+def stop_workers(workers: list[subprocess.Popen]) -> None:
+    """Warm shutdown of each worker and its pool processes (SIGTERM to the group), SIGKILL after 20 s."""
+    for w in workers:
+        if w.poll() is None:
+            os.killpg(w.pid, signal.SIGTERM)
+    for w in workers:
+        try:
+            w.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(w.pid, signal.SIGKILL)
+            w.wait()
 
 
 def write_instance_yaml(dagster_home: Path, overrides: dict | None = None) -> Path:

@@ -9,6 +9,9 @@ from pathlib import Path
 import dagster as dg
 from dagster_celery import celery_executor
 
+from resources.llm import LLMResource
+from resources.llm.prompts import Prompt
+
 
 @dg.op
 def fan_start() -> int:
@@ -74,4 +77,27 @@ def crash_job():
     crash_slow(crash_first())
 
 
-defs = dg.Definitions(jobs=[fanout_job, storage_job, queue_job, crash_job])
+TRACE_PROBE = Prompt("celery_trace_probe", "2", "Say something about {topic}.")
+
+
+@dg.op(required_resource_keys={"llm"})
+def traced_first(context) -> int:
+    """A model call and its cache hit in a worker's pool process (tests/deploy/test_celery_traces.py)."""
+    session = context.resources.llm.session(context)
+    session.complete(TRACE_PROBE, {"topic": "celery"})
+    session.complete(TRACE_PROBE, {"topic": "celery"})
+    return os.getpid()
+
+
+@dg.op(required_resource_keys={"llm"})
+def traced_second(context, first_pid: int) -> list[int]:
+    context.resources.llm.session(context).complete(TRACE_PROBE, {"topic": "workers"})
+    return [first_pid, os.getpid()]
+
+
+@dg.job(executor_def=celery_executor, resource_defs={"llm": LLMResource()})
+def traced_job():
+    traced_second(traced_first())
+
+
+defs = dg.Definitions(jobs=[fanout_job, storage_job, queue_job, crash_job, traced_job])

@@ -6,42 +6,24 @@ in-process on a workspace) and carried out by a real `dagster-daemon run`: its b
 runs, its run queue launches them from a code server, and each run worker claims pool slots and retries."""
 
 import json
-import os
-import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import dagster as dg
 import pytest
-import yaml
+from backfill_daemon import launch_backfill, start_daemon, stop_daemon
 from backfill_defs import STEP_LOG_ENV, StubModel, model_answers
 
 from assets.pools import LLM_POOL
 from pipelines.policy import STEP_RETRY, apply_step_policy
-from sensors.dagster_internals import (
-    InProcessCodeLocationOrigin,
-    InProcessWorkspaceLoadTarget,
-    LoadableTargetOrigin,
-    WorkspaceProcessContext,
-)
 
 HERE = Path(__file__).resolve().parent
 LOCATION = "backfill_policy"
 DAYS = ["2026-03-01", "2026-03-02", "2026-03-03"]
 PROVIDER_LIMIT = 2  # deploy/dagster.yaml: concurrency.pools.default_limit, the llm_provider pool's limit
 DONE = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
-LAUNCH_BACKFILL = """
-mutation($params: LaunchBackfillParams!) {
-  launchPartitionBackfill(backfillParams: $params) {
-    __typename
-    ... on LaunchBackfillSuccess { backfillId }
-    ... on PythonError { message }
-    ... on PartitionKeysNotFoundError { message }
-    ... on UnauthorizedError { message }
-  }
-}"""
+DEFS = HERE / "backfill_defs.py"
 
 
 def _max_overlap(intervals: list[tuple[float, float]]) -> int:
@@ -52,45 +34,6 @@ def _max_overlap(intervals: list[tuple[float, float]]) -> int:
         open_now += step
         peak = max(peak, open_now)
     return peak
-
-
-def _launch_backfill(instance) -> str:
-    """launchPartitionBackfill on an asset selection (no job), as the UI's asset graph sends it."""
-    from dagster_graphql.test.utils import execute_dagster_graphql
-
-    origin = InProcessCodeLocationOrigin(
-        LoadableTargetOrigin(python_file=str(HERE / "backfill_defs.py"), working_directory=str(HERE)),
-        location_name=LOCATION)
-    with WorkspaceProcessContext(instance, InProcessWorkspaceLoadTarget(origin)) as workspace:
-        result = execute_dagster_graphql(workspace.create_request_context(), LAUNCH_BACKFILL, {"params": {
-            "assetSelection": [{"path": ["model_answers"]}], "partitionNames": DAYS}})
-    answer = result.data["launchPartitionBackfill"]
-    assert answer["__typename"] == "LaunchBackfillSuccess", answer
-    return answer["backfillId"]
-
-
-def _start_daemon(tmp_path: Path) -> subprocess.Popen:
-    """`dagster-daemon run` on a workspace with the test location (it starts that location's code server)."""
-    workspace = tmp_path / "workspace.yaml"
-    workspace.write_text(yaml.safe_dump({"load_from": [{"python_file": {
-        "relative_path": str(HERE / "backfill_defs.py"), "working_directory": str(HERE),
-        "location_name": LOCATION}}]}))
-    daemon = Path(sys.executable).with_name("dagster-daemon")
-    with open(tmp_path / "daemon.log", "w") as log:
-        return subprocess.Popen([str(daemon), "run", "-w", str(workspace)], start_new_session=True, stdout=log,
-                                stderr=subprocess.STDOUT)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """The daemon and the code server it started (one process group), politely, then for sure."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
 
 
 def _backfill_runs(instance, backfill_id: str, daemon: subprocess.Popen, log: Path, timeout: float = 120):
@@ -146,12 +89,12 @@ def test_a_three_day_backfill_keeps_the_provider_limit_and_retries_each_step(dep
     monkeypatch.setenv(STEP_LOG_ENV, str(steps))  # inherited by the daemon, its code server and run workers
     instance = dg.DagsterInstance.from_config(str(deploy_env))
     with instance:
-        backfill_id = _launch_backfill(instance)
-        daemon = _start_daemon(tmp_path)
+        backfill_id = launch_backfill(instance, DEFS, LOCATION, ["model_answers"], DAYS)
+        daemon = start_daemon(tmp_path, DEFS, LOCATION)
         try:
             runs = _backfill_runs(instance, backfill_id, daemon, tmp_path / "daemon.log")
         finally:
-            _stop(daemon)
+            stop_daemon(daemon)
         assert sorted(r.tags["dagster/partition"] for r in runs) == DAYS
         assert {r.status for r in runs} == {dg.DagsterRunStatus.SUCCESS}
         assert {r.job_name for r in runs} == {"__ASSET_JOB"}

@@ -1,52 +1,15 @@
 """Two Celery workers started with `aiwf worker` share the steps of one run executed by dagster-celery."""
 
 import os
-import signal
 import socket
-import subprocess
-import sys
-import time
 import uuid
 
 import dagster as dg
 import pytest
-from celery import Celery
 
 from pipelines.executor import celery_executor_config, run_executor
 
 pytestmark = pytest.mark.integration
-
-
-def _start_workers(names: list[str]) -> list[subprocess.Popen]:
-    return [
-        subprocess.Popen([sys.executable, "-m", "pipelines.cli.worker", "--name", name, "--concurrency", "1",
-                          "--loglevel", "WARNING"], start_new_session=True)
-        for name in names
-    ]
-
-
-def _wait_until_ready(broker: str, nodes: list[str], workers: list[subprocess.Popen], timeout: float = 60) -> None:
-    control = Celery(broker=broker)
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        assert all(w.poll() is None for w in workers), "a worker exited during start-up"
-        replies = control.control.ping(destination=nodes, timeout=1.0) or []
-        if {name for reply in replies for name in reply} >= set(nodes):
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"workers {nodes} did not answer a ping within {timeout}s")
-
-
-def _stop(workers: list[subprocess.Popen]) -> None:
-    for w in workers:
-        if w.poll() is None:
-            os.killpg(w.pid, signal.SIGTERM)  # warm shutdown of the worker and its pool processes
-    for w in workers:
-        try:
-            w.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(w.pid, signal.SIGKILL)
-            w.wait()
 
 
 @pytest.fixture(params=["redis", "rabbitmq"])
@@ -58,20 +21,16 @@ def broker(request, monkeypatch):
     return url
 
 
-def test_two_workers_share_the_steps_of_one_run(deploy_instance, broker):
+def test_two_workers_share_the_steps_of_one_run(deploy_instance, broker, celery_workers):
     names = [f"w1-{os.getpid()}", f"w2-{os.getpid()}"]
-    workers = _start_workers(names)
-    try:
-        _wait_until_ready(broker, [f"{n}@{socket.gethostname()}" for n in names], workers)
-        from deploy_jobs import fanout_job
+    celery_workers(names)
+    from deploy_jobs import fanout_job
 
-        result = dg.execute_job(dg.reconstructable(fanout_job), instance=deploy_instance,
-                                run_config={"execution": {"config": celery_executor_config()}})
-        with result:
-            assert result.success
-            run_id, distinct_pids = result.run_id, result.output_for_node("fan_collect")
-    finally:
-        _stop(workers)
+    result = dg.execute_job(dg.reconstructable(fanout_job), instance=deploy_instance,
+                            run_config={"execution": {"config": celery_executor_config()}})
+    with result:
+        assert result.success
+        run_id, distinct_pids = result.run_id, result.output_for_node("fan_collect")
 
     engine = deploy_instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT).records
     hosts = {

@@ -8,8 +8,6 @@ the offline test double over HTTP. `test_thirty_single_partition_runs_for_compar
 one partition per run and prints both wall times (no timed assertion)."""
 
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -17,14 +15,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 import pytest
-import yaml
-
-from sensors.dagster_internals import (
-    InProcessCodeLocationOrigin,
-    InProcessWorkspaceLoadTarget,
-    LoadableTargetOrigin,
-    WorkspaceProcessContext,
-)
+from backfill_daemon import launch_backfill, start_daemon, stop_daemon
 
 HERE = Path(__file__).resolve().parent
 DEFS = HERE / "returns_backfill_defs.py"
@@ -33,17 +24,6 @@ DAYS = [f"2026-03-{d:02d}" for d in range(1, 31)]
 ROWS_PER_DAY = 6
 CHAIN = ["return_requests", "return_classifications", "return_routing", "return_review_queue"]
 DONE = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
-LAUNCH = """
-mutation($params: LaunchBackfillParams!) {
-  launchPartitionBackfill(backfillParams: $params) {
-    __typename
-    ... on LaunchBackfillSuccess { backfillId }
-    ... on PythonError { message }
-    ... on PartitionKeysNotFoundError { message }
-  }
-}"""
-
-
 def write_feed(folder: Path, salt: str) -> None:
     """One returns file per day of March (notes salted per test: no answer comes from another test's cache)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -73,48 +53,14 @@ def returns_env(deploy_env, offline_server, tmp_path, monkeypatch):
     return deploy_env
 
 
-def launch_backfill(instance) -> str:
-    from dagster_graphql.test.utils import execute_dagster_graphql
-
-    origin = InProcessCodeLocationOrigin(
-        LoadableTargetOrigin(python_file=str(DEFS), working_directory=str(HERE)), location_name=LOCATION)
-    with WorkspaceProcessContext(instance, InProcessWorkspaceLoadTarget(origin)) as workspace:
-        result = execute_dagster_graphql(workspace.create_request_context(), LAUNCH, {"params": {
-            "assetSelection": [{"path": [name]} for name in CHAIN], "partitionNames": DAYS}})
-    answer = result.data["launchPartitionBackfill"]
-    assert answer["__typename"] == "LaunchBackfillSuccess", answer
-    return answer["backfillId"]
-
-
-def start_daemon(tmp_path: Path) -> subprocess.Popen:
-    workspace = tmp_path / "workspace.yaml"
-    workspace.write_text(yaml.safe_dump({"load_from": [{"python_file": {
-        "relative_path": str(DEFS), "working_directory": str(HERE), "location_name": LOCATION}}]}))
-    daemon = Path(sys.executable).with_name("dagster-daemon")
-    with open(tmp_path / "daemon.log", "w") as log:
-        return subprocess.Popen([str(daemon), "run", "-w", str(workspace)], start_new_session=True, stdout=log,
-                                stderr=subprocess.STDOUT)
-
-
-def stop(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
-
-
 def run_backfill(env: Path, tmp_path: Path, timeout: float = 900) -> tuple[list, float]:
     """Launch the 30-day backfill, run the daemon until the backfill completes; its runs and wall seconds
     (from the launch to the last run's end)."""
     with dg.DagsterInstance.from_config(str(env)) as instance:
-        daemon = start_daemon(tmp_path)
+        daemon = start_daemon(tmp_path, DEFS, LOCATION)
         try:
             started = time.time()
-            backfill_id = launch_backfill(instance)
+            backfill_id = launch_backfill(instance, DEFS, LOCATION, CHAIN, DAYS)
             deadline = started + timeout
             while time.time() < deadline:
                 assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()[-2000:]
@@ -125,7 +71,7 @@ def run_backfill(env: Path, tmp_path: Path, timeout: float = 900) -> tuple[list,
                     return runs, ended - started
                 time.sleep(0.5)
         finally:
-            stop(daemon)
+            stop_daemon(daemon)
     raise AssertionError(f"backfill did not finish in {timeout}s: {(tmp_path / 'daemon.log').read_text()[-3000:]}")
 
 

@@ -100,3 +100,40 @@ def test_shadow_refuses_an_asset_that_is_not_a_batch_asset(capsys):
     code = cli.main(["shadow", "--asset", "return_routing", "--partition", DAY, "--prompt-version", "2"])
     err = capsys.readouterr().err
     assert code == 1 and "not a batch (llm_map) asset" in err and "return_classifications" in err
+
+
+def test_shadow_on_another_model_compares_with_the_store_live_version(shop, aiwf_home, monkeypatch, capsys):
+    """Production answers with the version promoted in the Store (not the file's `live: "1"`): the baseline is that
+    version's; `--model M` answers the candidate with M (the ledger says so) and the figures keep their keys."""
+    from pipelines.prompt_catalog import prompt_file
+    from resources.llm.ledger import CallLedger
+    from resources.llm.prompt_registry import PromptRegistry
+
+    server, _ = shop
+    monkeypatch.setenv("AIWF_SHOP_URL", server.url)
+    PromptRegistry(local_store()).promote(prompt_file("return_triage"), "2", reason="test: production on v2")
+    code, out = run(capsys, "demo", "--json")
+    assert code == 0, out
+
+    args = ["shadow", "--asset", "return_classifications", "--partition", DAY, "--prompt-version", "1", "--json"]
+    code, out = run(capsys, *args)
+    assert code == 0, out
+    plain = json.loads(out.strip().splitlines()[-1])
+    code, out = run(capsys, *args, "--model", "gpt-4.1-mini")
+    assert code == 0, out
+    other = json.loads(out.strip().splitlines()[-1])
+
+    for summary in (plain, other):  # production is the Store's live version, and it was paid for under it
+        assert summary["production"] == "return_triage@2" and summary["baseline_cost_usd"] > 0
+    assert plain["candidate"] == "return_triage@1" and other["candidate"] == "return_triage@1 on gpt-4.1-mini"
+    assert set(other) == set(plain) and REQUIRED <= set(other)
+    assert set(other["per_field"]) == set(plain["per_field"]) == {"reason", "damage", "fraud_risk", "route"}
+
+    ledger = CallLedger(local_store())
+    candidate_rows = ledger.rows([other["run_id"]])
+    assert candidate_rows and {r["model"] for r in candidate_rows} == {"gpt-4.1-mini"}
+    assert "gpt-4.1-mini" not in {r["model"] for r in ledger.rows([plain["run_id"]])}  # the tier's model there
+    table, plain_table = pd.read_parquet(other["shadow_table"]), pd.read_parquet(plain["shadow_table"])
+    assert list(table.columns) == list(plain_table.columns) and other["shadow_table"] != plain["shadow_table"]
+    if "llm_model" in table.columns:
+        assert set(table["llm_model"]) == {"gpt-4.1-mini"}

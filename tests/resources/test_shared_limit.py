@@ -6,21 +6,14 @@ import uuid
 
 import pytest
 
+from benchmarks.shared_limit import most_in_window
 from resources.llm.shared_limit import SharedLimitUnavailable, SharedRateLimiter
-from local_services import require_service, scratch_pg_database
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
+from local_services import require_redis, scratch_pg_database
 
 
 @pytest.fixture(scope="module")
 def redis_url():
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        require_service("Redis", f"127.0.0.1:6379 ({type(exc).__name__})")
-    return REDIS_URL
+    return require_redis()
 
 
 @pytest.fixture(scope="module")
@@ -107,15 +100,6 @@ def run_workers(server, limit_url, rpm: int, seconds: float, tmp_path, n: int = 
     arrivals = httpx.get(f"{server.root_url}/_control?arrivals=1").json()["arrivals"]
     assert len(arrivals) == sum(sent)
     return sorted(arrivals)
-
-
-def most_in_window(times: list[float], window: float) -> int:
-    j, best = 0, 0
-    for i, t in enumerate(times):
-        while times[j] <= t - window:
-            j += 1
-        best = max(best, i - j + 1)
-    return best
 
 
 @pytest.mark.integration

@@ -190,3 +190,13 @@ def test_the_protocol_variable_picks_the_exporter(monkeypatch):
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")
     with pytest.raises(ValueError, match="http/protobuf or grpc"):
         provider._exporter("TRACES")
+
+
+def test_flush_started_exports_what_this_process_recorded_and_builds_nothing_else(receiver, monkeypatch):
+    """What a Celery pool process calls at each task's end (resources/telemetry/celery_hooks.py)."""
+    monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "600000")  # the batch timer alone would hold the span
+    provider.flush_started()
+    assert "telemetry" not in provider._current  # nothing recorded here yet: no providers started
+    provider.current().emit("probe", start_ns=1, end_ns=2, attributes={})
+    provider.flush_started()
+    assert [s["name"] for s in receiver.spans] == ["probe"]
