@@ -20,7 +20,6 @@ least every 10 s. Metadata tells this run's spend (`run_cost_usd`, `llm_cost_usd
 answers cost when paid for (`data_cost_usd`, from the checkpoints), which stays put across cached reruns.
 """
 
-import asyncio
 import time
 from typing import Callable, Sequence
 
@@ -30,8 +29,8 @@ from pydantic import BaseModel
 
 from assets.llm_map.batch_mode import MODES, BatchSettings, answer_batch_mode
 from assets.llm_map.canary import canary_plan, effective_live
-from assets.llm_map.engine import BatchEngine, Budget, Validator
-from assets.llm_map.lease import partition_lease
+from assets.llm_map.engine import BatchEngine, Budget, Validator, run_async
+from assets.llm_map.lease import lease_name, partition_lease
 from assets.llm_map.progress import Progress, batch_line
 from assets.llm_map.ranges import over_partitions
 from assets.llm_map.report import LLMMapSpec, RunReport
@@ -128,7 +127,7 @@ def run_llm_map(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResourc
     progress = Progress(context.log.info, asset_key + (f" [{partition}]" if partition else ""),
                         config.progress_every_s)
     checkpoints = Checkpoints(store)
-    with partition_lease(store, progress.what, f"llm_map:{asset_key}:{partition}", context.run_id, context.log.info,
+    with partition_lease(store, progress.what, lease_name(asset_key, partition), context.run_id, context.log.info,
                          finished=_finished_runs(context.instance),
                          done_so_far=lambda: checkpoints.count(asset_key, partition)) as waited:
         return _run_batch(spec, context, config, llm, frame, checkpoints, partition, progress, waited)
@@ -163,6 +162,7 @@ def _run_batch(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResource
     writer = (canary.writer if canary else CheckpointWriter)(checkpoints, scope, spec.workflow, context.run_id)
     ai = llm.session(context)
     ai.ids["partition_key"] = partition or None  # a range run's calls are metered per partition too
+    ai.write_with(writer)  # answers (cache, ledger, claim) commit with the checkpoints: a transaction per batch
     engine = BatchEngine(ai, prompt=spec.prompt, response_model=spec.response_model, tier=tier,
                          escalate_to=escalate, validator=spec.escalate_on,
                          concurrency=config.concurrency or spec.concurrency,
@@ -181,7 +181,7 @@ def _run_batch(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResource
             answer_batch_mode(spec, config, engine, report, writer, scope, context.run_id, tier, escalate, progress,
                               line, todo)
         else:
-            asyncio.run(engine.run(todo, ticker=lambda: progress.ticker(line)))
+            run_async(engine.run(todo, ticker=lambda: progress.ticker(line)))
     except BudgetExceeded as exc:
         stopped = exc
     finally:

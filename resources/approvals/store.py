@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 import dagster as dg
 
-from resources.approvals.record import APPROVED, Approval, make_diff, output_hash, to_text  # noqa: F401  (re-exported)
 from resources import telemetry
+from resources.approvals.record import APPROVED, Approval, make_diff, output_hash, to_text  # noqa: F401  (re-exported)
 from resources.audit.log import AuditLog
 from resources.state.store import Store
 

@@ -6,8 +6,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from resources.connectors.errors import ActionInDoubt, ConnectorError, OutcomeUnknown
 from resources import telemetry
+from resources.connectors.errors import ActionInDoubt, ConnectorError, OutcomeUnknown
 from resources.connectors.ledger import ActionLedger, idempotency_key, payload_hash
 
 

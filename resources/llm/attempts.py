@@ -13,7 +13,7 @@ import openai
 from resources import telemetry
 from resources.llm import retry
 from resources.llm.ledger import CallRecord
-from resources.llm.openai_calls import OFFLINE_HEADER, message
+from resources.llm.openai_calls import OFFLINE_HEADER, RawChat, message
 from resources.llm.pricing import cost_usd
 from resources.llm.prompts import Prompt
 from resources.safety.secrets import scrub
@@ -100,12 +100,15 @@ class Attempts:
     def _on_success(self, call, raw, attempt, started):
         latency = (time.perf_counter() - started) * 1000
         call["offline"] = raw.headers.get(OFFLINE_HEADER) == "1"
-        parsed = raw.parse()
-        usage = getattr(parsed, "usage", None)
-        tokens_in = getattr(usage, "prompt_tokens", 0) or 0
-        tokens_out = getattr(usage, "completion_tokens", 0) or 0
+        if isinstance(raw, RawChat):  # counts from the body; the ChatCompletion only for a span
+            (tokens_in, tokens_out), parsed = raw.token_counts(), raw.parse() if telemetry.enabled() else None
+        else:
+            parsed = raw.parse()
+            usage = getattr(parsed, "usage", None)
+            tokens_in = getattr(usage, "prompt_tokens", 0) or 0
+            tokens_out = getattr(usage, "completion_tokens", 0) or 0
         self._record(call, status="ok", attempt=attempt, latency_ms=latency, tokens_in=tokens_in,
-                     tokens_out=tokens_out, offline=call["offline"], response=parsed)
+                     tokens_out=tokens_out, offline=call["offline"], response=parsed, hold=True)
         self.limiter.settle(call.get("est_tokens", 0), tokens_in + tokens_out, call["model"])
         return raw
 
@@ -114,22 +117,29 @@ class Attempts:
         if self.budget_usd is None:
             return
         run_id = self.ids.get("run_id")
-        spent = self.ledger.run_cost(run_id)[0] if run_id else self.stats.cost_usd
+        spent = self.ledger.run_cost(run_id)[0] + self.unflushed_usd if run_id else self.stats.cost_usd
         if spent >= self.budget_usd:
             raise retry.BudgetExceeded(
                 f"{'run ' + run_id if run_id else 'this session'} has spent ${spent:.4f} of its "
                 f"${self.budget_usd:.4f} budget; {call['model']!r} was not called")
 
     def _record(self, call, *, status, cache_hit=False, attempt=1, latency_ms=0.0, tokens_in=0, tokens_out=0,
-                error_class=None, offline=False, response=None) -> None:
+                error_class=None, offline=False, response=None, hold=False) -> None:
+        """One ledger row (and span). `hold`: an answered attempt of a chat call that keeps its rows back
+        (call["ledger_rows"]) is written with its answer, in the transaction that caches it."""
         prompt: Prompt | None = call["prompt"]
         cost = cost_usd(call["model"], tokens_in, tokens_out)
-        self.ledger.record(CallRecord(
+        record = CallRecord(
             kind=call["kind"], model=call["model"], request_hash=call["hash"], status=status,
             prompt_name=prompt.name if prompt else None, prompt_version=prompt.version if prompt else None,
             prompt_hash=prompt.hash if prompt else None, tokens_in=tokens_in, tokens_out=tokens_out,
             cost_usd=cost, latency_ms=latency_ms, cache_hit=cache_hit, attempt=attempt,
-            error_class=error_class, offline=offline, tier=call["tier"], **self.ids))
+            error_class=error_class, offline=offline, tier=call["tier"], **self.ids)
+        held = call.get("ledger_rows") if hold else None
+        if held is not None:
+            held.append(record)
+        else:
+            self.ledger.record(record)
         self.stats.add(status=status, cache_hit=cache_hit, latency_ms=latency_ms, tokens_in=tokens_in,
                        tokens_out=tokens_out, cost=cost, model=call["model"], offline=offline)
         if telemetry.enabled():  # every ledger row is a span too; off, opentelemetry is never imported

@@ -31,17 +31,34 @@ class ResponseCache:
         self.store.migrate("llm_cache", SCHEMA)
 
     def get(self, request_hash: str) -> dict | None:
-        rows = self.store.query(
-            "SELECT response, tokens_in, tokens_out, cost_usd FROM llm_cache WHERE request_hash = ?", (request_hash,)
-        )
-        if not rows:
-            return None
-        row = rows[0]
-        return {"response": json.loads(row["response"]), "tokens_in": row["tokens_in"],
-                "tokens_out": row["tokens_out"], "cost_usd": float(row["cost_usd"] or 0)}
+        rows = self.store.execute(GET, (request_hash,))
+        return _entry(rows[0]) if rows else None
+
+    @staticmethod
+    def get_in(cur, request_hash: str) -> dict | None:
+        """`get` inside the caller's transaction (a claim reads the cache right after taking the request)."""
+        cur.execute(GET, (request_hash,))
+        row = cur.fetchone()
+        return _entry(row) if row else None
 
     def put(self, request_hash: str, model: str, response, tokens_in: int, tokens_out: int,
             cost_usd: float = 0.0) -> None:
         """Keep an answer with what it cost; the first answer for a request stays."""
-        self.store.execute(PUT, (request_hash, model, json.dumps(response), tokens_in, tokens_out, cost_usd,
-                                 time.time()))
+        self.store.execute(PUT, _put_params(request_hash, model, response, tokens_in, tokens_out, cost_usd))
+
+    @staticmethod
+    def put_in(cur, request_hash: str, model: str, response, tokens_in: int, tokens_out: int,
+               cost_usd: float = 0.0) -> None:
+        """`put` inside the caller's transaction (committed with the ledger row and the claim's end)."""
+        cur.execute(PUT, _put_params(request_hash, model, response, tokens_in, tokens_out, cost_usd))
+
+
+GET = "SELECT response, tokens_in, tokens_out, cost_usd FROM llm_cache WHERE request_hash = ?"
+
+
+def _entry(row) -> dict:
+    return {"response": json.loads(row[0]), "tokens_in": row[1], "tokens_out": row[2], "cost_usd": float(row[3] or 0)}
+
+
+def _put_params(request_hash, model, response, tokens_in, tokens_out, cost_usd) -> tuple:
+    return request_hash, model, json.dumps(response), tokens_in, tokens_out, cost_usd, time.time()

@@ -16,7 +16,7 @@ import time
 import uuid
 from typing import Callable
 
-from resources.state.leases import Leases, gone, owner_name
+from resources.state.leases import Holder, Leases, gone, owner_name
 from resources.state.store import Store
 
 log = logging.getLogger("aiwf.llm.claims")
@@ -33,8 +33,9 @@ class RequestClaims:
     """Claims on request hashes for one session; `wait`/`await_` return the other sender's answer or None."""
 
     def __init__(self, store: Store, owner: str, ttl_s: float, wait_s: float,
-                 say: Callable[[str], None] | None = None):
+                 say: Callable[[str], None] | None = None, cache=None):
         self.leases, self.owner, self.ttl_s, self.wait_s = Leases(store), owner, ttl_s, wait_s
+        self.cache = cache  # a ResponseCache: `claim` reads it and takes the request in one transaction
         self.say = say or log.info
         self.waited = 0  # requests this session waited for instead of sending
         self.taken: dict[str, float] = {}  # request hash -> when this session took (or last renewed) its claim
@@ -45,6 +46,39 @@ class RequestClaims:
         if holder is None:
             self.taken[request_hash] = time.monotonic()
         return holder
+
+    def claim(self, request_hash: str) -> tuple[Holder | None, dict | None]:
+        """The cache entry, or the claim, in one transaction: the cache is read; on a miss the request is taken
+        and, once ours, the cache read again (its sender stores the answer and ends its claim in one transaction,
+        and on Postgres each statement sees what committed before it), so an answer is never missed.
+        (None, entry): answered, no claim kept; (None, None): ours to send; (holder, None): holder sends it."""
+        name = PREFIX + request_hash
+
+        def work(cur):
+            entry = self.cache.get_in(cur, request_hash)
+            if entry is not None:
+                return None, entry
+            holder = self.leases.take_in(cur, name, self.owner, self.ttl_s)
+            if holder is None and (entry := self.cache.get_in(cur, request_hash)) is not None:
+                self.leases.release_in(cur, name, self.owner)
+            return holder, entry
+
+        holder, entry = self.leases.store.transact(work)
+        if holder is None and entry is None:
+            self.taken[request_hash] = time.monotonic()
+        elif entry is not None:
+            self.taken.pop(request_hash, None)
+        return holder, entry
+
+    def release_in(self, cur, request_hash: str) -> bool:
+        """End this session's claim inside the transaction storing its answer; `forget` it once that committed."""
+        if request_hash not in self.taken:
+            return False
+        self.leases.release_in(cur, PREFIX + request_hash, self.owner)
+        return True
+
+    def forget(self, request_hash: str) -> None:
+        self.taken.pop(request_hash, None)
 
     def keep(self) -> None:
         """Renew this session's claims past half their lifetime (called around every wait and before each send)."""
@@ -59,18 +93,21 @@ class RequestClaims:
         if self.taken.pop(request_hash, None) is not None:
             self.leases.release(PREFIX + request_hash, self.owner)
 
-    def wait(self, request_hash: str, what: str, answer: Callable[[], object | None]):
-        """Claim, or wait for the holder's answer (`answer()` reads the cache); None means: send it yourself."""
-        plan = self._plan(request_hash, what, answer)
+    def wait(self, request_hash: str, what: str, answer: Callable[[], object | None],
+             found: Callable[[dict], object] | None = None):
+        """Claim, or wait for the holder's answer (`answer()` reads the cache); None means: send it yourself.
+        With `found` (a cache entry -> the answer) and a cache, the first look and the claim share a transaction."""
+        plan = self._plan(request_hash, what, answer, found)
         try:
             while True:
                 time.sleep(next(plan))
         except StopIteration as done:
             return done.value
 
-    async def await_(self, request_hash: str, what: str, answer: Callable[[], object | None]):
+    async def await_(self, request_hash: str, what: str, answer: Callable[[], object | None],
+                     found: Callable[[dict], object] | None = None):
         """`wait` without blocking the event loop."""
-        plan = self._plan(request_hash, what, answer)
+        plan = self._plan(request_hash, what, answer, found)
         try:
             while True:
                 await asyncio.sleep(next(plan))
@@ -84,11 +121,19 @@ class RequestClaims:
             self.release(request_hash)
         return result
 
-    def _plan(self, request_hash: str, what: str, answer: Callable[[], object | None]):
+    def _plan(self, request_hash: str, what: str, answer: Callable[[], object | None],
+              found: Callable[[dict], object] | None = None):
         """Yields pauses until the answer is in the cache (returned), the claim is ours or the bound is passed."""
-        holder = self.take(request_hash)
-        if holder is None:
-            return self._recheck(request_hash, answer)
+        if found is not None and self.cache is not None:
+            holder, entry = self.claim(request_hash)
+            if entry is not None:
+                return found(entry)
+            if holder is None:
+                return None
+        else:
+            holder = self.take(request_hash)
+            if holder is None:
+                return self._recheck(request_hash, answer)
         self.waited += 1
         (self.say if self.waited == 1 else log.debug)(  # the first wait of a session on the run page, the rest quieter
             f"waiting for {what}: the same request (hash {request_hash[:12]}) is being sent by {holder.owner}; "

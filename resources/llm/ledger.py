@@ -1,7 +1,7 @@
 """The call ledger: one durable row per model request attempt or cache hit, with cost and provenance."""
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from resources.state.store import Store
 
@@ -32,6 +32,15 @@ COLUMNS = (
     "ts run_id asset_key partition_key kind model prompt_name prompt_version prompt_hash request_hash "
     "tokens_in tokens_out cost_usd latency_ms cache_hit attempt status error_class offline tier batch"
 ).split()
+
+
+INSERT = f"INSERT INTO llm_calls ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+_BOOLS = frozenset(("cache_hit", "offline", "batch"))
+
+
+def _values(rec: "CallRecord") -> list:
+    """A record's column values (flags as 0/1), read straight off it: `asdict` deep-copies every field."""
+    return [int(getattr(rec, c)) if c in _BOOLS else getattr(rec, c) for c in COLUMNS]
 
 
 @dataclass
@@ -69,12 +78,17 @@ class CallLedger:
         self.store.migrate("llm_calls", SCHEMA)
 
     def record(self, rec: CallRecord) -> None:
-        row = asdict(rec)
-        row["cache_hit"], row["offline"], row["batch"] = int(rec.cache_hit), int(rec.offline), int(rec.batch)
-        self.store.execute(
-            f"INSERT INTO llm_calls ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-            [row[c] for c in COLUMNS],
-        )
+        self.store.execute(INSERT, _values(rec))
+
+    def record_many(self, records: list[CallRecord]) -> None:
+        if records:
+            self.store.executemany(INSERT, [_values(r) for r in records])
+
+    @staticmethod
+    def record_in(cur, records: list[CallRecord]) -> None:
+        """Rows written inside the caller's transaction: an answer's ledger row commits with its cache entry."""
+        if records:
+            cur.executemany(INSERT, [_values(r) for r in records])
 
     def rows(self, run_ids: list[str] | None = None) -> list[dict]:
         if run_ids is None:

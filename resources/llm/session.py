@@ -53,6 +53,9 @@ class LLMSession(EmbeddingCalls, Attempts, BatchCalls):
         self._sync: openai.OpenAI | None = None
         self._async: openai.AsyncOpenAI | None = None
         self._inflight: dict[str, asyncio.Future] = {}
+        self._sink = None  # see write_with
+        self._unflushed: dict[str, dict] = {}  # request hash -> cache entry of an answer queued at the sink
+        self.unflushed_usd = 0.0  # what the ledger rows queued at the sink cost (budget checks add it)
         per_model = model_limits(resource.model_requests_per_minute, resource.model_tokens_per_minute)
         self.limiter = shared_limiter(resource.base_url or "default", resource.requests_per_minute,
                                       resource.tokens_per_minute, per_model, resource.rate_limit_url)
@@ -60,7 +63,7 @@ class LLMSession(EmbeddingCalls, Attempts, BatchCalls):
         ttl_s = 2 * resource.request_timeout_s + 30
         self.claim_slice_s = ttl_s / 3
         self.claims = RequestClaims(store, new_owner(self.ids.get("run_id")), ttl_s, resource.claim_wait_s,
-                                    _run_log(context)) if resource.use_cache else None
+                                    _run_log(context), self.cache) if resource.use_cache else None
 
     # --- clients -------------------------------------------------------------------------------
     def _client(self) -> openai.OpenAI:
@@ -79,14 +82,25 @@ class LLMSession(EmbeddingCalls, Attempts, BatchCalls):
             await self._async.close()
             self._async = None
 
+    def write_with(self, sink) -> None:
+        """Commit each answer (cache entry, ledger rows, end of its claim) through `sink.also(work, done)`, in the
+        sink's next group commit (llm_map: with the rows' checkpoints, resources/state/checkpoints.py), instead of
+        a transaction per answer. Until it commits the answer serves this session from memory; a crash before it
+        loses the answer with its checkpoint, as one still in flight would be lost."""
+        self._sink = sink
+
     # --- chat ----------------------------------------------------------------------------------
     def complete(self, prompt: Prompt, variables: dict | None = None, *, tier: str = "cheap",
                  model: str | None = None, response_model: type[BaseModel] | None = None, **params) -> Completion:
         """Answer a prompt, from the cache when the same request was answered before (or is being sent now)."""
         call = self._chat_call(prompt, variables or {}, tier, model, response_model, params)
-        hit = self._from_cache(call)
-        if hit is None and self.claims is not None:
-            hit = self.claims.wait(call["hash"], _what(call), lambda: self._from_cache(call))
+        if call["hash"] in self._unflushed:
+            hit = self._from_cache(call)
+        elif self.claims is not None:  # the cache is read and a miss claimed in one transaction
+            hit = self.claims.wait(call["hash"], _what(call), lambda: self._from_cache(call),
+                                   lambda entry: self._from_cache(call, entry))
+        else:
+            hit = self._from_cache(call)
         if hit is not None:
             return hit
         try:
@@ -106,9 +120,13 @@ class LLMSession(EmbeddingCalls, Attempts, BatchCalls):
             return result
         future = self._inflight[key] = asyncio.get_running_loop().create_future()
         try:
-            result = self._from_cache(call)
-            if result is None and self.claims is not None:
-                result = await self.claims.await_(key, _what(call), lambda: self._from_cache(call))
+            if key in self._unflushed:  # answered a moment ago, committing with the next checkpoints
+                result = self._from_cache(call)
+            elif self.claims is not None:  # the cache is read and a miss claimed in one transaction
+                result = await self.claims.await_(key, _what(call), lambda: self._from_cache(call),
+                                                  lambda entry: self._from_cache(call, entry))
+            else:
+                result = self._from_cache(call)
             if result is None:
                 try:
                     result = await self._afresh(call)
@@ -124,25 +142,71 @@ class LLMSession(EmbeddingCalls, Attempts, BatchCalls):
             del self._inflight[key]
 
     def _fresh(self, call) -> Completion:
-        raw = self._with_retries(call, lambda: self._send_chat(call))
+        call["ledger_rows"] = []  # answered attempts' rows: committed with the answer (_store) or at the end
         try:
-            return self._answer(call, raw)
-        except ValidationError as err:  # one repair request on an invalid structured answer
-            msgs = repair_messages(call, raw.parse().choices[0].message.content or "", err)
-            return self._repaired_answer(call, self._with_retries(call, lambda: self._send_chat(call, msgs)))
+            raw = self._with_retries(call, lambda: self._send_chat(call))
+            try:
+                return self._answer(call, raw)
+            except ValidationError as err:  # one repair request on an invalid structured answer
+                self._write_ledger(call)  # before the repair's budget check
+                msgs = repair_messages(call, raw.text(), err)
+                return self._repaired_answer(call, self._with_retries(call, lambda: self._send_chat(call, msgs)))
+        finally:
+            self._write_ledger(call)
 
     async def _afresh(self, call) -> Completion:
-        raw = await self._awith_retries(call, lambda: self._asend_chat(call))
+        call["ledger_rows"] = []
         try:
-            return self._answer(call, raw)
-        except ValidationError as err:  # one repair request on an invalid structured answer
-            msgs = repair_messages(call, raw.parse().choices[0].message.content or "", err)
-            return self._repaired_answer(call, await self._awith_retries(call, lambda: self._asend_chat(call, msgs)))
+            raw = await self._awith_retries(call, lambda: self._asend_chat(call))
+            try:
+                return self._answer(call, raw)
+            except ValidationError as err:  # one repair request on an invalid structured answer
+                self._write_ledger(call)
+                msgs = repair_messages(call, raw.text(), err)
+                repaired = await self._awith_retries(call, lambda: self._asend_chat(call, msgs))
+                return self._repaired_answer(call, repaired)
+        finally:
+            self._write_ledger(call)
+
+    def _write_ledger(self, call) -> None:
+        """Write the answered attempts' ledger rows still held back (the answer was not cached, or was invalid)."""
+        rows = call.get("ledger_rows")
+        if rows:
+            self.ledger.record_many(rows)
+            rows.clear()
+
+    def _store(self, call, response: dict, tokens_in: int, tokens_out: int, cost: float) -> None:
+        """The answer, its ledger rows and the end of its claim in one transaction (instead of three; with a sink,
+        the sink's next one): a waiter finds the answer or the claim, and a crash leaves all of them or none."""
+        key, rows, ended = call["hash"], list(call.get("ledger_rows") or []), []
+
+        def work(cur):
+            self.ledger.record_in(cur, rows)
+            self.cache.put_in(cur, key, call["model"], response, tokens_in, tokens_out, cost)
+            ended[:] = [self.claims is not None and self.claims.release_in(cur, key)]
+
+        def done():
+            if self._unflushed.pop(key, None) is not None:
+                self.unflushed_usd -= paid
+            if ended[0]:
+                self.claims.forget(key)
+
+        paid = sum(r.cost_usd for r in rows)
+        if self._sink is not None:
+            self.unflushed_usd += paid
+            self._unflushed[key] = {"response": response, "tokens_in": tokens_in, "tokens_out": tokens_out,
+                                    "cost_usd": cost}
+            self._sink.also(work, done)
+        else:
+            self.store.transact(work)
+            done()
+        if call.get("ledger_rows"):
+            call["ledger_rows"].clear()  # they went (or go) with the answer
 
     def _unclaim(self, call) -> None:
         """End this session's claim on the request, if it holds one: after storing the answer, or when sending
         failed (a waiting run then sends it itself)."""
-        if self.claims is not None:
+        if self.claims is not None and call["hash"] not in self._unflushed:  # queued: ends as its answer commits
             self.claims.release(call["hash"])
 
     def prompt_in_force(self, prompt: Prompt) -> Prompt:
@@ -181,15 +245,11 @@ class LLMSession(EmbeddingCalls, Attempts, BatchCalls):
 
     def _answer(self, call, raw) -> Completion:
         """Validate, cache and return an answer; an invalid structured answer raises ValidationError."""
-        completion = raw.parse()
-        text = completion.choices[0].message.content or ""
+        text, (tokens_in, tokens_out) = raw.text(), raw.token_counts()
         parsed = call["response_model"].model_validate_json(text) if call["response_model"] else None
-        usage = completion.usage
-        tokens_in, tokens_out = (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
         cost, offline = cost_usd(call["model"], tokens_in, tokens_out), call.get("offline", False)
-        if self.resource.use_cache:  # the answer is stored before the claim ends: a waiter finds one or the other
-            self.cache.put(call["hash"], call["model"], {"text": text, "offline": offline}, tokens_in, tokens_out, cost)
-            self._unclaim(call)
+        if self.resource.use_cache:  # the answer is stored as the claim ends: a waiter finds one or the other
+            self._store(call, {"text": text, "offline": offline}, tokens_in, tokens_out, cost)
         self.stats.used(call["hash"], cost, tokens_in + tokens_out)
         return Completion(text, parsed, call["model"], False, offline, tokens_in, tokens_out, cost, call["hash"],
                           cost, tokens_in + tokens_out)
@@ -201,10 +261,11 @@ class LLMSession(EmbeddingCalls, Attempts, BatchCalls):
         except ValidationError as err:
             raise retry.LLMError(invalid_json(call, err), error_class="invalid_output") from err
 
-    def _from_cache(self, call) -> Completion | None:
+    def _from_cache(self, call, hit: dict | None = None) -> Completion | None:
+        """The cached answer (`hit`: the cache entry, when already read), recorded as a cache hit; None: a miss."""
         if not self.resource.use_cache:
             return None
-        hit = self.cache.get(call["hash"])
+        hit = hit or self._unflushed.get(call["hash"]) or self.cache.get(call["hash"])
         if hit is None:
             return None
         text, offline = hit["response"]["text"], hit["response"].get("offline", False)

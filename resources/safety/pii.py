@@ -167,7 +167,7 @@ def find(text: str, types: tuple[str, ...] | None = None) -> list[Finding]:
     """All sensitive values in `text`, non-overlapping, stronger types winning overlaps, in text order."""
     if not isinstance(text, str) or not text:
         return []
-    view, index = pii_view(text)
+    view, index = _view(text)
     candidates = []
     for priority, kind in enumerate(TYPES):
         if types and kind not in types:
@@ -180,6 +180,17 @@ def find(text: str, types: tuple[str, ...] | None = None) -> list[Finding]:
         if all(f.end <= c.start or f.start >= c.end for c in chosen):
             chosen.append(f)
     return sorted(chosen, key=lambda f: f.start)
+
+
+_ASCII_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _view(text: str) -> tuple[str, Any]:
+    """`pii_view`, without its per-character walk for plain ASCII (most rows): NFKC leaves ASCII as it is and
+    its only invisible characters are control characters, so such a text is its own view, offsets unchanged."""
+    if text.isascii() and not _ASCII_INVISIBLE.search(text):
+        return text, range(len(text))
+    return pii_view(text)
 
 
 def redact(text: str, types: tuple[str, ...] | None = None) -> tuple[str, list[Finding]]:

@@ -99,6 +99,7 @@ class CheckpointWriter:
         self.store, self.scope, self.workflow, self.run_id = checkpoints.store, scope, workflow, run_id
         self._rows: list[tuple] = []
         self._spend = [0.0, 0]
+        self._also: list[tuple] = []  # (work(cursor), done()) committed with the next batch: an LLM session's answers
         self._scheduled = False
         self._error: Exception | None = None
         self.written = 0
@@ -120,6 +121,16 @@ class CheckpointWriter:
         self._spend[1] += tokens
         if self._error is not None:  # stop the batch rather than keep paying for answers we cannot keep
             raise RuntimeError(f"checkpoints cannot be written: {self._error}") from self._error
+        self._schedule()
+
+    def also(self, work, done=None) -> None:
+        """Commit `work(cursor)` in the next group commit, in the same transaction as the checkpoints queued by
+        then; `done()` runs once it committed. An LLM session stores its answers so (cache entry, ledger rows,
+        end of claim): one transaction per loop iteration instead of one per answer."""
+        self._also.append((work, done))
+        self._schedule()
+
+    def _schedule(self) -> None:
         if self._scheduled:
             return
         try:
@@ -131,11 +142,13 @@ class CheckpointWriter:
     def flush(self) -> None:
         """Commit everything queued in one transaction; on error the rows stay queued for the next flush."""
         self._scheduled = False
-        rows, spend = self._rows, self._spend
-        if not rows and not any(spend):
+        rows, spend, also = self._rows, self._spend, self._also
+        if not rows and not any(spend) and not also:
             return
         try:
             with self.store.transaction() as cur:
+                for work, _ in also:
+                    work(cur)
                 if rows:
                     cur.executemany(UPSERT, rows)
                 if any(spend):
@@ -144,7 +157,10 @@ class CheckpointWriter:
             self._error = exc
             raise
         self._error = None
-        self._rows, self._spend = [], [0.0, 0]
+        self._rows, self._spend, self._also = [], [0.0, 0], []
+        for _, done in also:
+            if done is not None:
+                done()
         self.written += len(rows)
         self.commits += 1
 

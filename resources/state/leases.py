@@ -72,13 +72,18 @@ class Leases:
 
         `replacing` names a holder known to be gone (its run finished) whose lease may be taken before expiry.
         """
-        now = time.time()
         with self.store.transaction() as cur:
-            cur.execute(TAKE + " RETURNING owner", (name, owner, now + ttl_s, now, now, replacing or owner))
-            if cur.fetchone() is not None:  # inserted or taken over: ours
-                return None
-            cur.execute("SELECT owner, expires FROM aiwf_leases WHERE name = ?", (name,))
-            row = cur.fetchone()
+            return self.take_in(cur, name, owner, ttl_s, replacing)
+
+    @staticmethod
+    def take_in(cur, name: str, owner: str, ttl_s: float, replacing: str | None = None) -> Holder | None:
+        """`take` inside the caller's transaction (so that what it reads next is ordered after the take)."""
+        now = time.time()
+        cur.execute(TAKE + " RETURNING owner", (name, owner, now + ttl_s, now, now, replacing or owner))
+        if cur.fetchone() is not None:  # inserted or taken over: ours
+            return None
+        cur.execute("SELECT owner, expires FROM aiwf_leases WHERE name = ?", (name,))
+        row = cur.fetchone()
         return None if row is None or row[0] == owner else Holder(row[0], float(row[1]))
 
     def holder(self, name: str) -> Holder | None:
@@ -97,3 +102,8 @@ class Leases:
     def release(self, name: str, owner: str) -> None:
         """Give the lease up; a no-op when `owner` does not hold it."""
         self.store.execute("DELETE FROM aiwf_leases WHERE name = ? AND owner = ?", (name, owner))
+
+    @staticmethod
+    def release_in(cur, name: str, owner: str) -> None:
+        """`release` inside the caller's transaction (committed with what it stored)."""
+        cur.execute("DELETE FROM aiwf_leases WHERE name = ? AND owner = ?", (name, owner))

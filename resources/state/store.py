@@ -126,6 +126,11 @@ class Store:
                 if attempt == 2 or nested or not getattr(exc, "aiwf_retryable", False):
                     raise
 
+    def transact(self, work):
+        """Run work(cursor) in one transaction and return what it returns; replayed once where Postgres says that
+        is safe (the work must not act outside the database before it returns)."""
+        return self._retrying(work)
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Run one statement in its own transaction; return its rows (empty for writes)."""
 

@@ -7,8 +7,8 @@ import uuid
 
 import dagster as dg
 import pytest
-
 from otlp_receiver import OTLPReceiver
+
 from pipelines.executor import celery_executor_config, run_executor
 from resources.telemetry import ids, provider
 from resources.telemetry.runs import export_run

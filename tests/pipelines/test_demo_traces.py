@@ -5,8 +5,8 @@ import collections
 import json
 
 import pytest
-
 from otlp_receiver import OTLPReceiver
+
 from pipelines import cli
 from resources.telemetry import ids, provider
 

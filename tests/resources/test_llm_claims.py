@@ -155,3 +155,70 @@ def test_a_claim_whose_process_is_gone_is_taken_at_once(offline_server, offline_
     Leases(local_store()).take(PREFIX + call["hash"], dead_owner(), ttl_s=600)  # SIGKILLed mid-request
     started = time.monotonic()
     assert not ai.complete(PROMPT, {"text": TEXT}).cached and time.monotonic() - started < 2
+
+
+def test_one_transaction_reads_the_cache_and_claims_a_miss_and_the_answer_ends_the_claim():
+    """`claim` looks in the cache and takes a miss together; the answer is stored as the claim ends, so a second
+    sender sees the claim (and waits) or the answer (and pays nothing), never neither."""
+    from resources.llm.cache import ResponseCache
+    from resources.llm.claims import RequestClaims
+
+    store = local_store()
+    cache = ResponseCache(store)
+    mine = RequestClaims(store, "run-a@elsewhere:1", 60, 1, cache=cache)
+    other = RequestClaims(store, "run-b@elsewhere:2", 60, 1, cache=cache)
+    assert mine.claim("h1") == (None, None) and "h1" in mine.taken
+    holder, entry = other.claim("h1")
+    assert entry is None and holder.owner == "run-a@elsewhere:1" and "h1" not in other.taken
+
+    def store_answer(cur):
+        cache.put_in(cur, "h1", "m", {"text": "x"}, 1, 2, 0.5)
+        return mine.release_in(cur, "h1")
+
+    assert store.transact(store_answer) is True
+    mine.forget("h1")
+    assert Leases(store).holder(PREFIX + "h1") is None
+    holder, entry = other.claim("h1")
+    assert holder is None and entry["response"] == {"text": "x"} and entry["cost_usd"] == 0.5
+    assert "h1" not in other.taken and Leases(store).holder(PREFIX + "h1") is None  # a hit keeps no claim
+
+
+def test_answers_written_through_a_sink_commit_together_and_are_never_paid_twice_meanwhile(offline_server,
+                                                                                             offline_llm):
+    """llm_map hands a session its checkpoint writer: the answer, its ledger row and the end of its claim wait
+    for the writer's next group commit; until then the same request is answered from memory, not sent again."""
+    import asyncio
+
+    class Sink:
+        def __init__(self):
+            self.queued = []
+
+        def also(self, work, done=None):
+            self.queued.append((work, done))
+
+        def flush(self, store):
+            with store.transaction() as cur:
+                for work, _ in self.queued:
+                    work(cur)
+            for _, done in self.queued:
+                done()
+            self.queued = []
+
+    store, sink = local_store(), Sink()
+    session = offline_llm.session()
+    session.write_with(sink)
+
+    async def twice():
+        first = await session.acomplete(PROMPT, {"text": TEXT})
+        return first, await session.acomplete(PROMPT, {"text": TEXT})
+
+    first, second = asyncio.run(twice())
+    assert (first.cached, second.cached, second.text) == (False, True, first.text)
+    assert offline_server.counters()["answered"]["chat.completions"] == 1
+    assert len(sink.queued) == 1 and [r["cache_hit"] for r in CallLedger(store).rows()] == [1]  # paid row waits
+    assert Leases(store).holder(PREFIX + first.request_hash) is not None  # still claimed: others wait
+    sink.flush(store)
+    assert sorted(r["cache_hit"] for r in CallLedger(store).rows()) == [0, 1]
+    assert Leases(store).holder(PREFIX + first.request_hash) is None and session.unflushed_usd == 0
+    assert offline_llm.session().complete(PROMPT, {"text": TEXT}).cached  # another session: from the cache
+    assert offline_server.counters()["answered"]["chat.completions"] == 1

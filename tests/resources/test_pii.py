@@ -116,3 +116,17 @@ def test_labelled_set_quality_floor(cases):
     for kind, c in score(cases)["per_type"].items():
         floor = 0.75 if kind == "person" else 0.95
         assert c["precision"] >= floor and c["recall"] >= floor, (kind, c)
+
+
+def test_plain_ascii_fast_path_finds_exactly_what_the_full_view_finds(monkeypatch):
+    """ASCII text skips the per-character NFKC walk; the findings (types and spans) must not change, also
+    around control characters, which the full view drops."""
+    import resources.safety.pii as pii
+    from resources.safety.normalize import pii_view
+
+    texts = [t for t, _ in CASES + HOLDOUT + BLIND]
+    texts += [t.replace(" ", " \x00", 3) for t in texts[:80]] + [t.replace(".", "\x1b.") for t in texts[:80]]
+    assert sum(t.isascii() for t in texts) > len(texts) // 2
+    fast = [find(t) for t in texts]
+    monkeypatch.setattr(pii, "_view", pii_view)
+    assert [find(t) for t in texts] == fast

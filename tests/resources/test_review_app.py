@@ -14,9 +14,9 @@ from aiwf_state import local_store
 from starlette.testclient import TestClient
 
 from assets.approval_gate import ApprovalPolicy, amount_above, failed_checks, send_for_approval
+from resources.approvals.resource import ApprovalsResource
 from resources.approvals.review_app import create_app
 from resources.approvals.review_auth import parse_tokens
-from resources.approvals.resource import ApprovalsResource
 from resources.approvals.store import ApprovalStore
 
 TOKENS = "view-token-1:viewer:victor,approve-token-1:approver:alice,admin-token-1:admin:root"

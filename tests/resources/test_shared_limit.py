@@ -5,10 +5,10 @@ import time
 import uuid
 
 import pytest
+from local_services import require_redis, scratch_pg_database
 
 from benchmarks.shared_limit import most_in_window
 from resources.llm.shared_limit import SharedLimitUnavailable, SharedRateLimiter
-from local_services import require_redis, scratch_pg_database
 
 
 @pytest.fixture(scope="module")

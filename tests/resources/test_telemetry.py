@@ -9,8 +9,8 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-
 from otlp_receiver import OTLPReceiver
+
 from resources.approvals.store import ApprovalStore
 from resources.llm.retry import LLMRequestRejected
 from resources.state.resource import StateResource
