@@ -102,7 +102,7 @@ def _run_checks(checks: list, frame: pd.DataFrame) -> tuple[dict[str, bool], dic
         try:
             result = check(dg.build_op_context(), frame)
         except Exception as exc:
-            not_run[name] = f"{type(exc).__name__}: {str(exc)[:200]}"
+            not_run[name] = f"needs more than the shadow table ({type(exc).__name__}: {str(exc)[:200]})"
             continue
         results = [result] if isinstance(result, dg.AssetCheckResult) else list(result)
         outcomes[name] = all(r.passed for r in results)
