@@ -17,6 +17,7 @@ def _add_home(sub) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from pipelines.cli import actions as actions_cli
     from pipelines.cli import audit as audit_cli
     from pipelines.cli import demo, review, test_doubles, ui
     from pipelines.cli import prompts as prompts_cli
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     report_cli.add_cli(sub)
     shadow_cli.add_cli(sub)
     prompts_cli.add_cli(sub)
+    actions_cli.add_cli(sub)
     # Each capability registers its own subcommands here with add_cli(sub).
     return parser
 
