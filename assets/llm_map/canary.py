@@ -9,8 +9,6 @@ Which version is live, and whether a canary runs, is read from the Store when th
 
 import dataclasses
 import hashlib
-import json
-import time
 
 from assets.llm_map.rows import BadRow, RowRequest, input_hash
 from resources.llm.prompt_files import PromptFile
@@ -95,13 +93,9 @@ class CanaryWriter(CheckpointWriter):
 
     def add(self, row_key: str, input_hash: str, output, answered_by: str, tier: str, escalated: bool,
             cost_usd: float, tokens: int, *, offline: bool = False, spent: tuple[float, int] | None = None) -> None:
-        if self.plan.versions.get(row_key) != self.plan.candidate.version:
-            return super().add(row_key, input_hash, output, answered_by, tier, escalated, cost_usd, tokens,
-                               offline=offline, spent=spent)
-        key = self.candidate_scope.key()
-        self._rows.append((*key[:2], row_key, *key[2:], input_hash, json.dumps(output), answered_by, tier,
-                           int(escalated), cost_usd, tokens, self.run_id, time.time(), int(offline)))
-        self.spend(*(spent if spent is not None else (cost_usd, tokens)))
+        candidate = self.plan.versions.get(row_key) == self.plan.candidate.version
+        super().add(row_key, input_hash, output, answered_by, tier, escalated, cost_usd, tokens, offline=offline,
+                    spent=spent, scope=self.candidate_scope if candidate else None)
 
 
 def canary_plan(spec, store) -> CanaryPlan | None:

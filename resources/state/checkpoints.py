@@ -106,12 +106,15 @@ class CheckpointWriter:
         self.commits = 0
 
     def add(self, row_key: str, input_hash: str, output, answered_by: str, tier: str, escalated: bool,
-            cost_usd: float, tokens: int, *, offline: bool = False, spent: tuple[float, int] | None = None) -> None:
+            cost_usd: float, tokens: int, *, offline: bool = False, spent: tuple[float, int] | None = None,
+            scope: Scope | None = None) -> None:
         """Queue one finished row; it is committed at the end of this loop iteration (at once outside a loop).
 
-        `cost_usd`/`tokens`: what the answer cost when paid for; `spent`: what this run paid (default the same).
+        `cost_usd`/`tokens`: what the answer cost when paid for; `spent`: what this run paid (default the same);
+        `scope`: where the row is filed (default the writer's; a canary files candidate rows under their own).
         """
-        self._rows.append((*self.scope.key()[:2], row_key, *self.scope.key()[2:], input_hash, json.dumps(output),
+        key = (scope or self.scope).key()
+        self._rows.append((*key[:2], row_key, *key[2:], input_hash, json.dumps(output),
                            answered_by, tier, int(escalated), cost_usd, tokens, self.run_id, time.time(), int(offline)))
         self.spend(*(spent if spent is not None else (cost_usd, tokens)))
 
