@@ -119,7 +119,7 @@ def _attach(job: BatchRun, book: BatchBook) -> list[BatchRow]:
         if theirs == mine:
             attached.append(row)
             continue
-        if theirs[:5] == mine[:5]:
+        if theirs[:-2] == mine[:-2]:  # the same checkpoint scope (batch_scope appends model and schema)
             continue
         if row.batch_id and not is_terminal(row.status):
             try:
