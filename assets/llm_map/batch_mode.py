@@ -19,7 +19,6 @@ answers and materializes. A failure (not an empty success) keeps the partition h
 its data is there, and downstream assets do not run on a partial table. `max_wait_s=0` never waits.
 """
 
-import asyncio
 import json
 import time
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from typing import Callable
 
 import dagster as dg
 
-from assets.llm_map.engine import BatchEngine
+from assets.llm_map.engine import BatchEngine, run_async
 from assets.llm_map.rows import RowRequest
 from resources.llm.batch_book import BatchBook, BatchRow, is_terminal
 from resources.llm.pricing import BATCH_DISCOUNT
@@ -360,7 +359,7 @@ def _send_later(job: BatchRun, later: list[tuple[str, RowRequest]]) -> None:
                              escalate_to=None if escalating else job.escalate_to, validator=base.validator,
                              concurrency=base.concurrency, budget=base.budget, succeed=succeed, fail=base.fail,
                              spend=base.spend)
-        asyncio.run(engine.run(requests))
+        run_async(engine.run(requests))
         base.escalated += engine.escalated
 
 
@@ -386,4 +385,4 @@ def answer_batch_mode(spec, config, engine: BatchEngine, report, writer, scope, 
     try:
         run_in_batches(job, todo)
     finally:
-        asyncio.run(engine.ai.aclose())
+        run_async(engine.ai.aclose())

@@ -9,7 +9,6 @@ with no connector or approvals resource, so it cannot send, publish or queue any
 checks are run on the shadow output. Runs are tagged `aiwf/shadow` so they are told apart in the UI.
 """
 
-import asyncio
 import json
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from assets.llm_map.canary import effective_live
-from assets.llm_map.engine import BatchEngine, Budget
+from assets.llm_map.engine import BatchEngine, Budget, run_async
 from assets.llm_map.factory import SPECS, spec_of
 from assets.llm_map.rows import prepare_rows
 from assets.pools import LLM_POOL
@@ -169,7 +168,7 @@ def run_shadow(context, config: ShadowConfig, llm: LLMResource, io_manager: Parq
                          concurrency=config.concurrency or spec.concurrency,
                          budget=Budget(run_usd=spec.budget_usd, run_tokens=spec.budget_tokens),
                          succeed=succeed, fail=fail, spend=lambda usd, tokens: None)  # kept answers only, as baseline
-    asyncio.run(engine.run(list(todo.values())))
+    run_async(engine.run(list(todo.values())))
 
     shadow = pd.DataFrame([answers[k] for k, _ in good if k in answers], columns=spec.output_columns)
     home = state_of(llm).home_dir()
