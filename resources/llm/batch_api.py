@@ -18,7 +18,6 @@ that read the batch.
 
 import functools
 import json
-import time
 from dataclasses import dataclass
 
 import openai
@@ -27,6 +26,7 @@ from pydantic import ValidationError
 
 from resources import telemetry
 from resources.llm import retry
+from resources.llm.cache import put_params
 from resources.llm.ledger import CallRecord
 from resources.llm.openai_calls import OFFLINE_HEADER, Completion, chat_body, message, repair_messages
 from resources.llm.pricing import cost_usd
@@ -144,8 +144,8 @@ class BatchCalls:
         if not self.resource.use_cache:
             return None
         text = (body.get("choices") or [{}])[0].get("message", {}).get("content") or ""
-        return (record.request_hash, record.model, json.dumps({"text": text, "offline": record.offline}),
-                record.tokens_in, record.tokens_out, record.cost_usd, time.time())
+        return put_params(record.request_hash, record.model, {"text": text, "offline": record.offline},
+                          record.tokens_in, record.tokens_out, record.cost_usd)
 
     def counted(self, record: CallRecord, call: dict | None = None, body: dict | None = None,
                 batch_id: str | None = None) -> None:

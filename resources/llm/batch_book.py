@@ -6,13 +6,12 @@ importing `openai`.
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from resources.llm.cache import PUT as CACHE_PUT
 from resources.llm.cache import SCHEMA as CACHE_SCHEMA
-from resources.llm.ledger import COLUMNS as LEDGER_COLUMNS
 from resources.llm.ledger import SCHEMA as LEDGER_SCHEMA
-from resources.llm.ledger import CallRecord
+from resources.llm.ledger import CallLedger, CallRecord
 from resources.state.store import Store
 
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
@@ -25,7 +24,6 @@ SCHEMA = [
         run_id TEXT, created {float} NOT NULL, updated {float} NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS llm_batches_partition ON llm_batches (asset_key, partition_key, consumed)",
 ]
-_INSERT_LEDGER = f"INSERT INTO llm_calls ({', '.join(LEDGER_COLUMNS)}) VALUES ({', '.join('?' * len(LEDGER_COLUMNS))})"
 
 
 @dataclass
@@ -93,13 +91,7 @@ class BatchBook:
                         (time.time(), input_file_id))
             if cur.rowcount != 1:
                 return False
-            if records:
-                rows = []
-                for rec in records:
-                    row = asdict(rec)
-                    row["cache_hit"], row["offline"], row["batch"] = int(rec.cache_hit), int(rec.offline), 1
-                    rows.append([row[c] for c in LEDGER_COLUMNS])
-                cur.executemany(_INSERT_LEDGER, rows)
+            CallLedger.record_in(cur, records)
             if cache_rows:
                 cur.executemany(CACHE_PUT, cache_rows)
         return True

@@ -44,13 +44,13 @@ class ResponseCache:
     def put(self, request_hash: str, model: str, response, tokens_in: int, tokens_out: int,
             cost_usd: float = 0.0) -> None:
         """Keep an answer with what it cost; the first answer for a request stays."""
-        self.store.execute(PUT, _put_params(request_hash, model, response, tokens_in, tokens_out, cost_usd))
+        self.store.execute(PUT, put_params(request_hash, model, response, tokens_in, tokens_out, cost_usd))
 
     @staticmethod
     def put_in(cur, request_hash: str, model: str, response, tokens_in: int, tokens_out: int,
                cost_usd: float = 0.0) -> None:
         """`put` inside the caller's transaction (committed with the ledger row and the claim's end)."""
-        cur.execute(PUT, _put_params(request_hash, model, response, tokens_in, tokens_out, cost_usd))
+        cur.execute(PUT, put_params(request_hash, model, response, tokens_in, tokens_out, cost_usd))
 
 
 GET = "SELECT response, tokens_in, tokens_out, cost_usd FROM llm_cache WHERE request_hash = ?"
@@ -60,5 +60,6 @@ def _entry(row) -> dict:
     return {"response": json.loads(row[0]), "tokens_in": row[1], "tokens_out": row[2], "cost_usd": float(row[3] or 0)}
 
 
-def _put_params(request_hash, model, response, tokens_in, tokens_out, cost_usd) -> tuple:
+def put_params(request_hash, model, response, tokens_in, tokens_out, cost_usd) -> tuple:
+    """The parameters of PUT for one answer (also queued by batch billing, resources/llm/batch_book.py)."""
     return request_hash, model, json.dumps(response), tokens_in, tokens_out, cost_usd, time.time()
