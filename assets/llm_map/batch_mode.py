@@ -29,7 +29,7 @@ import dagster as dg
 from assets.llm_map.engine import BatchEngine, run_async
 from assets.llm_map.rows import RowRequest
 from resources.llm.batch_book import BatchBook, BatchRow, is_terminal
-from resources.llm.pricing import BATCH_DISCOUNT
+from resources.llm.pricing import batch_discount
 from resources.llm.retry import BudgetExceeded, LLMError
 
 MODES = ("sync", "batch")
@@ -206,9 +206,10 @@ def _submit(job: BatchRun, file_id: str) -> str:
 def _check_budget(job: BatchRun, requests: list[RowRequest]) -> tuple[float, int]:
     """Refuse a batch whose estimated cost (at the batch rate) would pass the run's or workflow's budget."""
     engine, usd, tokens = job.engine, 0.0, 0
+    discount = batch_discount(engine.ai.resource.model_for(job.tier))  # the model's own batch rate
     for request in requests:
         one_usd, one_tokens = engine._estimate(request, job.tier)
-        usd, tokens = usd + one_usd * BATCH_DISCOUNT, tokens + one_tokens
+        usd, tokens = usd + one_usd * discount, tokens + one_tokens
     refusal = engine.budget.refuse(usd, tokens)
     if refusal:
         raise BudgetExceeded(f"{refusal}; a batch of {len(requests):,} requests was not submitted")
