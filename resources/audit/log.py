@@ -23,22 +23,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from resources.audit import outbox
 from resources.audit.chain import GENESIS, canonical, entry_hash, scrub
 from resources.audit.keys import load_key
 from resources.audit.verify import VerifyReport, verify_log
 from resources.state.store import Store
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS audit_events (
-        log TEXT NOT NULL, seq INTEGER NOT NULL, ts {float} NOT NULL, kind TEXT NOT NULL, run_id TEXT,
-        hash TEXT NOT NULL, prev TEXT NOT NULL, line TEXT NOT NULL, PRIMARY KEY (log, seq))""",
-    "CREATE INDEX IF NOT EXISTS audit_events_run ON audit_events (run_id)",
-    "CREATE TABLE IF NOT EXISTS audit_sync (source TEXT PRIMARY KEY, position INTEGER NOT NULL)",
-    """CREATE TABLE IF NOT EXISTS audit_logs (
-        log_id TEXT PRIMARY KEY, host TEXT NOT NULL, path TEXT NOT NULL, created {float} NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS audit_outbox (
-        id {id}, kind TEXT NOT NULL, payload TEXT NOT NULL, provenance TEXT NOT NULL)""",
-]
 OPENED = "log_opened"
 _thread_lock = threading.Lock()
 _held = threading.local()  # how deep this thread is inside locked(): flock is not re-entrant across handles
@@ -54,7 +44,6 @@ class AuditLog:
         self.path = Path(path) if path else store.home / "audit" / "audit.jsonl"
         self.store = store
         self.key = load_key() if key is _UNSET else key
-        self.store.migrate("audit", SCHEMA)
 
     @contextmanager
     def locked(self) -> Iterator["AuditLog"]:
@@ -84,27 +73,18 @@ class AuditLog:
             return self._append(kind, payload, provenance)
 
     def enqueue(self, cur, kind: str, payload: dict, provenance: dict | None = None) -> None:
-        """Queue an event inside the caller's transaction: it exists exactly when the caller's change commits.
-        Call `flush()` after the commit (any later append or verify-time flush also writes it)."""
-        cur.execute("INSERT INTO audit_outbox (kind, payload, provenance) VALUES (?, ?, ?)",
-                    (kind, json.dumps(scrub(payload or {}), default=str),
-                     json.dumps(scrub(provenance or {}), default=str)))
+        """Queue an event inside the caller's transaction: it exists exactly when the caller's change commits,
+        with a MAC made now (resources/audit/outbox.py). Call `flush()` after the commit (any later append or
+        verify-time flush also writes it)."""
+        outbox.queue(cur, self.key, kind, payload, provenance)
 
     def flush(self) -> int:
-        """Write the outbox's queued events to the log; returns how many."""
+        """Write the outbox's queued events to the log (refusing any that fail their MAC); returns how many left it."""
         with self.locked():
             return self._drain_outbox()
 
     def _drain_outbox(self) -> int:
-        rows = self.store.query("SELECT id, kind, payload, provenance FROM audit_outbox ORDER BY id")
-        for row in rows:
-            last = self._last_entry()
-            # A crash after the line was written but before its outbox row was deleted: do not write it twice.
-            if not (last and last.get("provenance", {}).get("outbox_id") == row["id"]):
-                provenance = {**json.loads(row["provenance"]), "outbox_id": row["id"]}
-                self._append(row["kind"], json.loads(row["payload"]), provenance)
-            self.store.execute("DELETE FROM audit_outbox WHERE id = ?", (row["id"],))
-        return len(rows)
+        return outbox.drain(self)
 
     def _append(self, kind: str, payload: dict, provenance: dict | None) -> dict:
         torn = self._set_aside_torn_tail()

@@ -6,6 +6,7 @@ anchor kept elsewhere (`aiwf audit anchor`) catches a rewrite even by someone wh
 """
 
 import json
+import re
 import socket
 from dataclasses import dataclass, field
 
@@ -30,37 +31,40 @@ def verify_log(data: bytes, log, anchor: str | None = None) -> VerifyReport:
     if torn:
         data = data[: data.rfind(b"\n") + 1]
         notes.append("the last line is incomplete (a torn write); the next append sets it aside")
-    prev, head, count, entries = GENESIS, None, 0, []
+    prev, count, entries = GENESIS, 0, []
     for count, raw in enumerate(data.splitlines(), start=1):
         problem = line_problem(raw, count, prev, log.key)
         if problem:
             return VerifyReport(False, count - 1, problem, count, keyed, notes)
         entry = json.loads(raw)
-        prev = head = entry["hash"]
+        prev = entry["hash"]
         entries.append(entry)
+        if entry["kind"] == "outbox_row_refused":
+            notes.append(f"line {count}: an audit outbox row claiming {entry['payload'].get('claimed_kind')!r} was "
+                         f"refused, not signed ({entry['payload'].get('reason')})")
         if entry["kind"] == "torn_line_set_aside":
             notes.append(f"a torn line ({entry['payload'].get('bytes')} bytes) was set aside before line {count}")
     if not keyed:
         notes.append("the log is not keyed: anyone who can write the file can rebuild the chain (aiwf audit init)")
-    problem = _checkpoint_problem(log, entries, count, head) or _anchor_problem(anchor, entries)
+    here = (socket.gethostname(), str(log.path.resolve()))
+    problem = _checkpoint_problem(log.store, here, entries) or _anchor_problem(anchor, entries)
+    gaps = _mirror_gaps(log.store, _log_id(entries, here), count)
+    if gaps:
+        notes.append(gaps)
     if problem and torn:
         problem += " (and the last line is incomplete)"
     if problem:
-        return VerifyReport(False, count, problem, count, keyed, notes)
+        at = re.match(r"line (\d+) ", problem)
+        return VerifyReport(False, count, problem, int(at.group(1)) if at else count, keyed, notes)
     return VerifyReport(True, count, keyed=keyed, notes=notes)
 
 
-def _checkpoint_problem(log, entries: list[dict], count: int, head: str | None) -> str | None:
-    store, here = log.store, (socket.gethostname(), str(log.path.resolve()))
+def _checkpoint_problem(store, here: tuple[str, str], entries: list[dict]) -> str | None:
     log_id = _log_id(entries, here)
     if log_id is not None:
-        rows = store.query("SELECT seq, hash FROM audit_events WHERE log = ? ORDER BY seq DESC LIMIT 1", (log_id,))
-        if rows and rows[0]["seq"] > count:
-            return (f"the log ends at line {count} but {rows[0]['seq']} events were recorded: "
-                    "lines were removed")
-        at_head = store.query("SELECT hash FROM audit_events WHERE log = ? AND seq = ?", (log_id, count))
-        if at_head and at_head[0]["hash"] != head:
-            return "the last line differs from the copy recorded in the database"
+        problem = _mirror_problem(store, log_id, entries)
+        if problem:
+            return problem
     earlier = store.query("SELECT l.log_id, COUNT(e.seq) AS events FROM audit_logs l JOIN audit_events e "
                           "ON e.log = l.log_id WHERE l.host = ? AND l.path = ? AND l.log_id <> ? "
                           "GROUP BY l.log_id", (*here, log_id or ""))
@@ -69,6 +73,31 @@ def _checkpoint_problem(log, entries: list[dict], count: int, head: str | None) 
         return (f"an earlier log at this path (id {gone['log_id'][:12]}, {gone['events']} events) is gone and a "
                 "new one was started: the log was deleted or replaced")
     return None
+
+
+def _mirror_problem(store, log_id: str, entries: list[dict]) -> str | None:
+    """Every line against the hash the database recorded for its seq when it was written: a log cut and then
+    regrown (by aiwf's own later appends) has new lines where the mirror keeps the erased ones."""
+    recorded = {int(r["seq"]): r["hash"] for r in store.query("SELECT seq, hash FROM audit_events WHERE log = ?",
+                                                             (log_id,))}
+    for entry in entries:
+        kept = recorded.get(entry["seq"])
+        if kept is not None and kept != entry["hash"]:
+            return (f"line {entry['seq']} differs from the copy recorded in the database: lines were erased and "
+                    "the log regrown, or the line was replaced")
+    if recorded and max(recorded) > len(entries):
+        return f"the log ends at line {len(entries)} but {max(recorded)} events were recorded: lines were removed"
+    return None
+
+
+def _mirror_gaps(store, log_id: str | None, count: int) -> str | None:
+    """Lines the database has no copy of (a crash between a line's write and its mirror row): a note, as the
+    line's own hash and link were checked."""
+    if log_id is None or not count:
+        return None
+    rows = store.query("SELECT COUNT(*) AS n FROM audit_events WHERE log = ? AND seq <= ?", (log_id, count))
+    missing = count - int(rows[0]["n"])
+    return f"{missing} line(s) have no copy in the database mirror" if missing > 0 else None
 
 
 def _log_id(entries: list[dict], here: tuple[str, str]) -> str | None:

@@ -146,3 +146,56 @@ def test_the_cli_signs_anchors_and_verifies(tmp_path, monkeypatch, capsys):
     assert main(["audit", "verify", "--anchor", anchor]) == 0
     assert "signed with the audit key" in capsys.readouterr().out
     assert main(["audit", "verify", "--anchor", "4:" + "0" * 64]) == 1
+
+
+# --- round 3: a cut log regrown by aiwf itself; a row slipped into the outbox ---------------------------------
+@pytest.mark.parametrize("cut, regrow", [(1, 2), (3, 4), (2, 9)])
+def test_a_cut_log_regrown_by_later_events_fails(keyed, cut, regrow):
+    log = _events()
+    erased = log.path.read_bytes().splitlines(keepends=True)
+    log.path.write_bytes(b"".join(erased[:-cut]))  # no key needed: just drop the tail
+    for i in range(regrow):
+        audit_event(local_store(), "approval_decision", {"approval_id": f"apr_{i}", "status": "approved"})
+    report = AuditLog(local_store()).verify()
+    assert not report.ok and "differs from the copy recorded" in report.problem
+    assert report.line_no == len(erased) - cut + 1  # the first line that replaced an erased one
+
+
+def _slip_into_outbox(store, kind="approval_decision", mac=None):
+    payload = {"approval_id": "apr_refund_5018", "status": "approved", "decided_by": "cfo"}
+    store.execute("INSERT INTO audit_outbox (kind, payload, provenance, mac) VALUES (?, ?, ?, ?)",
+                  (kind, json.dumps(payload), json.dumps({"run_id": "r-forged"}), mac))
+
+
+@pytest.mark.parametrize("mac", [None, "sha256:" + "0" * 64, "hmac:" + "1" * 64])
+def test_a_row_slipped_into_the_outbox_is_refused_and_reported_never_signed(keyed, mac):
+    store = local_store()
+    _events(store, n=2)
+    _slip_into_outbox(store, mac=mac)
+    audit_event(store, "check", {"passed": True})  # the next legitimate append drains the outbox
+    log = AuditLog(store)
+    kinds = [e["kind"] for e in log.entries()]
+    assert "approval_decision" not in kinds and kinds[-2:] == ["outbox_row_refused", "check"]
+    refused = [e for e in log.entries() if e["kind"] == "outbox_row_refused"][0]["payload"]
+    assert refused["claimed_kind"] == "approval_decision" and "MAC" in refused["reason"]
+    report = log.verify()
+    assert report.ok and any("refused" in n for n in report.notes)
+    assert store.query("SELECT COUNT(*) AS n FROM audit_outbox")[0]["n"] == 0
+
+
+def test_a_decision_queued_with_the_key_is_signed_and_a_replayed_copy_is_refused(keyed, monkeypatch):
+    store = ApprovalStore(local_store())
+    approval = store.propose("returns_triage", "R-1", {"route": "refund"})
+    with monkeypatch.context() as held:  # the decision waits in the outbox, where someone copies its row
+        held.setattr(AuditLog, "flush", lambda self: 0)
+        store.approve(approval.id, "alice")
+    copied = local_store().query("SELECT kind, payload, provenance, mac FROM audit_outbox")[0]
+    audit_event(local_store(), "check", {"passed": True})  # signed once, legitimately
+    local_store().execute("INSERT INTO audit_outbox (kind, payload, provenance, mac) VALUES (?, ?, ?, ?)",
+                          tuple(copied.values()))
+    audit_event(local_store(), "check", {"passed": True})
+    entries = list(AuditLog(local_store()).entries())
+    decisions = [e for e in entries if e["kind"] == "approval_decision"]
+    assert len(decisions) == 1 and decisions[0]["provenance"]["outbox_nonce"]
+    refused = [e["payload"] for e in entries if e["kind"] == "outbox_row_refused"]
+    assert len(refused) == 1 and "already" in refused[0]["reason"]
