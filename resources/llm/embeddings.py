@@ -55,7 +55,7 @@ class EmbeddingCalls:
     def _embed_plan(self, texts, model):
         if isinstance(texts, str) or not all(isinstance(t, str) and t.strip() for t in texts):
             raise ValueError("embed() takes a list of non-empty strings")
-        model = model or self.resource.embedding_model
+        model = model or self.resource.embeddings_model()
         dims = self.resource.embedding_dimensions
         calls, missing = [], []
         for i, text in enumerate(texts):

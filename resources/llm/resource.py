@@ -25,14 +25,24 @@ if TYPE_CHECKING:  # the session (and `openai` with it) is imported when a step 
 __all__ = ["LLMResource", "Completion", "OFFLINE_HEADER"]
 
 
+DEFAULT_MODELS = {"cheap": "gpt-4o-mini", "strong": "gpt-4o", "embedding": "text-embedding-3-small"}
+
+
+def _model(configured: str | None, role: str) -> str:
+    """A configured model name wins over AIWF_<ROLE>_MODEL, which wins over the default; read at each use, so a
+    deployment's environment decides, not the process that imported the definitions."""
+    return configured or os.environ.get(f"AIWF_{role.upper()}_MODEL") or DEFAULT_MODELS[role]
+
+
 class LLMResource(dg.ConfigurableResource):
     """Chat and embedding calls through `openai`, metered in the ledger and cached by request."""
 
     base_url: str | None = Field(default=None, description="Defaults to OPENAI_BASE_URL, then OpenAI.")
     api_key: str | None = Field(default=None, description="Defaults to OPENAI_API_KEY. Never logged.")
-    cheap_model: str = "gpt-4o-mini"
-    strong_model: str = "gpt-4o"
-    embedding_model: str = "text-embedding-3-small"
+    cheap_model: str | None = Field(default=None, description="Defaults to AIWF_CHEAP_MODEL, then gpt-4o-mini.")
+    strong_model: str | None = Field(default=None, description="Defaults to AIWF_STRONG_MODEL, then gpt-4o.")
+    embedding_model: str | None = Field(default=None, description="Defaults to AIWF_EMBEDDING_MODEL, then "
+                                        "text-embedding-3-small.")
     embedding_dimensions: int | None = None
     request_timeout_s: float = 60.0
     max_attempts: int = 6
@@ -77,10 +87,14 @@ class LLMResource(dg.ConfigurableResource):
         return configured(self.cassette, self.cassette_mode)
 
     def model_for(self, tier: str) -> str:
-        tiers = {"cheap": self.cheap_model, "strong": self.strong_model}
-        if tier not in tiers:
-            raise ValueError(f"unknown model tier {tier!r}; expected one of {sorted(tiers)}")
-        return tiers[tier]
+        """The model a tier (`cheap`, `strong`) calls: as configured, else its AIWF_*_MODEL, else the default."""
+        if tier not in ("cheap", "strong"):
+            raise ValueError(f"unknown model tier {tier!r}; expected one of ['cheap', 'strong']")
+        return _model(self.cheap_model if tier == "cheap" else self.strong_model, tier)
+
+    def embeddings_model(self) -> str:
+        """The embedding model: as configured, else AIWF_EMBEDDING_MODEL, else text-embedding-3-small."""
+        return _model(self.embedding_model, "embedding")
 
     def client_kwargs(self) -> dict:
         kwargs = {"max_retries": 0, "timeout": self.request_timeout_s}  # our loop retries and records each attempt
