@@ -1,8 +1,10 @@
-"""The one Definitions: the names users rely on, the shared pool on every model call, and no I/O when it loads."""
+"""The one Definitions: invariants that hold for every workflow, the shipped workflows' names (a subset: a team's
+own workflow adds to them, never breaks them), and no I/O when it loads."""
 
 import os
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import dagster as dg
@@ -12,6 +14,7 @@ from assets.pools import LLM_POOL
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# The shipped workflows' names, which users and docs rely on. A workflow a team adds only adds names.
 JOBS = {"content_ops_job", "publish_approved_draft_job", "catalog_job", "returns_triage_job", "returns_redrive_job",
         "memory_maintenance_job", "order_recovery_job", "resume_recovery_job", "returns_refund_job",
         "workflow_health_job", "shadow_run_job"}
@@ -71,6 +74,9 @@ def repo() -> dg.RepositoryDefinition:
     return defs.get_repository_def()
 
 
+# Invariants of any Definitions built by pipelines/definitions.py, whatever workflows it holds. Each returns the
+# names that break it (empty: it holds), so a failure says which step to fix.
+
 def _assets_defs(repo: dg.RepositoryDefinition) -> list[dg.AssetsDefinition]:
     graph, seen = repo.asset_graph, {}
     for key in graph.get_all_asset_keys():
@@ -83,58 +89,162 @@ def _calls_a_model(node_def) -> bool:
     return "llm" in node_def.required_resource_keys
 
 
-def test_jobs_have_the_expected_names(repo):
-    assert {job.name for job in repo.get_all_jobs() if not job.name.startswith("__")} == JOBS
+def model_assets(repo: dg.RepositoryDefinition) -> set[str]:
+    """Assets whose step takes the `llm` resource or that say they touch a model (kind `openai`)."""
+    return {key.to_user_string() for a in _assets_defs(repo)
+            if _calls_a_model(a.op) or any("openai" in spec.kinds for spec in a.specs) for key in a.keys}
 
 
-def test_schedules_run_the_expected_jobs(repo):
-    assert {s.name: s.job_name for s in repo.schedule_defs} == SCHEDULES
+def steps(repo: dg.RepositoryDefinition) -> dict[str, dg.OpDefinition]:
+    """Every step any run may execute: each asset's and asset check's op (the implicit asset job) and each op of
+    a named job."""
+    nodes = [*repo.get_implicit_global_asset_job_def().all_node_defs,
+             *(node for job in repo.get_all_jobs() for node in job.all_node_defs)]
+    return {node.name: node for node in nodes if isinstance(node, dg.OpDefinition)}
 
 
-def test_sensors_launch_the_expected_jobs(repo):
-    assert {s.name: {t.job_name for t in s.targets} for s in repo.sensor_defs} == SENSORS
+def model_steps_without_the_llm_pool(repo: dg.RepositoryDefinition) -> list[str]:
+    """Steps that call a model (asset, check or plain op) but claim no slot in the LLM pool."""
+    model_ops = {a.op.name for a in _assets_defs(repo) if a.keys & {dg.AssetKey(k) for k in model_assets(repo)}}
+    return sorted(name for name, op in steps(repo).items()
+                  if (_calls_a_model(op) or name in model_ops) and op.pool != LLM_POOL)
 
 
-def test_resources_are_bound_by_the_expected_keys():
+def asset_steps_without_a_retry_policy(repo: dg.RepositoryDefinition) -> list[str]:
+    """Asset and asset-check steps that a backfill or an ad-hoc run would execute without a retry policy."""
+    return sorted(node.name for node in repo.get_implicit_global_asset_job_def().all_node_defs
+                  if getattr(node, "retry_policy", None) is None)
+
+
+def checks_partitioned_unlike_their_asset(repo: dg.RepositoryDefinition) -> list[str]:
+    """Asset checks whose partitions differ from their asset's (a run of one asks for a partition nobody asked
+    for: 'materialize partition 2026-01-01 first')."""
+    graph = repo.asset_graph
+    return sorted(key.to_user_string() for key in graph.asset_check_keys
+                  if graph.get(key).partitions_def != graph.get(key.asset_key).partitions_def)
+
+
+def sensors_for_missing_jobs(repo: dg.RepositoryDefinition) -> list[str]:
+    """Sensors that name a job the Definitions do not hold."""
+    jobs = {job.name for job in repo.get_all_jobs()}
+    return sorted(s.name for s in repo.sensor_defs for t in s.targets if t.job_name not in jobs)
+
+
+INVARIANTS = [model_steps_without_the_llm_pool, asset_steps_without_a_retry_policy,
+              checks_partitioned_unlike_their_asset, sensors_for_missing_jobs]
+
+
+@pytest.mark.parametrize("invariant", INVARIANTS, ids=lambda f: f.__name__)
+def test_every_workflow_keeps_the_invariant(repo, invariant):
+    assert invariant(repo) == [], invariant.__doc__
+
+
+# The shipped workflows' names: each is still there, whatever a team adds beside them.
+
+def test_the_shipped_jobs_are_there(repo):
+    assert JOBS <= {job.name for job in repo.get_all_jobs()}
+
+
+def test_the_shipped_schedules_run_their_jobs(repo):
+    schedules = {s.name: s.job_name for s in repo.schedule_defs}
+    assert {name: schedules.get(name) for name in SCHEDULES} == SCHEDULES
+
+
+def test_the_shipped_sensors_launch_their_jobs(repo):
+    sensors = {s.name: {t.job_name for t in s.targets} for s in repo.sensor_defs}
+    assert {name: sensors.get(name) for name in SENSORS} == SENSORS
+
+
+def test_the_shipped_resource_keys_are_bound():
     from pipelines.definitions import defs
 
-    assert set(defs.resources) == RESOURCE_KEYS, f"missing: {sorted(RESOURCE_KEYS - set(defs.resources))}, " \
-                                                 f"unexpected: {sorted(set(defs.resources) - RESOURCE_KEYS)}"
+    assert RESOURCE_KEYS <= set(defs.resources), f"missing: {sorted(RESOURCE_KEYS - set(defs.resources))}"
 
 
-def test_each_workflow_group_has_the_expected_assets(repo):
+def test_each_shipped_group_has_its_assets(repo):
     graph = repo.asset_graph
     groups: dict[str, set[str]] = {}
     for key in graph.get_all_asset_keys():
         groups.setdefault(graph.get(key).group_name, set()).add(key.to_user_string())
-    assert groups == ASSETS
+    missing = {group: names - groups.get(group, set()) for group, names in ASSETS.items()}
+    assert not any(missing.values()), missing
 
 
-def test_asset_checks_have_the_expected_names(repo):
-    assert {key.to_user_string() for key in repo.asset_graph.asset_check_keys} == ASSET_CHECKS
+def test_the_shipped_asset_checks_are_there(repo):
+    assert ASSET_CHECKS <= {key.to_user_string() for key in repo.asset_graph.asset_check_keys}
 
 
-def test_each_workflow_job_materializes_its_whole_group(repo):
+def test_each_shipped_workflow_job_materializes_its_whole_group(repo):
+    graph = repo.asset_graph
     for job_name, group in WORKFLOW_JOBS.items():
         keys = repo.get_job(job_name).asset_layer.executable_asset_keys
-        assert {key.to_user_string() for key in keys} == ASSETS[group], job_name
+        whole = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).group_name == group}
+        assert {key.to_user_string() for key in keys} == whole, job_name
 
 
-def test_every_asset_that_calls_a_model_carries_the_llm_pool(repo):
-    model_assets = [a for a in _assets_defs(repo)
-                    if _calls_a_model(a.op) or any("openai" in spec.kinds for spec in a.specs)]
-    assert {key.to_user_string() for a in model_assets for key in a.keys} == MODEL_ASSETS
-    without_pool = sorted(key.to_user_string() for a in model_assets if a.op.pool != LLM_POOL for key in a.keys)
-    assert not without_pool, f"assets calling a model without pool={LLM_POOL!r}: {without_pool}"
+def test_the_shipped_model_assets_are_recognised_as_model_calls(repo):
+    assert MODEL_ASSETS <= model_assets(repo)
 
 
-def test_every_other_step_that_calls_a_model_carries_the_llm_pool(repo):
-    """Asset checks and plain ops that take the `llm` resource are model calls too (deploy/dagster.yaml)."""
-    asset_ops = {a.op.name for a in _assets_defs(repo)}
-    steps = {node.name: node for job in repo.get_all_jobs() for node in job.all_node_defs
-             if node.name not in asset_ops and _calls_a_model(node)}
-    without_pool = sorted(name for name, node in steps.items() if getattr(node, "pool", None) != LLM_POOL)
-    assert not without_pool, f"steps calling a model without pool={LLM_POOL!r}: {without_pool}"
+# A team's own workflow: the invariants hold for it too, and they catch a step built without the policy.
+
+def _throwaway_workflow() -> types.ModuleType:
+    """A workflow module as a team would write it: a daily model step, a check without partitions, job, sensor."""
+    daily = dg.DailyPartitionsDefinition(start_date="2026-01-01")
+
+    @dg.asset(partitions_def=daily, group_name="throwaway", kinds={"openai"}, required_resource_keys={"llm"})
+    def throwaway_labels(context: dg.AssetExecutionContext) -> str:
+        return context.partition_key
+
+    @dg.asset_check(asset=throwaway_labels)
+    def throwaway_labels_are_for_their_day(throwaway_labels: str) -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=True)
+
+    job = dg.define_asset_job("throwaway_job", selection=[throwaway_labels], partitions_def=daily)
+
+    @dg.sensor(job=job)
+    def throwaway_drop_sensor():
+        return None
+
+    module = types.ModuleType("pipelines.throwaway.workflow")
+    module.assets, module.asset_checks = [throwaway_labels], [throwaway_labels_are_for_their_day]
+    module.jobs, module.sensors = [job], [throwaway_drop_sensor]
+    return module
+
+
+def test_a_teams_added_workflow_keeps_every_invariant_and_every_shipped_name():
+    from pipelines.definitions import WORKFLOWS, build_definitions
+
+    repo = build_definitions([*WORKFLOWS, _throwaway_workflow()]).get_repository_def()
+    assert {"throwaway_job"} | JOBS <= {job.name for job in repo.get_all_jobs()}
+    assert "throwaway_labels" in model_assets(repo)
+    assert {name: invariant(repo) for name, invariant in ((f.__name__, f) for f in INVARIANTS)} == \
+        dict.fromkeys((f.__name__ for f in INVARIANTS), [])
+    for test in (test_the_shipped_jobs_are_there, test_the_shipped_schedules_run_their_jobs,
+                 test_the_shipped_sensors_launch_their_jobs, test_each_shipped_group_has_its_assets,
+                 test_the_shipped_asset_checks_are_there, test_each_shipped_workflow_job_materializes_its_whole_group,
+                 test_the_shipped_model_assets_are_recognised_as_model_calls):
+        test(repo)
+
+
+def test_the_invariants_catch_a_workflow_built_without_the_policy():
+    """Not vacuous: the same workflow in a bare Definitions (no apply_step_policy) breaks three of them."""
+    module = _throwaway_workflow()
+    repo = dg.Definitions(assets=module.assets, asset_checks=module.asset_checks, jobs=module.jobs,
+                          sensors=module.sensors, resources={"llm": dg.ResourceDefinition.none_resource()}
+                          ).get_repository_def()
+    assert model_steps_without_the_llm_pool(repo) == ["throwaway_labels"]
+    assert "throwaway_labels" in asset_steps_without_a_retry_policy(repo)
+    assert checks_partitioned_unlike_their_asset(repo) == ["throwaway_labels:throwaway_labels_are_for_their_day"]
+
+
+def test_workflows_are_discovered_by_their_folders():
+    from pipelines.definitions import WORKFLOWS
+    from pipelines.discovery import workflow_names
+
+    shipped = {"catalog", "content_ops", "memory_maintenance", "order_recovery", "returns_triage", "workflow_health"}
+    assert shipped <= set(workflow_names())
+    assert [m.__name__ for m in WORKFLOWS] == [f"pipelines.{n}.workflow" for n in workflow_names()]
 
 
 def test_loading_the_definitions_does_no_io(tmp_path):
@@ -155,7 +265,8 @@ def test_loading_the_definitions_does_no_io(tmp_path):
 
 
 def test_the_shadow_job_is_tagged_and_can_reach_no_side_effect(repo):
-    """Shadow runs show as such in the UI and hold neither a connector nor the approvals resource."""
+    """Shadow runs show as such in the UI and hold neither a connector nor the approvals resource (the model, the
+    IO manager's paths and read-only memory lookups only)."""
     job = repo.get_job("shadow_run_job")
     assert job.tags.get("aiwf/shadow") == "1"
-    assert job.required_resource_keys == {"llm", "io_manager"}
+    assert {"llm", "io_manager"} <= job.required_resource_keys <= {"llm", "io_manager", "memory"}
