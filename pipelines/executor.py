@@ -17,6 +17,8 @@ import sys
 
 import dagster as dg
 
+from sensors.dagster_internals import executor_with_config, instance_modules
+
 EXECUTOR_ENV = "AIWF_EXECUTOR"  # multiprocess (default) | celery | k8s
 BROKER_ENV = "AIWF_CELERY_BROKER"  # redis://... or amqp://...
 BACKEND_ENV = "AIWF_CELERY_BACKEND"  # default: the broker (Redis), or rpc:// for an AMQP broker
@@ -94,9 +96,7 @@ _server_started_for: tuple | None = None
 def step_preload(init_context: dg.InitExecutorContext) -> list[str]:
     """The modules the fork server imports for this run's steps."""
     module = getattr(init_context.job, "get_module", lambda: None)() or "dagster"  # a file target: Dagster's default
-    ref = init_context.instance.get_ref()
-    instance_modules = [part.module_name for part in ref._asdict().values() if hasattr(part, "module_name")]
-    return list(dict.fromkeys([*STEP_MACHINERY, module, *instance_modules]))
+    return list(dict.fromkeys([*STEP_MACHINERY, module, *instance_modules(init_context.instance)]))
 
 
 def _fresh_server_for(preload: list[str]) -> None:
@@ -122,4 +122,4 @@ def forked_multiprocess_executor(init_context: dg.InitExecutorContext):
             preload = start["forkserver"].get("preload_modules") or step_preload(init_context)
             config["start_method"] = {"forkserver": {"preload_modules": preload}}
             _fresh_server_for(preload)
-    return dg.multiprocess_executor.executor_creation_fn(init_context._replace(executor_config=config))
+    return executor_with_config(dg.multiprocess_executor, init_context, config)

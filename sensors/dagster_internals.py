@@ -1,7 +1,8 @@
 """The few Dagster internals aiwf relies on, in one module: nothing public in Dagster 1.13 does their job.
 
-Production code uses two: failing a run with reason UNEXPECTED_TERMINATION (so Dagster's run retries take it)
-and reading the tag that says a retry was scheduled. tests/deploy also drive Dagster's own daemon loops, run
+Production code uses: failing a run with reason UNEXPECTED_TERMINATION (so Dagster's run retries take it),
+reading the tag that says a retry was scheduled, and, in pipelines/executor.py, the multiprocess executor's
+creation function, a copy of an executor's init context and the modules an instance is built from. tests/deploy also drive Dagster's own daemon loops, run
 worker and workspaces for real; those are loaded only when asked for (module __getattr__), never at import.
 tests/sensors/test_dagster_internals.py names whichever of them a Dagster upgrade moved.
 """
@@ -32,6 +33,20 @@ def with_node_def(assets_def: dg.AssetsDefinition, node_def: dg.OpDefinition) ->
     return type(assets_def).dagster_internal_init(**attributes)
 
 
+def executor_with_config(executor_def: dg.ExecutorDefinition, init_context: dg.InitExecutorContext,
+                         config: dict):
+    """The executor `executor_def` builds for this run with `config` in place of the run's executor config:
+    Dagster has no public way to wrap an executor and change its config (a NamedTuple `_replace`)."""
+    return executor_def.executor_creation_fn(init_context._replace(executor_config=config))
+
+
+def instance_modules(instance: dg.DagsterInstance) -> list[str]:
+    """The modules the instance's storage, launcher, compute logs and coordinator are built from (its ref's
+    ConfigurableClassData entries: InstanceRef is not public)."""
+    parts = instance.get_ref()._asdict().values()
+    return [part.module_name for part in parts if hasattr(part, "module_name")]
+
+
 # For tests/deploy only: name -> the Dagster module that defines it.
 TEST_SUPPORT = {
     "AUTO_RETRY_RUN_ID_TAG": "dagster._core.storage.tags",
@@ -46,6 +61,8 @@ TEST_SUPPORT = {
     "InProcessWorkspaceLoadTarget": "dagster._core.workspace.load_target",
     "GrpcServerTarget": "dagster._core.workspace.load_target",
     "ReconstructableRepository": "dagster._core.definitions.reconstruct",
+    "MonitoringDaemon": "dagster._daemon.daemon",  # run monitoring, and freeing the slots of ended runs
+    "dagster_instance_config": "dagster._core.instance.config",  # a dagster.yaml validated as Dagster loads it
 }
 
 

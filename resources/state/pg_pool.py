@@ -13,6 +13,8 @@ from typing import Iterator
 # Connections a forked child inherited: kept referenced so garbage collection never closes them, which
 # would send a terminate message on the socket the parent is still using.
 _INHERITED: list = []
+# Connection errors a wait does not cure: the store fails at once instead of waiting AIWF_INFRA_WAIT_S.
+_NOT_A_BLIP = ("authentication failed", "does not exist", "no password supplied", "invalid dsn")
 
 
 def _env_int(name: str, default: int) -> int:
@@ -44,10 +46,14 @@ class PgPool:
     def _connect(self):
         import psycopg2
 
-        return psycopg2.connect(
-            self.url, connect_timeout=10, application_name="aiwf",
-            keepalives=1, keepalives_idle=60, keepalives_interval=10, keepalives_count=3,
-        )
+        try:
+            return psycopg2.connect(
+                self.url, connect_timeout=10, application_name="aiwf",
+                keepalives=1, keepalives_idle=60, keepalives_interval=10, keepalives_count=3,
+            )
+        except psycopg2.OperationalError as exc:  # nothing was sent: safe to try again once the server is back
+            exc.aiwf_retryable = not any(s in str(exc) for s in _NOT_A_BLIP)
+            raise
 
     @contextmanager
     def connection(self) -> Iterator[tuple[object, bool]]:

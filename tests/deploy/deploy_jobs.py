@@ -77,6 +77,20 @@ def crash_job():
     crash_slow(crash_first())
 
 
+@dg.op(config_schema={"marker": str}, pool="llm_provider")
+def pooled_call(context) -> None:
+    """Holds a slot of aiwf's model pool; hangs on its first attempt (the test kills the worker)."""
+    marker = Path(context.op_config["marker"])
+    if not marker.exists():
+        marker.write_text(str(os.getpid()))
+        time.sleep(120)
+
+
+@dg.job(executor_def=dg.in_process_executor)
+def pooled_job():
+    pooled_call()
+
+
 TRACE_PROBE = Prompt("celery_trace_probe", "2", "Say something about {topic}.")
 
 
@@ -100,4 +114,4 @@ def traced_job():
     traced_second(traced_first())
 
 
-defs = dg.Definitions(jobs=[fanout_job, storage_job, queue_job, crash_job, traced_job])
+defs = dg.Definitions(jobs=[fanout_job, storage_job, queue_job, crash_job, pooled_job, traced_job])
