@@ -6,7 +6,7 @@ A Store also knows its home folder, where the files that go with the database li
 SQL is written once with `?` placeholders and portable `ON CONFLICT` upserts; DDL may use the
 tokens {id} (auto-increment primary key), {blob} and {float} that each dialect spells its own way.
 On Postgres, connections come from a fork-safe per-process pool (resources/pg_pool.py); a statement
-that lost its connection to a server restart, or its transaction to a deadlock, is retried once.
+that lost its connection to a server restart, or its transaction to a deadlock, is replayed (blips.py).
 """
 
 import sqlite3
@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from resources.state.blips import is_replayable, wait_out
 from resources.state.database_url import is_pg_url, normalize_pg_url
 from resources.state.pg_pool import PgPool
 
@@ -106,7 +107,7 @@ class Store:
                     conn.rollback()
                 # Safe to replay: the server rolled the whole transaction back (deadlock, serialization),
                 # or a pooled connection turned out dead before anything was committed.
-                stale = reused and conn.closed and not committing
+                stale = conn.closed and not committing  # lost before COMMIT: the server rolled back
                 if isinstance(exc, psycopg2.extensions.TransactionRollbackError) or (
                     stale and isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError))
                 ):
@@ -116,15 +117,16 @@ class Store:
                 self._local.pg_conn = None
 
     def _retrying(self, work):
-        """Run work(cursor) in a transaction, once more if Postgres says replaying it is safe."""
-        for attempt in (1, 2):
-            try:
-                with self.transaction() as cur:
-                    return work(cur)
-            except Exception as exc:
-                nested = getattr(self._local, "pg_conn", None) is not None
-                if attempt == 2 or nested or not getattr(exc, "aiwf_retryable", False):
-                    raise
+        """Run work(cursor) in a transaction, replayed where the database says that is safe, with backoff for
+        up to AIWF_INFRA_WAIT_S while it is unreachable (resources/state/blips.py)."""
+        def once():
+            with self.transaction() as cur:
+                return work(cur)
+
+        def replayable(exc: BaseException) -> bool:  # a nested transaction is replayed by its outermost one
+            return getattr(self._local, "pg_conn", None) is None and is_replayable(exc)
+
+        return wait_out(once, f"the {self.dialect} store", replayable)
 
     def transact(self, work):
         """Run work(cursor) in one transaction and return what it returns; replayed once where Postgres says that
