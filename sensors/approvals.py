@@ -11,6 +11,7 @@ from typing import Callable
 
 import dagster as dg
 
+from resources.approvals.edits import edit_problems
 from resources.approvals.resource import ApprovalsResource
 from resources.approvals.store import APPROVED, Approval
 
@@ -67,4 +68,9 @@ def approval_for_run(context, approvals: ApprovalsResource) -> Approval:
     approval = approvals.get(approval_id)
     if not approval.approved:
         raise dg.Failure(f"approval {approval_id} is {approval.status}, not approved")
+    # The edit rules again where money moves: an edit written past the store (straight into its table) stops here.
+    if approval.final_output is not None:
+        problems = edit_problems(approval.proposed_output, approval.final_output)
+        if problems:
+            raise dg.Failure(f"approval {approval_id}: the approved edit is refused: {'; '.join(problems)}")
     return approval

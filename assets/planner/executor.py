@@ -10,7 +10,7 @@ the shop down); a plan that failed twice, or was refused by the other side, goes
 
 from dataclasses import dataclass, field
 
-from assets.approval_gate import ApprovalPolicy, amount_above, send_for_approval
+from assets.approval_gate import ApprovalPolicy, Rule, send_for_approval
 from assets.planner.plan import describe, plan_hash
 from assets.planner.rules import PlanRule, validate
 from assets.planner.store import FINISHED, PlanStore
@@ -79,7 +79,8 @@ class SagaRunner:
                     tool, args, suffix = self.registry.get(step["tool"]), dict(step["arguments"]), ""
                     if tool.side_effect and tool.connector not in self.connectors:
                         raise ValueError(f"step {n}: no {tool.connector!r} connector for tool {tool.name}")
-                    if tool.needs_approval(args):
+                    if tool.needs_approval(args, self.connectors.get(tool.connector), workflow=self.workflow,
+                                           item_key=item_key, step=n, version=version):  # per order, all days
                         gate = self._gate(partition, item_key, n, step, plan, item, outcome)
                         if gate is None:
                             return self._waiting(outcome, plan, n, "held")
@@ -106,7 +107,9 @@ class SagaRunner:
         """Ask a person about a step that moves money above its tool's threshold: None while pending, the
         arguments to use once approved (a reviewer's edit, checked by the rules again), StepRefused if not."""
         tool = self.registry.get(step["tool"])
-        policy = ApprovalPolicy(self.workflow, [amount_above(tool.money_field, tool.approval_above)])
+        # Only reached when tool.needs_approval said so: this step's money, or the order's money with it, too much.
+        policy = ApprovalPolicy(self.workflow, [Rule(f"{tool.money_field} above {tool.approval_above:g} for the "
+                                                     "order, counting its earlier refunds", lambda _: True, "high")])
         proposal = {"item_key": item_key, "partition": partition, "step": n, "tool": tool.name,
                     "arguments": step["arguments"]}
         result = send_for_approval(

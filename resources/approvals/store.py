@@ -15,27 +15,12 @@ from typing import Any, Protocol
 import dagster as dg
 
 from resources import telemetry
+from resources.approvals.edits import check_edit
 from resources.approvals.record import APPROVED, Approval, make_diff, output_hash, to_text  # noqa: F401  (re-exported)
 from resources.audit.log import AuditLog
 from resources.state.store import Store
 
 RISKS = ("low", "medium", "high")
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS approvals (
-        id TEXT PRIMARY KEY, workflow TEXT NOT NULL, item_key TEXT NOT NULL, output_hash TEXT NOT NULL,
-        proposed_output TEXT NOT NULL, current_version TEXT, diff TEXT NOT NULL, evidence TEXT NOT NULL,
-        reasons TEXT NOT NULL, risk TEXT NOT NULL, status TEXT NOT NULL, final_output TEXT,
-        decided_by TEXT, decided_at {float}, reason TEXT, run_id TEXT, partition_key TEXT,
-        created_at {float} NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS approvals_status ON approvals (status, workflow)",
-    """CREATE TABLE IF NOT EXISTS approval_decisions (
-        seq {id}, approval_id TEXT NOT NULL, workflow TEXT NOT NULL, status TEXT NOT NULL,
-        decided_by TEXT NOT NULL, decided_at {float} NOT NULL, reason TEXT)""",
-    """CREATE TABLE IF NOT EXISTS approval_corrections (
-        id {id}, approval_id TEXT NOT NULL, workflow TEXT NOT NULL, item_key TEXT NOT NULL,
-        before_output TEXT NOT NULL, after_output TEXT NOT NULL, reviewer TEXT NOT NULL,
-        reason TEXT, ts {float} NOT NULL, in_memory INTEGER NOT NULL DEFAULT 0)""",
-]
 
 
 class ApprovalNotFound(KeyError):
@@ -60,7 +45,6 @@ class ApprovalStore:
 
     def __init__(self, store: Store, corrections_to: CorrectionSink | None = None):
         self.store, self.corrections_to = store, corrections_to
-        self.store.migrate("approvals", SCHEMA)
         self.audit = AuditLog(store)
 
     def propose(
@@ -120,8 +104,10 @@ class ApprovalStore:
         return self._decide(approval_id, "rejected", by, reason.strip())
 
     def edit_and_approve(self, approval_id: str, by: str, output: Any, reason: str | None = None) -> Approval:
-        """Replace the proposal with the reviewer's version, approve it and record the correction."""
+        """Replace the proposal with the reviewer's version, approve it and record the correction; an edit that
+        moves money elsewhere or more of it is refused (EditRefused, resources/approvals/edits.py)."""
         before = self.get(approval_id)
+        check_edit(before.proposed_output, output)
         decided = self._decide(approval_id, "edited", by, reason, final_output=output)
         self._record_correction(decided, before.proposed_output, output, by, reason)
         return decided
@@ -155,6 +141,41 @@ class ApprovalStore:
         if workflow:
             sql, params = sql + " AND workflow = ?", [*params, workflow]
         return self.store.query(sql + " ORDER BY seq LIMIT ?", [*params, int(limit)])
+
+    def created_by_run(self, run_id: str) -> int:
+        """How many approvals a run proposed (a shadow run must propose none)."""
+        return int(self.store.execute("SELECT COUNT(*) FROM approvals WHERE run_id = ?", (run_id,))[0][0])
+
+    def requested_by_workflow(self, since: float, until: float) -> dict[str, int]:
+        """workflow -> approvals proposed with since <= created_at < until."""
+        rows = self.store.execute("SELECT workflow, COUNT(*) FROM approvals WHERE created_at >= ? AND created_at < ? "
+                                  "GROUP BY workflow", (since, until))
+        return {workflow: int(n) for workflow, n in rows}
+
+    def decision_counts(self, since: float, until: float, by_day: bool = False) -> dict[tuple, int]:
+        """(workflow, status[, UTC day number]) -> decisions made with since <= decided_at < until."""
+        day = f", {self.store.day_number('decided_at')}" if by_day else ""
+        rows = self.store.execute(f"SELECT workflow, status{day}, COUNT(*) FROM approval_decisions "
+                                  f"WHERE decided_at >= ? AND decided_at < ? GROUP BY 1, 2{', 3' if by_day else ''}",
+                                  (since, until))
+        return {tuple(r[:-1]): int(r[-1]) for r in rows}
+
+    def workflows_of(self, approval_ids: list[str]) -> dict[str, str]:
+        """approval id -> its workflow (ids not found are left out)."""
+        out: dict[str, str] = {}
+        for start in range(0, len(approval_ids), 500):
+            chunk = approval_ids[start:start + 500]
+            rows = self.store.execute(f"SELECT id, workflow FROM approvals WHERE id IN ({', '.join('?' * len(chunk))})",
+                                      chunk)
+            out.update({approval_id: workflow for approval_id, workflow in rows})
+        return out
+
+    def latest_decisions(self, workflow: str, partition_key: str) -> dict[str, str]:
+        """item key -> the latest decided status of its approvals in this partition (none: not reviewed)."""
+        rows = self.store.query("SELECT item_key, status FROM approvals WHERE workflow = ? AND partition_key = ? AND "
+                                "status IN ('approved', 'edited', 'rejected') ORDER BY created_at",
+                                (workflow, partition_key))
+        return {r["item_key"]: r["status"] for r in rows}
 
     def corrections(self, workflow: str | None = None) -> list[dict]:
         sql, params = "SELECT * FROM approval_corrections", []

@@ -127,6 +127,11 @@ class Connector(ABC):
         self.stats.sent += 1
         return Outcome(action, "sent", result, claim.attempts)
 
+    def money_moved(self, action: Action, field: str) -> float:
+        """What this connector's ledger shows already moved (done, or possibly: in flight or in doubt) by actions
+        like `action` on the same entity (an order, across its plan steps), `action` itself excluded."""
+        return self.ledger.money_moved(self.name, action, field)
+
     def _hold(self, action: Action, why: str) -> None:
         self.ledger.mark(action.key, "in_doubt", error=why)
         raise ActionInDoubt(f"{action.describe()} held for a person: {why}; it may already have taken effect, "

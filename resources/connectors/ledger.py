@@ -6,6 +6,7 @@ Every status change is also appended to `action_history`, so the ledger shows wh
 
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -13,19 +14,6 @@ from typing import Any
 from resources.connectors.errors import ActionCompensated, ActionInDoubt, ActionInFlight, IdempotencyConflict
 from resources.state.store import Store
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS action_ledger (
-        idempotency_key TEXT PRIMARY KEY,
-        workflow TEXT NOT NULL, entity TEXT NOT NULL, action TEXT NOT NULL, payload_version TEXT NOT NULL,
-        connector TEXT NOT NULL, payload_hash TEXT NOT NULL, payload TEXT NOT NULL,
-        status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-        result TEXT, error TEXT, saga_id TEXT, compensates TEXT, owner TEXT,
-        created_ts {float} NOT NULL, updated_ts {float} NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS action_ledger_workflow ON action_ledger (workflow, status)",
-    """CREATE TABLE IF NOT EXISTS action_history (
-        id {id}, idempotency_key TEXT NOT NULL, ts {float} NOT NULL, status TEXT NOT NULL, detail TEXT)""",
-    "CREATE INDEX IF NOT EXISTS action_history_key ON action_history (idempotency_key)",
-]
 
 STATUSES = ("intent", "done", "failed", "compensated", "in_doubt")
 _SECRET_WORDS = ("token", "secret", "password", "authorization", "api_key", "apikey", "webhook_url")
@@ -76,7 +64,6 @@ class ActionLedger:
     def __init__(self, store: Store, lease_s: float = 300.0):
         self.store = store
         self.lease_s = lease_s
-        self.store.migrate("action_ledger", SCHEMA)
 
     def claim(self, action, connector: str, owner: str, saga_id: str | None = None) -> Claim:
         """Record the intent to send `action` (or learn it is done); refuses a changed payload or a live claim."""
@@ -155,6 +142,25 @@ class ActionLedger:
                     {"run_id": owner[4:] if (owner := row.get("owner") or "").startswith("run-") else None,
                      "owner": owner, "payload_hash": row.get("payload_hash")})
 
+    def money_moved(self, connector: str, action, field: str) -> float:
+        """The sum of `field` (in the payload or its `json` body) over this connector's actions of the same kind
+        on the same entity (the part before `#`: one order across its steps), `action` excluded; failed and
+        compensated actions moved nothing."""
+        base = action.entity.split("#")[0]
+        rows = self.store.query(
+            "SELECT idempotency_key, entity, payload FROM action_ledger WHERE connector = ? AND action = ? AND "
+            "status IN ('intent', 'done', 'in_doubt') AND idempotency_key <> ? AND entity LIKE ? ESCAPE '!'",
+            (connector, action.action, action.key, re.sub(r"([!%_])", r"!\1", base) + "%"))
+        total = 0.0
+        for row in rows:
+            if row["entity"].split("#")[0] != base:
+                continue
+            payload = json.loads(row["payload"])
+            body = payload.get("json") if isinstance(payload, dict) else None
+            value = (body if isinstance(body, dict) else payload if isinstance(payload, dict) else {}).get(field)
+            total += float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+        return total
+
     def get(self, key: str) -> dict | None:
         rows = self.store.query("SELECT * FROM action_ledger WHERE idempotency_key = ?", (key,))
         return rows[0] if rows else None
@@ -177,6 +183,19 @@ class ActionLedger:
         out = dict.fromkeys(STATUSES, 0)
         for row in self.rows(workflow):
             out[row["status"]] += 1
+        return out
+
+    def transitions_by_workflow(self, since: float, until: float) -> dict[str, dict[str, int]]:
+        """workflow -> {"sent": actions that reached done, "failed": failed attempts, "in_doubt": held for a
+        person}, over the history with since <= ts < until."""
+        rows = self.store.execute(
+            "SELECT a.workflow, h.status, COUNT(*) FROM action_history h JOIN action_ledger a "
+            "ON a.idempotency_key = h.idempotency_key WHERE h.ts >= ? AND h.ts < ? "
+            "AND h.status IN ('done', 'failed', 'in_doubt') GROUP BY 1, 2", (since, until))
+        names = {"done": "sent", "failed": "failed", "in_doubt": "in_doubt"}
+        out: dict[str, dict[str, int]] = {}
+        for workflow, status, n in rows:
+            out.setdefault(workflow, {"sent": 0, "failed": 0, "in_doubt": 0})[names[status]] += int(n)
         return out
 
     @staticmethod

@@ -53,8 +53,20 @@ class Tool:
         value = arguments.get(self.money_field) if self.money_field else None
         return float(value or 0)
 
-    def needs_approval(self, arguments: dict) -> bool:
-        return self.approval_above is not None and self.money(arguments) > self.approval_above
+    def needs_approval(self, arguments: dict, connector=None, **where) -> bool:
+        """Money above the threshold, counted per entity (an order): with the `connector` and where the step
+        is (workflow, item_key, step, version), what its ledger shows already moved on the same order, in any
+        run, day or workflow, is added (this very step excluded, so a re-run counts it once)."""
+        if self.approval_above is None:
+            return False
+        already = 0.0
+        if connector is not None and where and self.money_field:
+            try:
+                action = self.action(connector, arguments=arguments, **where)
+            except ValueError:  # arguments that do not fit: refused when the step is built, after its approval
+                action = None
+            already = connector.money_moved(action, self.money_field) if action is not None else 0.0
+        return already + self.money(arguments) > self.approval_above
 
     def describe(self) -> str:
         fields = ", ".join(f"{n}: {_type_name(f.annotation)}" for n, f in self.args.model_fields.items())
