@@ -38,9 +38,8 @@ def run_id(i: int) -> str:
 
 def fill_ledger(store, calls: int, runs: int, start: float, span: float) -> None:
     """`calls` ledger rows generated inside SQLite (in time order, as a real ledger grows)."""
-    from resources.llm.ledger import COLUMNS, CallLedger
+    from resources.llm.ledger import COLUMNS
 
-    CallLedger(store)
     store.execute("CREATE TEMP TABLE IF NOT EXISTS bench_assets (idx INTEGER PRIMARY KEY, name TEXT)")
     store.execute("DELETE FROM bench_assets")
     assets = [a for w in NAMES for a in WORKFLOWS[w]]
@@ -62,12 +61,8 @@ def fill_ledger(store, calls: int, runs: int, start: float, span: float) -> None
 
 
 def fill_store(store, runs: int, start: float, span: float) -> None:
-    """Approvals (two per run, most decided), a quarantined row and a side effect per run."""
-    from resources.approvals.store import ApprovalStore
-    from resources.connectors.ledger import ActionLedger
-    from resources.state.quarantine import Quarantine
-
-    ApprovalStore(store), Quarantine(store), ActionLedger(store)
+    """Approvals (two per run, most decided), a quarantined row and a side effect per run, written in bulk with
+    plain INSERTs (the tables exist once the store has run a statement: resources/state/migrations.py)."""
     rng, approvals, decisions, quarantine, actions, history = random.Random(1), [], [], [], [], []
     for i in range(runs):
         ts, workflow = start + span * i / runs, NAMES[i % 4]

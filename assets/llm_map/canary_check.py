@@ -16,6 +16,8 @@ import pandas as pd
 from assets.llm_map.canary import assigned_to_candidate
 from resources.llm import LLMResource
 from resources.llm.prompt_registry import PromptRegistry
+from resources.state.checkpoints import Checkpoints
+from resources.state.quarantine import Quarantine
 from resources.state.resource import state_of
 
 CANARY_MARK = "aiwf/canary_check"  # metadata key marking a canary check's result, for the rollback sensor
@@ -97,8 +99,7 @@ def canary_check(asset: dg.AssetsDefinition, *, margins: CanaryMargins = CanaryM
         by_version = {v: frame[frame["prompt_version"] == v] for v in (eff.live, eff.candidate)}
         quarantined = {eff.live: [], eff.candidate: []}
         for partition in frames:
-            for row in store.query("SELECT row_key, error_class FROM quarantine WHERE asset_key = ? AND "
-                                   "partition_key = ? AND status = 'open'", (asset_key, partition)):
+            for row in Quarantine(store).rows(asset_key, partition_key=partition):
                 if row["error_class"] not in INPUT_ERRORS:
                     version = eff.candidate if assigned_to_candidate(row["row_key"], eff.share) else eff.live
                     quarantined[version].append(row["row_key"])
@@ -122,17 +123,11 @@ def canary_check(asset: dg.AssetsDefinition, *, margins: CanaryMargins = CanaryM
 
 def _costs(store, asset_key: str, partition: str, prompt) -> dict[str, float]:
     """row key → what its answer cost under this prompt version (latest checkpoint per row)."""
-    rows = store.query("SELECT row_key, cost_usd FROM llm_checkpoints WHERE asset_key = ? AND partition_key = ? AND "
-                       "prompt_version = ? AND prompt_hash = ? ORDER BY ts", (asset_key, partition, prompt.version,
-                                                                              prompt.hash))
-    return {r["row_key"]: float(r["cost_usd"] or 0) for r in rows}
+    return Checkpoints(store).costs(asset_key, partition, prompt.version, prompt.hash)
 
 
 def _decisions(store, workflow: str, partition: str) -> dict[str, str]:
     """item key → the latest decided status of its approvals in this partition (none: not reviewed)."""
     from resources.approvals.store import ApprovalStore
 
-    ApprovalStore(store)  # creates the approvals tables on a fresh Store
-    rows = store.query("SELECT item_key, status FROM approvals WHERE workflow = ? AND partition_key = ? AND status "
-                       "IN ('approved', 'edited', 'rejected') ORDER BY created_at", (workflow, partition))
-    return {r["item_key"]: r["status"] for r in rows}
+    return ApprovalStore(store).latest_decisions(workflow, partition)

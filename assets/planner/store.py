@@ -13,19 +13,6 @@ from typing import Callable
 
 from resources.state.store import Store
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS planner_snapshots (
-        workflow TEXT NOT NULL, partition_key TEXT NOT NULL, item_key TEXT NOT NULL, state TEXT NOT NULL,
-        ts {float} NOT NULL, PRIMARY KEY (workflow, partition_key, item_key))""",
-    """CREATE TABLE IF NOT EXISTS planner_plans (
-        workflow TEXT NOT NULL, state_hash TEXT NOT NULL, prompt TEXT NOT NULL, status TEXT NOT NULL,
-        plan TEXT, errors TEXT NOT NULL, attempts INTEGER NOT NULL, model TEXT, offline INTEGER NOT NULL,
-        ts {float} NOT NULL, PRIMARY KEY (workflow, state_hash, prompt))""",
-    """CREATE TABLE IF NOT EXISTS planner_runs (
-        workflow TEXT NOT NULL, partition_key TEXT NOT NULL, item_key TEXT NOT NULL, attempt INTEGER NOT NULL,
-        plan_hash TEXT NOT NULL, plan TEXT NOT NULL, item TEXT NOT NULL, status TEXT NOT NULL,
-        evidence TEXT NOT NULL, ts {float} NOT NULL, PRIMARY KEY (workflow, partition_key, item_key))""",
-]
 FINISHED = ("completed", "rejected", "escalated")  # a run in one of these is never executed again
 
 
@@ -34,7 +21,6 @@ class PlanStore:
 
     def __init__(self, store: Store, workflow: str):
         self.store, self.workflow = store, workflow
-        self.store.migrate("planner", SCHEMA)
 
     def snapshot(self, partition_key: str, item_key: str, read: Callable[[], dict | None]) -> dict | None:
         """The item's state as first recorded for this partition; `read()` (None: unknown item) only when none was."""

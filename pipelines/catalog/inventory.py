@@ -8,12 +8,6 @@ from dataclasses import dataclass
 
 from resources.state.store import Store
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS inventory_events (
-        id {id}, event_key TEXT NOT NULL UNIQUE, sku TEXT NOT NULL, delta INTEGER NOT NULL,
-        reason TEXT NOT NULL, source TEXT NOT NULL, partition_key TEXT, run_id TEXT, ts {float} NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS inventory_events_sku ON inventory_events (sku, id)",
-]
 
 
 @dataclass(frozen=True)
@@ -34,7 +28,6 @@ class InventoryLedger:
 
     def __init__(self, store: Store):
         self.store = store
-        self.store.migrate("inventory_events", SCHEMA)
 
     def append(self, events: list[InventoryEvent]) -> int:
         """Append events whose key is new; returns how many were new (a replayed emit appends nothing)."""

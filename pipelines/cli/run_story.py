@@ -14,7 +14,7 @@ from resources.state.quarantine import Quarantine
 from resources.state.store import Store
 
 PARENT_TAG, ROOT_TAG = "dagster/parent_run_id", "dagster/root_run_id"
-QUARANTINE_COLUMNS = "asset_key, partition_key, row_key, error_class, reason, attempts, status"
+QUARANTINE_COLUMNS = ("asset_key", "partition_key", "row_key", "error_class", "reason", "attempts", "status")
 NOT_IN_INSTANCE = {"status": None, "job": None, "partition": None, "started": None, "ended": None, "duration_s": None,
                    "failure_reason": None, "parent_run_id": None, "root_run_id": None, "aiwf_tags": {},
                    "re_executions": []}  # what `--json` says of a run only the audit trail knows
@@ -96,8 +96,7 @@ def re_executions(instance, run_id: str) -> list[dict]:
 def state_story(store: Store, run_id: str) -> dict:
     """Model calls and cost from the call ledger; rows the run quarantined (open or since resolved)."""
     calls = summarize(CallLedger(store).rows([run_id]))
-    Quarantine(store)  # makes sure the table exists before it is read
-    rows = store.query(f"SELECT {QUARANTINE_COLUMNS} FROM quarantine WHERE run_id = ? ORDER BY id", (run_id,))
+    rows = [{c: r[c] for c in QUARANTINE_COLUMNS} for r in Quarantine(store).rows(status=None, run_id=run_id)]
     return {"calls": calls, "cost_usd": calls["cost_usd"], "quarantined": rows}
 
 

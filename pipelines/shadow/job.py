@@ -109,10 +109,9 @@ def _run_checks(checks: list, frame: pd.DataFrame) -> tuple[dict[str, bool], dic
 
 
 def _approvals_created(store, run_id: str) -> int:
-    from resources.approvals.store import SCHEMA
+    from resources.approvals.store import ApprovalStore
 
-    store.migrate("approvals", SCHEMA)
-    return int(store.query("SELECT COUNT(*) AS n FROM approvals WHERE run_id = ?", (run_id,))[0]["n"])
+    return ApprovalStore(store).created_by_run(run_id)
 
 
 def run_shadow(context, config: ShadowConfig, llm: LLMResource, io_manager: ParquetIOManager,

@@ -1,12 +1,10 @@
-"""Model-call figures straight from the call ledger (`llm_calls`, resources/llm/ledger.py), aggregated in SQL.
+"""Model-call figures per workflow and model, from the call ledger's own aggregates (resources/llm/ledger_reads.py).
 
-Counted as the ledger's own `summarize()` counts them: a call is an answered request (status ok, not a cache
-hit), a retry is a failed attempt, tokens and cost are the answered requests'. Latency percentiles are over
-answered requests, in tenths of a millisecond (halves rounded up); each group's come back as one joined string
-(group_concat / string_agg), so a million calls cost one scan and one sort in the database and no Python
-object per row (benchmarks/report.py compares this with window functions and pandas). The scan goes in slices
-of ledger ids, so no statement holds SQLite's write lock for long. A call belongs to its asset's workflow; the
-calls of assets the definitions do not know are counted again per run, and belong to their run's workflow.
+Latency percentiles are over answered requests, in tenths of a millisecond (halves rounded up); each group's
+come back as one joined string, so a million calls cost one scan and one sort in the database and no Python
+object per row (benchmarks/report.py compares this with window functions and pandas). A call belongs to its
+asset's workflow; the calls of assets the definitions do not know are counted again per run, and belong to
+their run's workflow.
 """
 
 from collections.abc import Mapping
@@ -15,26 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipelines.workflow_health.index import UNATTRIBUTED, WorkflowIndex
-from resources.llm.ledger import CallLedger
+from resources.llm import ledger_reads
 from resources.state.store import Store
-
-ANSWERED = "status = 'ok' AND cache_hit = 0"
-SLICE = 250_000  # ledger ids per statement
-_SQL = {
-    "sqlite": {"day": "CAST({col} / 86400 AS INTEGER)", "tenths": "CAST(latency_ms * 10 + 0.5 AS INTEGER)",
-               "concat": "group_concat({x})"},
-    "postgres": {"day": "CAST(FLOOR({col} / 86400) AS BIGINT)",
-                 "tenths": "CAST(FLOOR(latency_ms * 10 + 0.5) AS BIGINT)", "concat": "string_agg(CAST({x} AS TEXT), ',')"},
-}
-_FIGURES = (f"SUM(CASE WHEN {ANSWERED} THEN 1 ELSE 0 END), SUM(CASE WHEN status = 'error' THEN 1 ELSE 0 END), "
-            "SUM(CASE WHEN cache_hit <> 0 THEN 1 ELSE 0 END), "
-            f"SUM(CASE WHEN {ANSWERED} THEN cost_usd ELSE 0 END), "
-            f"SUM(CASE WHEN {ANSWERED} THEN tokens_in + tokens_out ELSE 0 END)")
-
-
-def day_sql(store: Store, column: str) -> str:
-    """The UTC day number (days since 1970-01-01) of an epoch-seconds column, in the store's dialect."""
-    return _SQL[store.dialect]["day"].format(col=column)
 
 
 @dataclass
@@ -64,17 +44,11 @@ class CallGroup:
 
 def _grouped(store: Store, keys: str, figures: str, since: float, until: float, where: str = "",
              params: tuple = ()) -> dict[tuple, CallGroup]:
-    """Run `SELECT keys, figures ... GROUP BY keys` over ledger rows in [since, until), slice by slice of ids."""
-    CallLedger(store)  # the table exists even before the first call
-    low, high = store.execute("SELECT MIN(id), MAX(id) FROM llm_calls")[0]
+    """CallGroups by `keys` over ledger rows in [since, until) (the ledger's own GROUP BY, ledger_reads.py)."""
     width = len(keys.split(","))
     groups: dict[tuple, CallGroup] = {}
-    for start in range(int(low), int(high) + 1, SLICE) if high is not None else ():
-        rows = store.execute(
-            f"SELECT {keys}, {figures} FROM llm_calls WHERE id >= ? AND id < ? AND ts >= ? AND ts < ?{where} "
-            f"GROUP BY {', '.join(str(i + 1) for i in range(width))}", (start, start + SLICE, since, until, *params))
-        for row in rows:
-            groups.setdefault(tuple(row[:width]), CallGroup()).add(*row[width:])
+    for row in ledger_reads.grouped(store, keys, figures, since, until, where, params):
+        groups.setdefault(tuple(row[:width]), CallGroup()).add(*row[width:])
     return groups
 
 
@@ -99,16 +73,14 @@ def _by_workflow(store: Store, keys: str, figures: str, since: float, until: flo
 def call_groups(store: Store, since: float, until: float, index: WorkflowIndex,
                 run_workflows: Mapping[str, str]) -> dict[tuple[str, str], CallGroup]:
     """(workflow, model) -> CallGroup for ledger rows with since <= ts < until."""
-    sql = _SQL[store.dialect]
-    latencies = sql["concat"].format(x=f"CASE WHEN {ANSWERED} THEN {sql['tenths']} END")
-    figures = f"{_FIGURES}, {latencies}"
+    figures = f"{ledger_reads.FIGURES}, {ledger_reads.latency_tenths(store)}"
     return _by_workflow(store, "asset_key, model", figures, since, until, index, run_workflows)
 
 
 def daily_costs(store: Store, since: float, until: float, index: WorkflowIndex,
                 run_workflows: Mapping[str, str]) -> dict[tuple[str, int], float]:
     """(workflow, UTC day number) -> cost of answered calls that day (for trends and the cost-spike check)."""
-    groups = _by_workflow(store, f"asset_key, {day_sql(store, 'ts')}", _FIGURES, since, until, index, run_workflows)
+    groups = _by_workflow(store, f"asset_key, {store.day_number('ts')}", ledger_reads.FIGURES, since, until, index, run_workflows)
     return {(workflow, int(day)): g.cost_usd for (workflow, day), g in groups.items()}
 
 

@@ -13,13 +13,6 @@ from dataclasses import dataclass
 
 from resources.state.store import Store
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS review_sessions (
-        id_hash TEXT PRIMARY KEY, token_ref TEXT NOT NULL, csrf TEXT NOT NULL,
-        created_at {float} NOT NULL, last_seen {float} NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS review_sessions_last_seen ON review_sessions (last_seen)",
-    "CREATE TABLE IF NOT EXISTS review_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
-]
 MAX_ID_LENGTH = 128
 
 
@@ -42,7 +35,6 @@ class SessionStore:
     def __init__(self, store: Store, idle_s: float, max_s: float, clock: Callable[[], float] = time.time):
         self.store, self.idle_s, self.max_s, self.clock = store, idle_s, max_s, clock
         self.touch_s = min(30.0, idle_s / 10)  # write last_seen at most this often per session
-        store.migrate("review_sessions", SCHEMA)
 
     def server_key(self) -> bytes:
         """The key every process of this Store shares when AIWF_REVIEW_SECRET is not set (made on first use)."""

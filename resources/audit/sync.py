@@ -10,12 +10,11 @@ from resources.state.store import Store
 
 def sync_ledger_to_audit(log: AuditLog) -> int:
     """Copy model calls from the call ledger into the audit log, each exactly once; returns how many."""
-    from resources.llm.ledger import CallLedger
+    from resources.llm.ledger_reads import rows_after
 
-    CallLedger(log.store)  # makes sure the ledger table exists before it is read
     with log.locked():
         done = _position(log.store, "llm_calls")
-        rows = log.store.query("SELECT * FROM llm_calls WHERE id > ? ORDER BY id", (done,))
+        rows = rows_after(log.store, done)
         for row in rows:
             log.append("model_call", _model_call_payload(row), _model_call_provenance(row))
         if rows:

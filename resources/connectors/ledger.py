@@ -6,7 +6,6 @@ Every status change is also appended to `action_history`, so the ledger shows wh
 
 import hashlib
 import json
-import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -141,25 +140,6 @@ class ActionLedger:
                                     **{f: row.get(f) for f in ("workflow", "entity", "action", "connector")}},
                     {"run_id": owner[4:] if (owner := row.get("owner") or "").startswith("run-") else None,
                      "owner": owner, "payload_hash": row.get("payload_hash")})
-
-    def money_moved(self, connector: str, action, field: str) -> float:
-        """The sum of `field` (in the payload or its `json` body) over this connector's actions of the same kind
-        on the same entity (the part before `#`: one order across its steps), `action` excluded; failed and
-        compensated actions moved nothing."""
-        base = action.entity.split("#")[0]
-        rows = self.store.query(
-            "SELECT idempotency_key, entity, payload FROM action_ledger WHERE connector = ? AND action = ? AND "
-            "status IN ('intent', 'done', 'in_doubt') AND idempotency_key <> ? AND entity LIKE ? ESCAPE '!'",
-            (connector, action.action, action.key, re.sub(r"([!%_])", r"!\1", base) + "%"))
-        total = 0.0
-        for row in rows:
-            if row["entity"].split("#")[0] != base:
-                continue
-            payload = json.loads(row["payload"])
-            body = payload.get("json") if isinstance(payload, dict) else None
-            value = (body if isinstance(body, dict) else payload if isinstance(payload, dict) else {}).get(field)
-            total += float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
-        return total
 
     def get(self, key: str) -> dict | None:
         rows = self.store.query("SELECT * FROM action_ledger WHERE idempotency_key = ?", (key,))

@@ -9,10 +9,9 @@ from resources.connectors.ledger import ActionLedger
 from resources.state.store import Store
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-# The rows as they were before each upsert, written in the upsert's own transaction and never overwritten:
-# a rerun after a crash between the write and the ledger's "done" still undoes to the true earlier state.
-BEFORE_IMAGES = ["""CREATE TABLE IF NOT EXISTS sql_before_images (
-    idempotency_key TEXT PRIMARY KEY, before_rows TEXT NOT NULL, inserted_keys TEXT NOT NULL)"""]
+# The rows as they were before each upsert (`sql_before_images`, in resources/state/migrations.py), written in
+# the upsert's own transaction and never overwritten: a rerun after a crash between the write and the ledger's
+# "done" still undoes to the true earlier state.
 
 
 class SqlTableWriter(Connector):
@@ -41,7 +40,6 @@ class SqlTableWriter(Connector):
         self.target = store
         ddl = ", ".join(f"{c} {t}" for c, t in self.columns.items())
         self.target.execute(f"CREATE TABLE IF NOT EXISTS {table} ({ddl}, PRIMARY KEY ({', '.join(self.keys)}))")
-        self.target.migrate("sql_before_images", BEFORE_IMAGES)
 
     def upsert(self, workflow: str, rows: list[dict], version: str, entity: str | None = None) -> Action:
         """The action that writes `rows` (each with every column) for this payload version."""

@@ -9,21 +9,10 @@ import time
 from dataclasses import dataclass
 
 from resources.llm.cache import PUT as CACHE_PUT
-from resources.llm.cache import SCHEMA as CACHE_SCHEMA
-from resources.llm.ledger import SCHEMA as LEDGER_SCHEMA
 from resources.llm.ledger import CallLedger, CallRecord
 from resources.state.store import Store
 
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS llm_batches (
-        input_file_id TEXT PRIMARY KEY, batch_id TEXT,
-        asset_key TEXT NOT NULL, partition_key TEXT NOT NULL, scope TEXT NOT NULL,
-        requests TEXT NOT NULL, status TEXT NOT NULL,
-        billed INTEGER NOT NULL DEFAULT 0, consumed INTEGER NOT NULL DEFAULT 0,
-        run_id TEXT, created {float} NOT NULL, updated {float} NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS llm_batches_partition ON llm_batches (asset_key, partition_key, consumed)",
-]
 
 
 @dataclass
@@ -47,9 +36,6 @@ class BatchBook:
 
     def __init__(self, store: Store):
         self.store = store
-        self.store.migrate("llm_batches", SCHEMA)
-        self.store.migrate("llm_calls", LEDGER_SCHEMA)  # billing writes ledger and cache rows
-        self.store.migrate("llm_cache", CACHE_SCHEMA)
 
     def uploaded(self, input_file_id: str, asset_key: str, partition_key: str, scope: str, requests: dict,
                  run_id: str | None) -> None:

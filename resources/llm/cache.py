@@ -9,16 +9,6 @@ import time
 
 from resources.state.store import Store
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS llm_cache (
-        request_hash TEXT PRIMARY KEY,
-        model TEXT NOT NULL,
-        response TEXT NOT NULL,
-        tokens_in INTEGER NOT NULL,
-        tokens_out INTEGER NOT NULL,
-        created {float} NOT NULL)""",
-    "ALTER TABLE llm_cache ADD COLUMN cost_usd {float} NOT NULL DEFAULT 0",
-]
 PUT = ("INSERT INTO llm_cache (request_hash, model, response, tokens_in, tokens_out, cost_usd, created) "
        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (request_hash) DO NOTHING")
 
@@ -28,7 +18,6 @@ class ResponseCache:
 
     def __init__(self, store: Store):
         self.store = store
-        self.store.migrate("llm_cache", SCHEMA)
 
     def get(self, request_hash: str) -> dict | None:
         rows = self.store.execute(GET, (request_hash,))

@@ -5,28 +5,6 @@ from dataclasses import dataclass, field
 
 from resources.state.store import Store
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS llm_calls (
-        id {id},
-        ts {float} NOT NULL,
-        run_id TEXT, asset_key TEXT, partition_key TEXT,
-        kind TEXT NOT NULL,
-        model TEXT NOT NULL,
-        prompt_name TEXT, prompt_version TEXT, prompt_hash TEXT,
-        request_hash TEXT NOT NULL,
-        tokens_in INTEGER NOT NULL DEFAULT 0,
-        tokens_out INTEGER NOT NULL DEFAULT 0,
-        cost_usd {float} NOT NULL DEFAULT 0,
-        latency_ms {float} NOT NULL DEFAULT 0,
-        cache_hit INTEGER NOT NULL DEFAULT 0,
-        attempt INTEGER NOT NULL DEFAULT 1,
-        status TEXT NOT NULL,
-        error_class TEXT,
-        offline INTEGER NOT NULL DEFAULT 0,
-        tier TEXT)""",
-    "CREATE INDEX IF NOT EXISTS llm_calls_run ON llm_calls (run_id)",
-    "ALTER TABLE llm_calls ADD COLUMN batch INTEGER NOT NULL DEFAULT 0",  # answered through a Batch API
-]
 
 COLUMNS = (
     "ts run_id asset_key partition_key kind model prompt_name prompt_version prompt_hash request_hash "
@@ -75,7 +53,6 @@ class CallLedger:
 
     def __init__(self, store: Store):
         self.store = store
-        self.store.migrate("llm_calls", SCHEMA)
 
     def record(self, rec: CallRecord) -> None:
         self.store.execute(INSERT, _values(rec))

@@ -14,19 +14,6 @@ from dataclasses import dataclass
 from resources.llm.prompt_files import PromptFile
 from resources.state.store import Store
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS prompt_versions (
-        name TEXT NOT NULL, version TEXT NOT NULL, hash TEXT NOT NULL, first_seen {float} NOT NULL,
-        PRIMARY KEY (name, version))""",
-    """CREATE TABLE IF NOT EXISTS prompt_status (
-        id {id}, ts {float} NOT NULL, name TEXT NOT NULL, action TEXT NOT NULL,
-        live TEXT NOT NULL, candidate TEXT, share {float} NOT NULL DEFAULT 0,
-        file_live TEXT NOT NULL, file_candidate TEXT, reason TEXT NOT NULL DEFAULT '', actor TEXT)""",
-    "CREATE INDEX IF NOT EXISTS prompt_status_name ON prompt_status (name, id)",
-    # hash of text, params, tier and schema (PromptFile.content_hash); NULL on rows recorded before it existed,
-    # filled the first time their text is seen unchanged
-    "ALTER TABLE prompt_versions ADD COLUMN content_hash TEXT",
-]
 
 
 class PromptChanged(ValueError):
@@ -46,7 +33,6 @@ class Effective:
 class PromptRegistry:
     def __init__(self, store: Store):
         self.store = store
-        store.migrate("prompts", SCHEMA)
 
     # --- versions -------------------------------------------------------------------------------------------
     def record(self, files: list[PromptFile]) -> None:

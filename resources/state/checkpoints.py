@@ -17,19 +17,6 @@ from datetime import datetime, timezone
 
 from resources.state.store import Store
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS llm_checkpoints (
-        asset_key TEXT NOT NULL, partition_key TEXT NOT NULL, row_key TEXT NOT NULL,
-        prompt_version TEXT NOT NULL, prompt_hash TEXT NOT NULL, model TEXT NOT NULL,
-        input_hash TEXT NOT NULL, output TEXT NOT NULL, answered_by TEXT NOT NULL, tier TEXT NOT NULL,
-        escalated INTEGER NOT NULL DEFAULT 0, cost_usd {float} NOT NULL DEFAULT 0,
-        tokens INTEGER NOT NULL DEFAULT 0, run_id TEXT, ts {float} NOT NULL,
-        PRIMARY KEY (asset_key, partition_key, row_key, prompt_version, prompt_hash, model))""",
-    """CREATE TABLE IF NOT EXISTS llm_workflow_spend (
-        workflow TEXT NOT NULL, day TEXT NOT NULL, cost_usd {float} NOT NULL DEFAULT 0,
-        tokens INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (workflow, day))""",
-    "ALTER TABLE llm_checkpoints ADD COLUMN offline INTEGER NOT NULL DEFAULT 0",
-]
 COLUMNS = ("asset_key partition_key row_key prompt_version prompt_hash model input_hash output answered_by tier "
            "escalated cost_usd tokens run_id ts offline").split()
 UPSERT = (f"INSERT INTO llm_checkpoints ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
@@ -63,7 +50,6 @@ class Checkpoints:
 
     def __init__(self, store: Store):
         self.store = store
-        self.store.migrate("llm_checkpoints", SCHEMA)
 
     def load(self, scope: Scope) -> dict[str, dict]:
         """row key -> {input_hash, output (decoded), answered_by, tier, escalated, cost_usd, tokens, offline}."""
@@ -79,6 +65,13 @@ class Checkpoints:
         if partition_key is not None:
             sql, params = sql + " AND partition_key = ?", params + [partition_key]
         return int(self.store.execute(sql, params)[0][0])
+
+    def costs(self, asset_key: str, partition_key: str, prompt_version: str, prompt_hash: str) -> dict[str, float]:
+        """row key -> what its answer cost under this prompt version (latest checkpoint per row)."""
+        rows = self.store.query("SELECT row_key, cost_usd FROM llm_checkpoints WHERE asset_key = ? AND partition_key = ? "
+                                "AND prompt_version = ? AND prompt_hash = ? ORDER BY ts",
+                                (asset_key, partition_key, prompt_version, prompt_hash))
+        return {r["row_key"]: float(r["cost_usd"] or 0) for r in rows}
 
     def workflow_spent(self, workflow: str, day: str | None = None) -> tuple[float, int]:
         """USD and tokens the workflow's batch assets spent on a UTC day (default today)."""

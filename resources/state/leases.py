@@ -16,10 +16,6 @@ from dataclasses import dataclass
 
 from resources.state.store import Store
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS aiwf_leases (
-        name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires {float} NOT NULL, acquired {float} NOT NULL)""",
-]
 TAKE = ("INSERT INTO aiwf_leases (name, owner, expires, acquired) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires = excluded.expires, "
         "acquired = excluded.acquired WHERE aiwf_leases.expires < ? OR aiwf_leases.owner IN (excluded.owner, ?)")
@@ -65,7 +61,6 @@ class Leases:
 
     def __init__(self, store: Store):
         self.store = store
-        self.store.migrate("aiwf_leases", SCHEMA)
 
     def take(self, name: str, owner: str, ttl_s: float, replacing: str | None = None) -> Holder | None:
         """Take the lease (or renew it, when `owner` holds it already); None when taken, else the live holder.

@@ -1,5 +1,8 @@
 """One SQL database for aiwf's own state (ledger, cache, checkpoints, quarantine, approvals, actions).
 
+Its schema is the ordered list in resources/state/migrations.py, brought up to date once per process when a
+Store first runs a statement: a home already up to date is only read, never written, to learn that.
+
 Steps reach it through `StateResource.store()` (resources/state/resource.py), which names the database:
 SQLite at <home>/aiwf.db by default, Postgres when the resource is given a URL (AIWF_PG_URL where bound).
 A Store also knows its home folder, where the files that go with the database live (audit log, tables).
@@ -17,6 +20,7 @@ from typing import Any, Iterator, Sequence
 
 from resources.state.blips import is_replayable, wait_out
 from resources.state.database_url import is_pg_url, normalize_pg_url
+from resources.state.migrations import MIGRATIONS, versions
 from resources.state.pg_pool import PgPool
 
 _DDL_TOKENS = {
@@ -39,7 +43,7 @@ class Store:
         # DAGSTER_PG_URL and AIWF_PG_URL can hold the same value; a malformed one is a one-line error.
         self.dialect = "postgres" if is_pg_url(self.url) else "sqlite"
         self._local = threading.local()
-        self._migrated: set[str] = set()
+        self._schema_ready = False
         self._lock = threading.Lock()
         self._pool = PgPool(normalize_pg_url(url, "AIWF_PG_URL")) if self.dialect == "postgres" else None
 
@@ -65,6 +69,13 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Any]:
         """A cursor inside one transaction, committed on success and rolled back on error."""
+        if not self._schema_ready:
+            self._open_schema()
+        with self._transaction() as cur:
+            yield cur
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
         if self.dialect == "postgres":
             with self._pg_transaction() as cur:
                 yield cur
@@ -155,28 +166,61 @@ class Store:
 
         return self._retrying(work)
 
-    def migrate(self, component: str, steps: Sequence[str]) -> None:
-        """Apply the DDL steps of `component` not yet applied; safe to call from every process."""
-        if component in self._migrated:
-            return
+    def day_number(self, column: str) -> str:
+        """SQL for the UTC day number (days since 1970-01-01) of an epoch-seconds column, in this dialect."""
+        if self.dialect == "postgres":
+            return f"CAST(FLOOR({column} / 86400) AS BIGINT)"
+        return f"CAST({column} / 86400 AS INTEGER)"
+
+    def _open_schema(self) -> None:
+        """Apply aiwf's migrations not yet applied, once per process: first a plain read of `aiwf_schema`, and
+        the locked write only when a step is missing (a fresh home, or one made by an earlier version)."""
         with self._lock:
-            with self.transaction() as cur:
-                if self.dialect == "postgres":  # serialise concurrent migrators (all processes)
-                    cur.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
-                cur.execute(_MIGRATIONS)
-                cur.execute("SELECT version FROM aiwf_schema WHERE component = ?", (component,))
-                row = cur.fetchone()
-                done = row[0] if row else 0
-                for version, ddl in enumerate(steps, start=1):
-                    if version > done:
-                        cur.execute(ddl.format(**_DDL_TOKENS[self.dialect]), ())
-                if len(steps) > done:
-                    cur.execute(
-                        "INSERT INTO aiwf_schema (component, version) VALUES (?, ?) "
-                        "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-                        (component, len(steps)),
-                    )
-            self._migrated.add(component)
+            if self._schema_ready:
+                return
+            applied = self._applied()
+            if applied is None or any(applied.get(c, 0) < n for c, n in versions().items()):
+                self._apply(MIGRATIONS)
+            self._schema_ready = True
+
+    def _applied(self) -> dict[str, int] | None:
+        """component -> steps applied, or None where the bookkeeping table does not exist yet."""
+        sql = "SELECT component, version FROM aiwf_schema"
+        try:
+            if self.dialect == "sqlite":  # a plain read, outside BEGIN IMMEDIATE: no write lock taken
+                return {component: int(version) for component, version in self._conn().execute(sql).fetchall()}
+            with self._transaction() as cur:
+                cur.execute(sql)
+                return {component: int(version) for component, version in cur.fetchall()}
+        except Exception:  # no aiwf_schema yet (each driver names that error its own way): _apply creates it
+            return None
+
+    def _apply(self, steps: Sequence[tuple[str, str]]) -> None:
+        """Run each (component, DDL) step past its component's recorded version, in list order, in one transaction,
+        and record the new versions; safe to call from every process at once."""
+        with self._transaction() as cur:
+            if self.dialect == "postgres":  # serialise concurrent migrators (all processes)
+                cur.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+            cur.execute(_MIGRATIONS)
+            cur.execute("SELECT component, version FROM aiwf_schema")
+            done = {component: int(version) for component, version in cur.fetchall()}
+            seen: dict[str, int] = {}
+            for component, ddl in steps:
+                seen[component] = seen.get(component, 0) + 1
+                if seen[component] > done.get(component, 0):
+                    cur.execute(ddl.format(**_DDL_TOKENS[self.dialect]), ())
+            for component, version in seen.items():
+                if version > done.get(component, 0):
+                    cur.execute("INSERT INTO aiwf_schema (component, version) VALUES (?, ?) ON CONFLICT (component) "
+                                "DO UPDATE SET version = excluded.version", (component, version))
+
+    def migrate(self, component: str, steps: Sequence[str]) -> None:
+        """Apply the DDL steps of one component outside aiwf's list (a test's probe table); aiwf's own tables
+        belong in resources/state/migrations.py."""
+        if not self._schema_ready:
+            self._open_schema()
+        with self._lock:
+            self._apply([(component, ddl) for ddl in steps])
 
 
 class _Cursor:

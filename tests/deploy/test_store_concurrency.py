@@ -21,7 +21,7 @@ errors = []
 
 def write(thread):
     try:
-        ledger = CallLedger(StateResource(pg_url=os.environ["AIWF_PG_URL"]).store())  # every writer migrates: the schema is created concurrently, once
+        ledger = CallLedger(StateResource(pg_url=os.environ["AIWF_PG_URL"]).store())  # every writer opens the store: the schema is created concurrently, once
         for i in range(rows):
             ledger.record(CallRecord(kind="chat", model="m", status="ok", run_id=f"run-{proc}",
                                      request_hash=f"{proc}-{thread}-{i}", tokens_in=i, cost_usd=0.001))
@@ -62,7 +62,8 @@ def test_concurrent_processes_and_threads_lose_no_ledger_row(fresh_schema):
     failures = [w.stderr.read() for w in writers if w.wait(timeout=90) != 0]
     assert not failures, failures
 
-    from resources.llm.ledger import SCHEMA, CallLedger, summarize
+    from resources.llm.ledger import CallLedger, summarize
+    from resources.state.migrations import versions
     from resources.state.store import Store
 
     ledger = CallLedger(Store(url, local_store().home))
@@ -72,7 +73,7 @@ def test_concurrent_processes_and_threads_lose_no_ledger_row(fresh_schema):
     assert {r["request_hash"] for r in got} == expected
     assert summarize(got)["llm_calls"] == procs * threads * rows
     assert ledger.store.query("SELECT version FROM aiwf_schema WHERE component = ?", ("llm_calls",)) == [
-        {"version": len(SCHEMA)}  # every migration step ran exactly once, whichever writer got there first
+        {"version": versions()["llm_calls"]}  # every migration step ran exactly once, whichever writer got there first
     ]
     assert ledger.run_cost("run-p0") == (pytest.approx(threads * rows * 0.001), threads * sum(range(rows)))
 
