@@ -12,6 +12,7 @@ from resources.connectors.errors import (
     ConnectorError,
     IdempotencyConflict,
     OutcomeUnknown,
+    OutcomeUnverified,
     PermanentError,
     TransientError,
 )
@@ -27,6 +28,7 @@ from resources.connectors.sql import SqlTableWriter
 __all__ = [
     "Action", "ActionCompensated", "ActionInDoubt", "ActionInFlight", "ActionLedger", "CircuitBreaker", "CircuitOpenError",
     "CompensationFailed", "Connector", "ConnectorError", "FsspecPublisher", "HttpApiResource", "HttpConnector",
-    "IdempotencyConflict", "Outcome", "OutcomeUnknown", "PermanentError", "Saga", "ShopConnector", "ShopResource", "SlackWebhook",
+    "IdempotencyConflict", "Outcome", "OutcomeUnknown", "OutcomeUnverified",
+    "PermanentError", "Saga", "ShopConnector", "ShopResource", "SlackWebhook",
     "SqlTableWriter", "TransientError", "breaker_for", "idempotency_key", "payload_hash",
 ]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from resources import telemetry
-from resources.connectors.errors import ActionInDoubt, ConnectorError, OutcomeUnknown
+from resources.connectors.errors import ActionInDoubt, ConnectorError, OutcomeUnknown, OutcomeUnverified
 from resources.connectors.ledger import ActionLedger, idempotency_key, payload_hash
 
 
@@ -113,6 +113,9 @@ class Connector(ABC):
             self._hold(action, "an earlier attempt was interrupted before its outcome was recorded")
         try:
             result = self._perform(action, action.key)
+        except OutcomeUnverified as exc:  # only 2xx is success: a redirect may hide an applied change
+            self.stats.failed += 1
+            self._hold(action, _describe(exc))
         except OutcomeUnknown as exc:
             self.stats.failed += 1
             if not self.dedupes:

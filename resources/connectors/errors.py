@@ -39,6 +39,11 @@ class PermanentError(ConnectorError):
         self.status_code = status_code
 
 
+class OutcomeUnverified(PermanentError):
+    """The other side answered neither success (2xx) nor refusal: a redirect (3xx) is not followed, so whether
+    a change took effect is unverified. An action is held in doubt for a person; a read is an error."""
+
+
 class CircuitOpenError(TransientError):
     """The circuit breaker is open: the service failed repeatedly, so calls are refused until the cooldown ends."""
 

@@ -10,7 +10,13 @@ import httpx
 from resources import backoff
 from resources.connectors.action import Action, Connector
 from resources.connectors.breaker import CircuitBreaker, breaker_for
-from resources.connectors.errors import IdempotencyConflict, OutcomeUnknown, PermanentError, TransientError
+from resources.connectors.errors import (
+    IdempotencyConflict,
+    OutcomeUnknown,
+    OutcomeUnverified,
+    PermanentError,
+    TransientError,
+)
 from resources.connectors.ledger import ActionLedger
 
 log = logging.getLogger(__name__)
@@ -21,6 +27,7 @@ RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
 class HttpConnector(Connector):
     """Sends `Action`s whose payload is {"method", "path", "json"} to a JSON API that honours Idempotency-Key.
+    Only a 2xx answer is success: a redirect is not followed, and an action answered with one is held in doubt.
 
     Transient failures (5xx, 429, timeouts, connection errors) are retried with exponential backoff and jitter,
     always with the same key, so a request that was applied but whose response was lost is answered from the
@@ -85,9 +92,13 @@ class HttpConnector(Connector):
             else:
                 code = response.status_code
                 self.stats.by_status[str(code)] = self.stats.by_status.get(str(code), 0) + 1
-                if code < 400:
+                if 200 <= code < 300:
                     self.breaker.record_success()
                     return _result(response)
+                if code < 400:  # a redirect is not followed: where it leads, and what it did, is unverified
+                    self.breaker.record_success()
+                    raise OutcomeUnverified(f"{where}: HTTP {code}: a redirect, not followed; whether it took effect "
+                                            "is unverified", code)
                 if code not in RETRYABLE_STATUS:
                     self.breaker.record_success()  # the service is up; it refused this request
                     raise _refusal(where, key, response)

@@ -352,3 +352,37 @@ def test_sql_undo_after_a_crash_between_write_and_ledger_restores_the_true_earli
     outcome = rerun.execute(change)
     rerun.execute(rerun.inverse_of(change, outcome.result))
     assert store.query("SELECT sku, price FROM prices_undo ORDER BY sku") == [{"sku": "A", "price": 1.0}]
+
+
+# --- only 2xx is success: a redirect is an answer whose outcome nobody verified ----------------------------------
+@pytest.mark.parametrize("code", [301, 302, 303, 307, 308])
+def test_a_shop_that_redirects_a_refund_holds_it_in_doubt_never_done(code):
+    seen = []
+    conn = HttpConnector("http://shop.test", ledger=ActionLedger(local_store()), sleep=lambda s: None,
+                         transport=mock_http([httpx.Response(code, headers={"Location": "http://elsewhere.test/"})],
+                                             seen), breaker=CircuitBreaker(10))
+    action = Action("order_recovery", "order:O-1#1", "refund",
+                    {"method": "POST", "path": "/orders/O-1/refunds", "json": {"amount": 20}}, "v1")
+    with pytest.raises(ActionInDoubt, match=f"HTTP {code}"):
+        conn.execute(action)
+    assert len(seen) == 1 and conn.ledger.get(action.key)["status"] == "in_doubt"  # not re-sent, not done
+    with pytest.raises(ActionInDoubt):
+        conn.execute(action)
+    assert len(seen) == 1
+
+
+def test_a_redirected_webhook_is_not_counted_as_sent():
+    seen = []
+    hook = _hook(seen, [httpx.Response(302, headers={"Location": "https://login.slack.test/"})])
+    action = hook.message("content_ops", "digest:2026-03-04", "2026-03-04", "1 draft published")
+    with pytest.raises(ActionInDoubt, match="HTTP 302"):
+        hook.execute(action)
+    assert hook.ledger.get(action.key)["status"] == "in_doubt" and hook.stats.sent == 0
+
+
+def test_a_read_answered_with_a_redirect_is_an_error_not_an_order():
+    conn = HttpConnector("http://shop.test", ledger=ActionLedger(local_store()), sleep=lambda s: None,
+                         transport=mock_http([httpx.Response(301, json={"order_id": "O-1"})], []),
+                         breaker=CircuitBreaker(10))
+    with pytest.raises(PermanentError, match="HTTP 301"):
+        conn.get("/orders/O-1")
