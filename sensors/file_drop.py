@@ -21,11 +21,9 @@ import dagster as dg
 
 from resources.state.inbox import files_digest, group_by_day, list_files, stat_signature
 from resources.state.resource import StateResource
+from sensors.run_lookup import instance_of, partitions_in_flight, tag_values
 
 INBOX_TAG = "aiwf/inbox"  # "<day>:<digest>" of the files a run was launched for
-PARTITION_TAG = "dagster/partition"  # the tag Dagster gives a partitioned run
-IN_FLIGHT = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
-             dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
 
 
 def file_drop_sensor(name: str, *, folder: Callable[[StateResource], Path], job, first_asset: dg.AssetKey,
@@ -96,10 +94,10 @@ def _read_cursor(context: dg.SensorEvaluationContext) -> dict:
 def _requests(context, name: str, job, first_asset: dg.AssetKey, changed: dict, entries: dict,
               seen: dict) -> list[dg.RunRequest]:
     """A run request per changed day that no guard holds back; held-back days are updated in `entries`."""
-    instance, partitions = _instance(context), getattr(job, "partitions_def", None)
+    instance, partitions = instance_of(context), getattr(job, "partitions_def", None)
     keys = {day: f"{day}:{entries[day][1]}" for day in changed}
-    launched = _launched(instance, list(keys.values()))
-    busy = _in_flight(instance, job.name, list(changed))
+    launched = tag_values(instance, INBOX_TAG, list(keys.values()))
+    busy = partitions_in_flight(instance, job.name, list(changed))
     today = datetime.now(timezone.utc).date().isoformat()
     requests = []
     for day, paths in sorted(changed.items()):
@@ -126,28 +124,6 @@ def _hold(entries: dict, seen: dict, day: str) -> None:
     entries.pop(day)
     if day in seen:
         entries[day] = seen[day]
-
-
-def _instance(context: dg.SensorEvaluationContext) -> dg.DagsterInstance | None:
-    """The instance, or None for a context built in a test without one (then no guard needs it)."""
-    try:
-        return context.instance
-    except dg.DagsterInvariantViolationError:
-        return None
-
-
-def _launched(instance, keys: list[str]) -> set[str]:
-    if instance is None or not keys:
-        return set()
-    return {run.tags.get(INBOX_TAG) for run in instance.get_runs(filters=dg.RunsFilter(tags={INBOX_TAG: keys}))}
-
-
-def _in_flight(instance, job_name: str, days: list[str]) -> set[str]:
-    if instance is None or not days:
-        return set()
-    runs = instance.get_runs(filters=dg.RunsFilter(job_name=job_name, statuses=IN_FLIGHT,
-                                                   tags={PARTITION_TAG: days}))
-    return {run.tags.get(PARTITION_TAG) for run in runs}
 
 
 def _materialized_since(instance, asset_key: dg.AssetKey, day: str, paths: list[Path]) -> bool:

@@ -36,12 +36,14 @@ from assets.prompt_evals import EvalSpec, eval_set_asset
 from pipelines.partitions import daily
 from pipelines.policy import workflow_job
 from pipelines.prompt_catalog import prompt_file
-from pipelines.returns_triage.feed import SUFFIXES, ReturnRow, feed_for_day, returns_dir
+from pipelines.returns_triage import queue as returns_queue
+from pipelines.returns_triage.feed import COLUMNS, SUFFIXES, ReturnRow, feed_for_day, returns_dir
 from resources.approvals.resource import ApprovalsResource
 from resources.safety.injection import as_data, detect_injection
 from resources.state.inbox import file_day
 from resources.state.resource import StateResource
 from sensors.file_drop import file_drop_sensor
+from sensors.queue_sensor import queue_sensor
 
 GROUP = "returns_triage"
 ROUTES = ["restock", "refurbish", "refund", "repair", "manual_review"]
@@ -198,6 +200,11 @@ returns_drop_sensors = [  # one per file type; a day's run reads all its files, 
     file_drop_sensor(f"returns_{suffix[1:]}_drop_sensor", folder=returns_dir, job=returns_triage_job,
                      first_asset=return_requests.key, suffixes=SUFFIXES, watch=(suffix,), day_of=file_day)
     for suffix in SUFFIXES]
+returns_queue_sensor = queue_sensor(  # off (connects to nothing) while AIWF_RETURNS_QUEUE_URL is unset
+    "returns_queue_sensor", job=returns_triage_job, first_asset=return_requests.key,
+    url_env=returns_queue.QUEUE_URL_ENV, queue_env=returns_queue.QUEUE_ENV, default_queue=returns_queue.DEFAULT_QUEUE,
+    folder=returns_dir, prefix=returns_queue.PREFIX, columns=COLUMNS, parse=returns_queue.parse_return,
+    tags_for=returns_queue.inbox_tags)
 
 # The prompt's labelled golden set (`aiwf eval --prompt return_triage@V`); promote refuses a worse version.
 prompt_evals = [EvalSpec(TRIAGE_FILE, TRIAGE_FILE.path.with_suffix(".eval.csv"), ReturnTriage, triage_variables,
@@ -209,4 +216,4 @@ asset_checks = [return_routing_matches_expectations,
                 canary_check(return_classifications, partitions_def=daily),  # the prompt canary, when one runs
                 *pii_checks("return_classifications", ["rationale"], key="return_id", partitions_def=daily)]
 jobs = [returns_triage_job, returns_redrive_job]
-sensors = returns_drop_sensors
+sensors = [*returns_drop_sensors, returns_queue_sensor]
