@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from resources.state.quarantine import Quarantine
+from resources.state.quarantine import quarantine_row
 
 
 def readable_files_spec(name: str, asset: str, what: str = "file",
@@ -27,11 +27,9 @@ def quarantine_rejected(context: dg.AssetExecutionContext, state, *, workflow: s
     range); a rerun updates it, never adds one."""
     if not rejected:
         return
-    quarantine, asset_key = Quarantine(state.store()), context.asset_key.to_user_string()
     for name, reason in rejected.items():
-        quarantine.put(workflow=workflow, asset_key=asset_key, partition_key=partition_key or context.partition_key,
-                       row_key=name, payload={"path": str(folder / name)}, error_class=error_class, reason=reason,
-                       run_id=context.run_id)
+        quarantine_row(context, state, row_key=name, row={"path": str(folder / name)}, error_class=error_class,
+                       reason=reason, workflow=workflow, partition_key=partition_key)
 
 
 def rejected_metadata(rejected: dict[str, str]) -> dict:

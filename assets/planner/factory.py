@@ -23,7 +23,7 @@ from assets.pools import LLM_POOL
 from resources.connectors.tools import ToolRegistry
 from resources.llm.prompts import Prompt
 from resources.llm.retry import LLMError
-from resources.state.quarantine import Quarantine
+from resources.state.quarantine import Quarantine, quarantine_row
 
 COLUMNS = ["status", "steps", "summary", "plan", "plan_hash", "errors", "attempts", "model", "prompt", "offline",
            "cached", "state_hash"]
@@ -120,10 +120,9 @@ def _fresh(context, ai, memory, spec: PlannerSpec, item: dict, partition: str, d
     if made["status"] == "planned":  # a re-drive that now plans the item closes its quarantine row
         Quarantine(store).resolve(context.asset_key.to_user_string(), partition, key)
     else:
-        Quarantine(store).put(workflow=spec.workflow, asset_key=context.asset_key.to_user_string(),
-                              partition_key=partition, row_key=key, payload={"item": item, "plan": made["plan"]},
-                              error_class=made.get("error_class", "plan_rejected"),
-                              reason="; ".join(made["errors"]), attempts=made["attempts"], run_id=context.run_id)
+        quarantine_row(context, store, row_key=key, row={"item": item, "plan": made["plan"]},
+                       error_class=made.get("error_class", "plan_rejected"), reason="; ".join(made["errors"]),
+                       attempts=made["attempts"], workflow=spec.workflow, partition_key=partition)
     tools = " -> ".join(s["tool"] for s in (made["plan"] or {}).get("steps", []))
     records.remember(ai, memory, context, workflow=spec.workflow, item_key=key, text=spec.situation(item),
                      output={"status": made["status"], "tools": tools, "errors": made["errors"]},

@@ -11,7 +11,7 @@ from typing import Callable
 import dagster as dg
 import pandas as pd
 
-from resources.state.quarantine import Quarantine
+from resources.state.quarantine import quarantine_row
 
 SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -84,13 +84,12 @@ def competitor_row(raw: dict) -> dict:
             "observed_at": raw.get("observed_at", "")}
 
 
-def load_feed(context, quarantine: Quarantine, folder: Path, name: str, check: Callable[[dict], dict], columns: list[str], workflow: str):
+def load_feed(context, state, folder: Path, name: str, check: Callable[[dict], dict], columns: list[str], workflow: str):
     """Read one feed for the asset's partition; quarantine invalid rows with the reason; an Output with counts."""
     path = feed_path(folder, name, context.partition_key)
     frame, rejected = validate(pd.read_csv(path, dtype=str), check, columns)
     for raw, reason in rejected:
-        quarantine.put(workflow=workflow, asset_key=context.asset_key.to_user_string(),
-                       partition_key=context.partition_key, row_key=raw.get("sku") or str(sorted(raw.items())),
-                       payload=raw, error_class="invalid_feed_row", reason=reason, run_id=context.run_id)
+        quarantine_row(context, state, row_key=raw.get("sku") or str(sorted(raw.items())), row=raw,
+                       error_class="invalid_feed_row", reason=reason, workflow=workflow)
     return dg.Output(frame, metadata={"rows": len(frame), "quarantined": len(rejected),
                                       "path": dg.MetadataValue.path(str(path))})

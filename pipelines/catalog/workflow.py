@@ -24,7 +24,7 @@ from resources.approvals.resource import ApprovalsResource
 from resources.connectors import ShopResource
 from resources.llm import LLMResource
 from resources.state.inbox import inbox_dir
-from resources.state.quarantine import Quarantine
+from resources.state.quarantine import Quarantine, quarantine_row
 from resources.state.resource import StateResource
 
 GROUP = "catalog"
@@ -40,21 +40,21 @@ def feeds_dir() -> Path:
 @dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas", "csv"})
 def product_feed(context: dg.AssetExecutionContext, state: StateResource) -> dg.Output[pd.DataFrame]:
     """Products to describe: sku, title, category, facts."""
-    return feeds.load_feed(context, Quarantine(state.store()), feeds_dir(), "products", feeds.product_row, ["sku", "title", "category", "facts"],
+    return feeds.load_feed(context, state, feeds_dir(), "products", feeds.product_row, ["sku", "title", "category", "facts"],
                            GROUP)
 
 
 @dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas", "csv"})
 def authoritative_feed(context: dg.AssetExecutionContext, state: StateResource) -> dg.Output[pd.DataFrame]:
     """The source of truth for price, stock and floor price, per sku."""
-    return feeds.load_feed(context, Quarantine(state.store()), feeds_dir(), "authoritative", feeds.authoritative_row,
+    return feeds.load_feed(context, state, feeds_dir(), "authoritative", feeds.authoritative_row,
                            ["sku", "price", "inventory", "floor_price"], GROUP)
 
 
 @dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas", "csv"})
 def competitor_feed(context: dg.AssetExecutionContext, state: StateResource) -> dg.Output[pd.DataFrame]:
     """Competitor prices observed for our skus."""
-    return feeds.load_feed(context, Quarantine(state.store()), feeds_dir(), "competitors", feeds.competitor_row,
+    return feeds.load_feed(context, state, feeds_dir(), "competitors", feeds.competitor_row,
                            ["sku", "competitor", "price", "observed_at"], GROUP)
 
 
@@ -165,9 +165,8 @@ def shop_updates(context: dg.AssetExecutionContext, shop: ShopResource, state: S
     quarantine, day = Quarantine(state.store()), context.partition_key
 
     def quarantine_failure(result: dict, exc: Exception) -> None:
-        quarantine.put(workflow=GROUP, asset_key="shop_updates", partition_key=day,
-                       row_key=result["idempotency_key"] or f"{result['kind']}:{result['sku']}", payload=result,
-                       error_class=type(exc).__name__, reason=str(exc), run_id=context.run_id)
+        quarantine_row(context, state, row_key=result["idempotency_key"] or f"{result['kind']}:{result['sku']}",
+                       row=result, error_class=type(exc).__name__, reason=str(exc))
 
     with shop.connector(context) as connector:
         results = push_updates(connector, GROUP, proposed_updates, quarantine_failure)

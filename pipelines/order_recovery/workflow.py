@@ -29,7 +29,7 @@ from pipelines.partitions import daily
 from pipelines.policy import workflow_job
 from resources.connectors import ShopResource
 from resources.state.inbox import file_day
-from resources.state.quarantine import Quarantine
+from resources.state.quarantine import quarantine_row
 from resources.state.resource import StateResource
 from sensors.approvals import approved_items_sensor
 from sensors.file_drop import file_drop_sensor
@@ -46,9 +46,8 @@ def problem_orders(context: dg.AssetExecutionContext, state: StateResource):
     frame, bad_files, bad_rows = orders_for_day(folder, context.partition_key)
     quarantine_rejected(context, state, workflow=GROUP, folder=folder, rejected=bad_files, error_class="invalid_file")
     for row_key, reason in bad_rows.items():
-        Quarantine(state.store()).put(workflow=GROUP, asset_key="problem_orders", partition_key=context.partition_key,
-                                      row_key=row_key, payload={"folder": str(folder)}, error_class="invalid_row",
-                                      reason=reason, run_id=context.run_id)
+        quarantine_row(context, state, row_key=row_key, row={"folder": str(folder)}, error_class="invalid_row",
+                       reason=reason)
     yield dg.Output(frame, metadata={"problem_orders": len(frame), "rejected_rows": len(bad_rows),
                                      **rejected_metadata(bad_files)})
     yield readable_files_result("order_files_are_all_readable", bad_files)
@@ -66,10 +65,8 @@ def order_states(context: dg.AssetExecutionContext, shop: ShopResource, state: S
             seen = snapshots.snapshot(context.partition_key, order_id, lambda: connector.order(order_id))
             if seen is None:
                 unknown.append(order_id)
-                Quarantine(state.store()).put(
-                    workflow=GROUP, asset_key="order_states", partition_key=context.partition_key, row_key=order_id,
-                    payload=report, error_class="unknown_order", reason="the shop has no such order",
-                    run_id=context.run_id)
+                quarantine_row(context, state, row_key=order_id, row=report, error_class="unknown_order",
+                               reason="the shop has no such order")
                 continue
             rows.append({**{c: report[c] for c in COLUMNS}, "supplier": report["supplier"] or seen.get("supplier"),
                          "status": seen["status"], "total": float(seen["total"]), "currency": seen["currency"],
