@@ -19,7 +19,7 @@ def _add_home(sub) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from pipelines.cli import actions as actions_cli
     from pipelines.cli import audit as audit_cli
-    from pipelines.cli import demo, review, test_doubles, ui
+    from pipelines.cli import demo, new_workflow, review, test_doubles, ui
     from pipelines.cli import prompts as prompts_cli
     from pipelines.cli import quarantine as quarantine_cli
     from pipelines.cli import report as report_cli
@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     shadow_cli.add_cli(sub)
     prompts_cli.add_cli(sub)
     actions_cli.add_cli(sub)
+    new_workflow.add_cli(sub)
     # Each capability registers its own subcommands here with add_cli(sub).
     return parser
 
