@@ -10,6 +10,7 @@ forkserver`) instead of each starting Python and importing dagster, pandas, the 
 instance's storage modules anew: that start-up was most of a cached run (`forked_multiprocess_executor`).
 """
 
+import math
 import multiprocessing
 import multiprocessing.forkserver
 import os
@@ -17,6 +18,7 @@ import sys
 
 import dagster as dg
 
+from resources.state.blips import infra_wait_s
 from sensors.dagster_internals import executor_with_config, instance_modules
 
 EXECUTOR_ENV = "AIWF_EXECUTOR"  # multiprocess (default) | celery | k8s
@@ -26,13 +28,51 @@ QUEUE_ENV = "AIWF_CELERY_QUEUE"  # default: dagster
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
 DEFAULT_QUEUE = "dagster"
 
-# Celery settings both the executor and the workers use. Tasks are acknowledged on receipt (Celery's
-# default): a step whose worker dies is not silently run twice; the run watchdog fails the run and
-# Dagster's run retry re-executes it from failure. Workers import the telemetry hooks before forking their
-# pool (`include`, kept apart from the `imports` that `aiwf worker --preload` sets), so a step's spans are
-# exported when it ends, not when a long-lived pool process exits.
-CELERY_SETTINGS = {"broker_connection_retry_on_startup": True, "worker_prefetch_multiplier": 1,
-                   "include": ["resources.telemetry.celery_hooks"]}
+VISIBILITY_ENV = "AIWF_CELERY_VISIBILITY_S"  # Redis: seconds before an unacknowledged step is redelivered
+DEFAULT_VISIBILITY_S = 3600
+# Broker reconnects: waits of 0, 1, 2, 3, 4 s, then 5 s each, for as long as AIWF_INFRA_WAIT_S allows.
+_RECONNECT = {"interval_start": 0, "interval_step": 1, "interval_max": 5}
+
+
+def _reconnect_tries(budget_s: float) -> int:
+    return 5 + max(0, math.ceil((budget_s - 10) / 5))
+
+
+def visibility_s() -> int:
+    """Seconds Redis waits before handing an unacknowledged step to another worker: AIWF_CELERY_VISIBILITY_S,
+    default 3600. It must exceed the longest step, or a step still running is started a second time."""
+    raw = os.environ.get(VISIBILITY_ENV, "")
+    if not raw:
+        return DEFAULT_VISIBILITY_S
+    if not raw.isdigit() or int(raw) < 60:
+        raise ValueError(f"{VISIBILITY_ENV} must be a whole number of seconds, at least 60, got {raw!r}")
+    return int(raw)
+
+
+def celery_settings() -> dict:
+    """Celery settings both the executor and the workers use.
+
+    Steps are acknowledged when they end, not when received (`task_acks_late`), and a step whose pool process
+    died is handed back to the broker at once (`task_reject_on_worker_lost`): a killed worker's step is
+    redelivered to another worker instead of waiting for the run watchdog. With RabbitMQ that is immediate for
+    any worker death; with Redis a SIGKILLed main worker process's step comes back after `visibility_s()`.
+    A broker or result backend that is unreachable is waited out for AIWF_INFRA_WAIT_S (publish, connect and
+    result polls retry with backoff) instead of failing every run in flight after a second.
+    Workers import the telemetry hooks before forking their pool (`include`, kept apart from the `imports`
+    that `aiwf worker --preload` sets), so a step's spans are exported when it ends."""
+    tries = _reconnect_tries(infra_wait_s())
+    return {
+        "broker_connection_retry_on_startup": True,
+        "worker_prefetch_multiplier": 1,
+        "include": ["resources.telemetry.celery_hooks"],
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "broker_transport_options": {"visibility_timeout": visibility_s(), "max_retries": tries, **_RECONNECT},
+        "task_publish_retry_policy": {"max_retries": tries, **_RECONNECT},
+        "result_backend_always_retry": True,
+        "result_backend_max_retries": tries,
+        "result_backend_max_sleep_between_retries_ms": 5000,
+    }
 
 
 def celery_urls() -> tuple[str, str]:
@@ -60,7 +100,7 @@ def celery_executor_config() -> dict:
     return {
         "broker": broker_src,
         "backend": backend_src,
-        "config_source": {**CELERY_SETTINGS, "task_default_queue": celery_queue()},
+        "config_source": {**celery_settings(), "task_default_queue": celery_queue()},
     }
 
 

@@ -13,7 +13,7 @@ import socket
 import sys
 from pathlib import Path
 
-from pipelines.executor import CELERY_SETTINGS, celery_queue, celery_urls
+from pipelines.executor import celery_queue, celery_settings, celery_urls
 from resources.state.home import ensure_dagster_home, home_path
 
 DEFINITIONS_MODULE = "pipelines.definitions"  # what workspace.yaml loads; steps rebuild their job from it
@@ -24,7 +24,7 @@ def write_celery_config(name: str, queue: str, preload: list[str] | None = None)
     `preload`: modules the worker imports before forking its pool (default: the definitions module)."""
     broker, backend = celery_urls()
     folder = home_path("run", "celery", name)
-    settings = {"broker_url": broker, "result_backend": backend, **CELERY_SETTINGS,
+    settings = {"broker_url": broker, "result_backend": backend, **celery_settings(),
                 "task_default_queue": queue,
                 "imports": [DEFINITIONS_MODULE] if preload is None else [m for m in preload if m]}
     target = folder / "dagster_celery_config.py"

@@ -91,6 +91,22 @@ def pooled_job():
     pooled_call()
 
 
+@dg.op(config_schema={"marker": str})
+def redelivered_step(context) -> int:
+    """First delivery: leave this pool process's pid and hang (the test kills the process); the redelivered
+    task finds the marker and finishes."""
+    marker = Path(context.op_config["marker"])
+    if not marker.exists():
+        marker.write_text(str(os.getpid()))
+        time.sleep(120)
+    return os.getpid()
+
+
+@dg.job(executor_def=celery_executor)
+def redelivery_job():
+    redelivered_step()
+
+
 TRACE_PROBE = Prompt("celery_trace_probe", "2", "Say something about {topic}.")
 
 
@@ -114,4 +130,4 @@ def traced_job():
     traced_second(traced_first())
 
 
-defs = dg.Definitions(jobs=[fanout_job, storage_job, queue_job, crash_job, pooled_job, traced_job])
+defs = dg.Definitions(jobs=[fanout_job, storage_job, queue_job, crash_job, pooled_job, redelivery_job, traced_job])

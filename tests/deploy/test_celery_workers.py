@@ -1,7 +1,10 @@
 """Two Celery workers started with `aiwf worker` share the steps of one run executed by dagster-celery."""
 
 import os
+import signal
 import socket
+import threading
+import time
 import uuid
 
 import dagster as dg
@@ -42,6 +45,32 @@ def test_two_workers_share_the_steps_of_one_run(deploy_instance, broker, celery_
     assert hosts == {f"{n}@{socket.gethostname()}" for n in names}
     assert len(successes) == 8 and len(step_pids) >= 2 and distinct_pids >= 2
     assert os.getpid() not in step_pids  # no step ran in the orchestrating process
+
+
+def test_a_step_whose_worker_process_is_killed_is_redelivered_at_once(deploy_instance, broker, celery_workers,
+                                                                     tmp_path):
+    celery_workers([f"w3-{os.getpid()}"])
+    from deploy_jobs import redelivery_job
+
+    marker, outcome = tmp_path / "first-delivery", {}
+    config = {"execution": {"config": celery_executor_config()},
+              "ops": {"redelivered_step": {"config": {"marker": str(marker)}}}}
+
+    def execute():
+        with dg.execute_job(dg.reconstructable(redelivery_job), instance=deploy_instance, run_config=config) as r:
+            outcome.update(success=r.success, pid=r.output_for_node("redelivered_step") if r.success else None)
+
+    runner = threading.Thread(target=execute)
+    runner.start()
+    deadline = time.time() + 60
+    while not (marker.exists() and marker.read_text()) and time.time() < deadline:
+        time.sleep(0.2)
+    first_pid = int(marker.read_text())
+    os.kill(first_pid, signal.SIGKILL)  # the pool process dies mid-step, as in an OOM kill
+    killed_at = time.time()
+    runner.join(90)
+    assert outcome.get("success") is True, "task_acks_late + task_reject_on_worker_lost requeue the step"
+    assert outcome["pid"] != first_pid and time.time() - killed_at < 60
 
 
 def test_run_executor_switches_to_celery_with_env_references(monkeypatch):

@@ -1,6 +1,7 @@
 """`aiwf worker`: the celery command it execs and the private config module it writes."""
 
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -54,3 +55,28 @@ def test_worker_command_names_the_node_and_queue():
     assert cmd[1:4] == ["-A", "dagster_celery.app", "worker"]
     assert cmd[cmd.index("-Q") + 1] == "aiwf-q" and cmd[cmd.index("--concurrency") + 1] == "2"
     assert cmd[cmd.index("-n") + 1].startswith("w1@") and "--prefetch-multiplier=1" in cmd
+
+
+def test_steps_are_acked_late_and_blips_are_waited_out_on_both_sides(monkeypatch, aiwf_home):
+    import yaml
+
+    from pipelines.executor import celery_executor_config, celery_settings
+
+    settings = {}
+    exec((write_celery_config("w6", "q") / "dagster_celery_config.py").read_text(), settings)
+    executor_side = celery_executor_config()["config_source"]
+    for side in (settings, executor_side):
+        assert side["task_acks_late"] is True and side["task_reject_on_worker_lost"] is True
+        assert side["broker_transport_options"]["visibility_timeout"] == 3600
+        assert side["task_publish_retry_policy"]["max_retries"] == 63  # about AIWF_INFRA_WAIT_S=300 of waits
+    shipped = yaml.safe_load((Path(__file__).resolve().parents[2] / "deploy" / "celery.yaml").read_text())["execution"]["config"]["config_source"]
+    assert {k: v for k, v in celery_settings().items() if k != "include"} == {
+        k: v for k, v in shipped.items() if k != "task_default_queue"}
+
+    monkeypatch.setenv("AIWF_INFRA_WAIT_S", "30")
+    monkeypatch.setenv("AIWF_CELERY_VISIBILITY_S", "900")
+    short = celery_settings()
+    assert short["result_backend_max_retries"] == 9 and short["broker_transport_options"]["visibility_timeout"] == 900
+    monkeypatch.setenv("AIWF_CELERY_VISIBILITY_S", "10")
+    with pytest.raises(ValueError, match="AIWF_CELERY_VISIBILITY_S"):
+        celery_settings()
