@@ -7,7 +7,9 @@ ledger.py). Whoever checked with the receiver settles it: `--applied` (it took e
 audit trail, with who did it and why.
 """
 
+import getpass
 import json
+import os
 import sys
 
 from pipelines.resource_bindings import local_state
@@ -36,6 +38,7 @@ def _list(args) -> int:
 
 
 def _settle(args) -> int:
+    args.actor = (args.actor or "").strip() or _login_name()
     ledger = _ledger()
     try:
         ledger.settle(args.key, applied=args.applied, by=args.actor, note=args.reason)
@@ -46,6 +49,14 @@ def _settle(args) -> int:
     print(f"{args.key} settled by {args.actor}: {row['status']}"
           + (" (the next run sends it again)" if row["status"] == "failed" else ""))
     return 0
+
+
+def _login_name() -> str:
+    """Who runs the command, as the system knows them (never just "cli": the audit line must name a person)."""
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name in this environment (a container without a passwd entry)
+        return f"uid:{os.getuid()}"
 
 
 def add_cli(sub) -> None:
@@ -65,5 +76,5 @@ def add_cli(sub) -> None:
     outcome.add_argument("--not-applied", dest="applied", action="store_false",
                          help="it did not: mark it failed, so the next run sends it again")
     settle.add_argument("--reason", required=True, help="what the receiver said (kept in the history and audit)")
-    settle.add_argument("--actor", default="cli", help="who settles it (default: cli)")
+    settle.add_argument("--actor", help="who settles it (default: your login name); named in the signed audit line")
     settle.set_defaults(func=_settle)

@@ -2,8 +2,8 @@
 
 Pages log in with a token once; the HttpOnly, SameSite=Strict cookie then carries only a random session id
 (review_sessions.py), and each form carries the session's CSRF token. Wrong tokens, on the login form or as a
-bearer header, count against the client address and the token prefix (review_throttle.py); a full bucket is
-answered 429 with Retry-After before the token is even checked, so throttled guesses learn nothing.
+bearer header, count against the client address (review_throttle.py), reserved before the token is checked; a
+full bucket is answered 429 with Retry-After before the token is even checked, so throttled guesses learn nothing.
 """
 
 import hmac
@@ -66,13 +66,13 @@ class Auth:
     async def check_token(self, request: Request, token: str) -> tuple[str, Reviewer] | None:
         """The entry reference and reviewer for a token; a wrong one counts as a failure, a throttled one is 429."""
         client = request.client.host if request.client else "unknown"
-        keys = buckets(client, token)
-        wait = self.throttle.retry_after(keys)
+        keys = buckets(client)
+        wait, stamp = self.throttle.reserve(keys)  # counted before the check: concurrent guesses cannot all pass
         if wait:
             raise Refused(429, f"too many wrong tokens; retry in {wait} s", {"Retry-After": str(wait)})
         found = await run_in_threadpool(self.tokens.match, token)  # scrypt stays off the event loop
-        if found is None:
-            self.throttle.failed(keys)
+        if found is not None:
+            self.throttle.forgive(keys, stamp)
         return found
 
     async def from_bearer(self, request: Request) -> Reviewer | None:

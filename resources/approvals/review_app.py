@@ -8,7 +8,6 @@ field, 413 a body over 1 MiB, 429 too many wrong tokens (with Retry-After). No r
 Run it with `aiwf review --host 127.0.0.1 --port 8710` (pipelines/cli/review.py; tokens from AIWF_REVIEW_TOKENS).
 """
 
-import json
 import os
 
 from starlette.applications import Starlette
@@ -19,7 +18,14 @@ from starlette.routing import Route
 from resources.approvals.decisions import apply_decision, bulk_approve_low_risk
 from resources.approvals.review_access import Auth, ReviewSettings
 from resources.approvals.review_auth import Reviewer, parse_tokens
-from resources.approvals.review_http import BodyLimit, Refused, SecurityHeaders, refused_handler
+from resources.approvals.review_http import (
+    BodyLimit,
+    Refused,
+    SecurityHeaders,
+    json_safe,
+    refused_handler,
+    strict_json,
+)
 from resources.approvals.store import AlreadyDecided, ApprovalNotFound, ApprovalStore
 
 STATUSES = ("pending", "approved", "edited", "rejected", "superseded")
@@ -49,13 +55,13 @@ async def api_list(request: Request) -> JSONResponse:
         return _error(400, f"status must be one of {', '.join(STATUSES)}")
     items = request.app.state.store.list(status=status, workflow=request.query_params.get("workflow"),
                                          risk=request.query_params.get("risk"))
-    return JSONResponse({"count": len(items), "approvals": [a.to_dict() for a in items]})
+    return JSONResponse({"count": len(items), "approvals": [json_safe(a.to_dict()) for a in items]})
 
 
 async def api_detail(request: Request) -> JSONResponse:
     await _api_reviewer(request, act=False)
     try:
-        return JSONResponse(request.app.state.store.get(request.path_params["id"]).to_dict())
+        return JSONResponse(json_safe(request.app.state.store.get(request.path_params["id"]).to_dict()))
     except ApprovalNotFound:
         return _error(404, "no such approval")
 
@@ -77,7 +83,7 @@ async def api_decide(request: Request) -> JSONResponse:
         return _error(409, str(exc))
     except ValueError as exc:
         return _error(422, str(exc))
-    return JSONResponse(approval.to_dict())
+    return JSONResponse(json_safe(approval.to_dict()))
 
 
 async def api_bulk(request: Request) -> JSONResponse:
@@ -95,10 +101,9 @@ async def _json_body(request: Request) -> dict:
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw.decode("utf-8-sig"))
-        json.dumps(body, ensure_ascii=False).encode("utf-8")  # a lone surrogate would fail later, in the store
+        body = strict_json(raw.decode("utf-8-sig"))
     except (ValueError, RecursionError):
-        raise Refused(400, "the body is not valid JSON") from None
+        raise Refused(400, "the body is not valid JSON (NaN and Infinity are not JSON numbers)") from None
     if not isinstance(body, dict):
         raise Refused(400, "the body must be a JSON object")
     return body

@@ -4,6 +4,10 @@
 (or larger than it claimed) as soon as the bytes read pass the limit, so no form or JSON parser ever sees it.
 """
 
+import json
+import math
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
@@ -40,6 +44,42 @@ def ascii_text(value, what: str) -> str:
     if not isinstance(value, str) or not value.isascii():
         raise Refused(400, f"malformed {what}")
     return value
+
+
+def strict_json(text: str) -> Any:
+    """JSON as the standard has it: NaN, Infinity and numbers too large for a float are a ValueError, as are
+    lone surrogates that could not be stored; Python's parser would let them through to the store."""
+    value = json.loads(text, parse_constant=_refuse_constant)
+    if not _finite(value):
+        raise ValueError("a number is too large to be finite")
+    json.dumps(value, ensure_ascii=False).encode("utf-8")  # a lone surrogate fails here, not later in the store
+    return value
+
+
+def json_safe(value: Any) -> Any:
+    """A value any JSON client can read: non-finite floats (from rows written before the API refused them) as
+    the strings "NaN", "Infinity" and "-Infinity", so one bad row cannot break a list for everyone."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value).replace("inf", "Infinity").replace("nan", "NaN")
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return True
 
 
 class BodyLimit:

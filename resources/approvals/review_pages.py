@@ -18,7 +18,7 @@ from starlette.routing import Route
 from resources.approvals.decisions import apply_decision, bulk_approve_low_risk
 from resources.approvals.review_access import SESSION_COOKIE
 from resources.approvals.review_diff import side_by_side
-from resources.approvals.review_http import Refused, ascii_text
+from resources.approvals.review_http import Refused, ascii_text, strict_json
 from resources.approvals.store import AlreadyDecided, ApprovalNotFound, to_text
 
 TEMPLATES = Path(__file__).parent / "templates" / "review"
@@ -150,8 +150,8 @@ def _edited_output(approval, form):
     if isinstance(approval.proposed_output, str):
         return text
     try:
-        return json.loads(text)
-    except ValueError as exc:
+        return strict_json(text)
+    except (ValueError, RecursionError) as exc:
         raise ValueError(f"the proposal is structured, so the edit must be valid JSON ({exc})") from None
 
 

@@ -186,15 +186,15 @@ class ApprovalStore:
     def _decide(self, approval_id: str, status: str, by: str, reason: str | None, final_output: Any = None):
         if not by:
             raise ValueError("a decision needs the reviewer's name")
-        now = time.time()
+        now = time.time()  # NaN or Infinity in an edit is a ValueError here, before anything is written
+        stored = json.dumps(final_output, allow_nan=False) if final_output is not None else None
         with self.store.transaction() as cur:
             if self.store.dialect == "postgres":  # decision seq order == commit order, so cursors skip nothing
                 cur.execute("SELECT pg_advisory_xact_lock(hashtext('aiwf_approval_decisions'))", ())
             cur.execute(
                 "UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?, reason = ?, final_output = ? "
                 "WHERE id = ? AND status = 'pending'",
-                (status, by, now, reason, json.dumps(final_output) if final_output is not None else None,
-                 approval_id))
+                (status, by, now, reason, stored, approval_id))
             if cur.rowcount != 1:
                 cur.execute("SELECT status, decided_by FROM approvals WHERE id = ?", (approval_id,))
                 found = cur.fetchone()

@@ -6,6 +6,7 @@ Every status change is also appended to `action_history`, so the ledger shows wh
 
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -112,12 +113,15 @@ class ActionLedger:
         if row is None or row["status"] != "in_doubt":
             raise ValueError(f"{key} is not in doubt (status {row and row['status']})")
         outcome = "applied" if applied else "not applied"
-        self.mark(key, "done" if applied else "failed", detail=f"settled by {by}: {note or outcome}")
+        self.mark(key, "done" if applied else "failed", detail=f"settled by {by}: {note or outcome}",
+                  settled={"settled_by": by, "note": note or outcome})
 
     def mark(
-        self, key: str, status: str, result: dict | None = None, error: str | None = None, detail: str | None = None
+        self, key: str, status: str, result: dict | None = None, error: str | None = None, detail: str | None = None,
+        settled: dict | None = None,
     ) -> None:
-        """Move an action to done, failed or compensated, keeping its result or error."""
+        """Move an action to done, failed or compensated, keeping its result or error (and, for a person's answer,
+        who settled it and why: in the signed audit line too)."""
         if status not in STATUSES:
             raise ValueError(f"unknown action status {status!r}; expected one of {STATUSES}")
         with self.store.transaction() as cur:
@@ -129,17 +133,37 @@ class ActionLedger:
             if cur.rowcount != 1:
                 raise KeyError(f"no action with idempotency key {key} in the ledger")
             self._history(cur, key, status, detail or error)
-        self._audit(key, status, error)
+        self._audit(key, status, error, settled)
 
-    def _audit(self, key: str, status: str, error: str | None) -> None:
+    def _audit(self, key: str, status: str, error: str | None, settled: dict | None = None) -> None:
         """Every side effect's outcome also lands in the hash-chained audit trail."""
         from resources.audit.log import audit_event  # the audit trail is optional to the ledger's users
 
         row = self.get(key) or {}
         audit_event(self.store, "side_effect", {"idempotency_key": key, "status": status, "error": error,
-                                    **{f: row.get(f) for f in ("workflow", "entity", "action", "connector")}},
+                                                **{f: row.get(f) for f in ("workflow", "entity", "action", "connector")},
+                                                **(settled or {})},
                     {"run_id": owner[4:] if (owner := row.get("owner") or "").startswith("run-") else None,
                      "owner": owner, "payload_hash": row.get("payload_hash")})
+
+    def money_moved(self, connector: str, action, field: str) -> float:
+        """The sum of `field` (in the payload or its `json` body) over this connector's actions of the same kind
+        on the same entity (the part before `#`: one order across its steps), `action` excluded; failed and
+        compensated actions moved nothing."""
+        base = action.entity.split("#")[0]
+        rows = self.store.query(
+            "SELECT idempotency_key, entity, payload FROM action_ledger WHERE connector = ? AND action = ? AND "
+            "status IN ('intent', 'done', 'in_doubt') AND idempotency_key <> ? AND entity LIKE ? ESCAPE '!'",
+            (connector, action.action, action.key, re.sub(r"([!%_])", r"!\1", base) + "%"))
+        total = 0.0
+        for row in rows:
+            if row["entity"].split("#")[0] != base:
+                continue
+            payload = json.loads(row["payload"])
+            body = payload.get("json") if isinstance(payload, dict) else None
+            value = (body if isinstance(body, dict) else payload if isinstance(payload, dict) else {}).get(field)
+            total += float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+        return total
 
     def get(self, key: str) -> dict | None:
         rows = self.store.query("SELECT * FROM action_ledger WHERE idempotency_key = ?", (key,))

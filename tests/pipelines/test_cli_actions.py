@@ -21,10 +21,10 @@ def webhook(answers: list, seen: list) -> SlackWebhook:
                         sleep=lambda s: None, breaker=CircuitBreaker(10))
 
 
-def in_doubt_digest(seen: list):
+def in_doubt_digest(seen: list, day: str = "2026-03-03"):
     """A digest whose post answered 502: it may have arrived, so it is held for a person."""
     hook = webhook([httpx.Response(502)], seen)
-    action = hook.message("content_ops", "digest:2026-03-03", "2026-03-03", "2 drafts published")
+    action = hook.message("content_ops", f"digest:{day}", day, "2 drafts published")
     with pytest.raises(ActionInDoubt):
         hook.execute(action)
     return action
@@ -59,3 +59,17 @@ def test_settle_applied_marks_it_done_and_nothing_is_sent_again(capsys):
 def test_settling_an_action_not_in_doubt_is_refused(capsys):
     assert main(["actions", "settle", "no-such-key", "--applied", "--reason", "x"]) == 2
     assert "is not in doubt" in capsys.readouterr().err
+
+
+def test_the_signed_settle_line_names_who_settled_and_why(capsys, monkeypatch):
+    action = in_doubt_digest([])
+    assert main(["actions", "settle", action.key, "--applied", "--reason", "seen in #ops", "--actor", "dana"]) == 0
+    [line] = [e for e in AuditLog(local_store()).entries()
+              if e["kind"] == "side_effect" and e["payload"]["status"] == "done"]
+    assert (line["payload"]["settled_by"], line["payload"]["note"]) == ("dana", "seen in #ops")
+    monkeypatch.setenv("USER", "erin")
+    monkeypatch.setenv("LOGNAME", "erin")
+    other = in_doubt_digest([], "2026-03-04")
+    assert main(["actions", "settle", other.key, "--not-applied", "--reason", "not there"]) == 0
+    settled = [e for e in AuditLog(local_store()).entries() if e["payload"].get("note") == "not there"]
+    assert settled[-1]["payload"]["settled_by"] == "erin"  # without --actor: the operator's login name
