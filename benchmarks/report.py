@@ -45,7 +45,8 @@ def fill_ledger(store, calls: int, runs: int, start: float, span: float) -> None
     assets = [a for w in NAMES for a in WORKFLOWS[w]]
     store.executemany("INSERT INTO bench_assets VALUES (?, ?)", list(enumerate(assets)))
     models = " ".join(f"WHEN {i} THEN '{m}'" for i, m in enumerate(MODELS))
-    store.execute(f"""INSERT INTO llm_calls ({', '.join(COLUMNS)})
+    written = COLUMNS[:COLUMNS.index("batch") + 1]  # the rest (cached tokens, price source, ...) keep defaults
+    store.execute(f"""INSERT INTO llm_calls ({', '.join(written)})
         WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?),
         r AS MATERIALIZED (SELECT i, abs(random()) % ? AS run, abs(random()) % 3 AS a, abs(random()) % 100 AS u,
                      abs(random()) % 1000 AS v, abs(random()) % 3 AS m FROM n)

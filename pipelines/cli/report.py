@@ -55,7 +55,8 @@ def print_summary(report: dict, say=print) -> None:
         say(f"\n{name}: {w['runs']} runs, {w['runs_succeeded']} succeeded ({_share(w['success_rate'])}); "
             f"cost {_money(w['cost_usd'])}, {_money(w['cost_per_successful_run_usd'])}/successful run, "
             f"{_money(w['cost_per_partition_usd'])}/completed partition ({w['completed_partitions']})")
-        say(f"  model: {w['llm_calls']} calls, {w['tokens']} tokens, cache hits {_share(w['cache_hit_rate'])}, "
+        unpriced = f" ({w['unpriced_calls']} unpriced: cost unknown)" if w.get("unpriced_calls") else ""
+        say(f"  model: {w['llm_calls']} calls{unpriced}, {w['tokens']} tokens, cache hits {_share(w['cache_hit_rate'])}, "
             f"retries {_share(w['retry_rate'])}, latency p50/p95/p99 {lat['p50']}/{lat['p95']}/{lat['p99']} ms")
         say(f"  quality: checks {w['checks']['passed']} passed, {w['checks']['failed']} failed; "
             f"{w['quarantined_rows']} rows quarantined; approvals {a['total']} requested, {a['approved']} approved, "
@@ -69,7 +70,25 @@ def print_summary(report: dict, say=print) -> None:
     for model, m in report["models"].items():
         lat = m["latency_ms"]
         say(f"model {model}: {m['calls']} calls, {_money(m['cost_usd'])}, latency p50/p95/p99 "
-            f"{lat['p50']}/{lat['p95']}/{lat['p99']} ms")
+            f"{lat['p50']}/{lat['p95']}/{lat['p99']} ms{_cost_notes(m)}")
+    unpriced = {model: m["unpriced_calls"] for model, m in report["models"].items() if m.get("unpriced_calls")}
+    if unpriced:
+        say(f"unpriced: {', '.join(f'{model} ({n} calls)' for model, n in unpriced.items())} cost more than shown; "
+            "price them in the YAML file named by AIWF_PRICES")
+
+
+def _cost_notes(m: dict) -> str:
+    """Unpriced calls, replayed answers and the provider's own cost beside ours, where there are any."""
+    notes = []
+    if m.get("unpriced_calls"):
+        notes.append(f"{m['unpriced_calls']} unpriced")
+    if m.get("replayed"):
+        notes.append(f"{m['replayed']} replayed from a cassette (not billed)")
+    if m.get("provider_cost_calls"):
+        notes.append(f"provider says {_money(m['provider_cost_usd'])} for {m['provider_cost_calls']} calls "
+                     f"({'+' if m['provider_cost_diff_usd'] >= 0 else '-'}${abs(m['provider_cost_diff_usd']):.4f} "
+                     "vs our price)")
+    return f"; {', '.join(notes)}" if notes else ""
 
 
 def _run(args) -> int:

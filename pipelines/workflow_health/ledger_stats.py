@@ -26,19 +26,32 @@ class CallGroup:
     cache_hits: int = 0
     cost_usd: float = 0.0
     tokens: int = 0
+    unpriced_calls: int = 0  # answered calls to a model with no price (their cost is unknown, not 0)
+    replayed: int = 0  # answers replayed from a cassette: no request, no cost
+    provider_cost_usd: float = 0.0  # what providers that report a cost said ...
+    provider_ours_usd: float = 0.0  # ... and what we priced those same calls at
+    provider_calls: int = 0
     latencies: list[np.ndarray] = field(default_factory=list)  # milliseconds, one array per SQL group
 
-    def add(self, calls, retries, hits, cost, tokens, tenths: str | None = None) -> None:
+    def add(self, calls, retries, hits, cost, tokens, unpriced=0, replayed=0, provider=0.0, provider_ours=0.0,
+            provider_calls=0, tenths: str | None = None) -> None:
+        """Add one SQL group's figures (ledger_reads.FIGURES, then optionally its latencies)."""
         self.calls += int(calls or 0)
         self.retries += int(retries or 0)
         self.cache_hits += int(hits or 0)
         self.cost_usd += float(cost or 0)
         self.tokens += int(tokens or 0)
+        self.unpriced_calls += int(unpriced or 0)
+        self.replayed += int(replayed or 0)
+        self.provider_cost_usd += float(provider or 0)
+        self.provider_ours_usd += float(provider_ours or 0)
+        self.provider_calls += int(provider_calls or 0)
         if tenths:
             self.latencies.append(np.array(tenths.split(","), dtype=np.int64) / 10)
 
     def merge(self, other: "CallGroup") -> None:
-        self.add(other.calls, other.retries, other.cache_hits, other.cost_usd, other.tokens)
+        self.add(other.calls, other.retries, other.cache_hits, other.cost_usd, other.tokens, other.unpriced_calls,
+                 other.replayed, other.provider_cost_usd, other.provider_ours_usd, other.provider_calls)
         self.latencies += other.latencies
 
 

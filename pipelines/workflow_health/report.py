@@ -46,12 +46,22 @@ def _latencies(groups: list[CallGroup]) -> np.ndarray:
     return np.concatenate(arrays) if arrays else np.empty(0)
 
 
+def _provider_figures(groups: list[CallGroup]) -> dict:
+    """What providers that report a cost said, beside our price for the same calls (None: none reported one)."""
+    said = sum(g.provider_calls for g in groups)
+    theirs, ours = sum(g.provider_cost_usd for g in groups), sum(g.provider_ours_usd for g in groups)
+    return {"provider_cost_calls": said, "provider_cost_usd": round(theirs, 6) if said else None,
+            "provider_cost_diff_usd": round(theirs - ours, 6) if said else None}
+
+
 def _call_figures(groups: list[CallGroup]) -> dict:
     calls, retries = sum(g.calls for g in groups), sum(g.retries for g in groups)
     hits, cost = sum(g.cache_hits for g in groups), sum(g.cost_usd for g in groups)
     return {"cost_usd": round(float(cost), 6), "tokens": sum(g.tokens for g in groups), "llm_calls": calls,
             "llm_retries": retries, "cache_hits": hits, "cache_hit_rate": ratio(hits, hits + calls),
-            "retry_rate": ratio(retries, calls + retries), "latency_ms": nearest_rank(_latencies(groups))}
+            "retry_rate": ratio(retries, calls + retries), "latency_ms": nearest_rank(_latencies(groups)),
+            "unpriced_calls": sum(g.unpriced_calls for g in groups), "replayed": sum(g.replayed for g in groups),
+            **_provider_figures(groups)}
 
 
 def _run_figures(runs: list[RunFacts], cost: float) -> dict:

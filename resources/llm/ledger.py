@@ -8,12 +8,13 @@ from resources.state.store import Store
 
 COLUMNS = (
     "ts run_id asset_key partition_key kind model prompt_name prompt_version prompt_hash request_hash "
-    "tokens_in tokens_out cost_usd latency_ms cache_hit attempt status error_class offline tier batch"
+    "tokens_in tokens_out cost_usd latency_ms cache_hit attempt status error_class offline tier batch "
+    "cached_tokens reasoning_tokens provider_cost_usd price_source unpriced replayed"
 ).split()
 
 
 INSERT = f"INSERT INTO llm_calls ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-_BOOLS = frozenset(("cache_hit", "offline", "batch"))
+_BOOLS = frozenset(("cache_hit", "offline", "batch", "unpriced", "replayed"))
 
 
 def _values(rec: "CallRecord") -> list:
@@ -45,6 +46,12 @@ class CallRecord:
     offline: bool = False
     tier: str | None = None
     batch: bool = False  # answered through a provider's Batch API, priced at the batch rate
+    cached_tokens: int = 0  # of tokens_in, read from the provider's prompt cache (priced at its cached rate)
+    reasoning_tokens: int = 0  # of tokens_out, the model's reasoning
+    provider_cost_usd: float | None = None  # what the provider (a gateway's `usage.cost`) said the call cost
+    price_source: str | None = None  # the price used (resources/llm/pricing.py): file@hash or catalogue version
+    unpriced: bool = False  # no price known for the model: cost_usd is 0 because unknown, not because free
+    replayed: bool = False  # answered from a replay cassette: nobody paid, cost 0, counted apart from calls
     ts: float = field(default_factory=time.time)
 
 
@@ -89,12 +96,15 @@ class CallLedger:
 
 
 def summarize(rows: list[dict]) -> dict:
-    """Totals over ledger rows: answered requests, failed attempts, cache hits, tokens and cost."""
-    answered = [r for r in rows if r["status"] == "ok" and not r["cache_hit"]]
+    """Totals over ledger rows: answered requests, failed attempts, cache hits, replayed answers, tokens and cost
+    (and how many answered requests had no price)."""
+    answered = [r for r in rows if r["status"] == "ok" and not r["cache_hit"] and not r.get("replayed")]
     return {
         "llm_calls": len(answered),
         "llm_retries": sum(1 for r in rows if r["status"] == "error"),
         "cache_hits": sum(1 for r in rows if r["cache_hit"]),
+        "replayed": sum(1 for r in rows if r["status"] == "ok" and r.get("replayed")),
+        "unpriced_calls": sum(1 for r in answered if r.get("unpriced")),
         "tokens": sum(r["tokens_in"] + r["tokens_out"] for r in answered),
         "cost_usd": round(sum(r["cost_usd"] for r in answered), 6),
         "offline": any(r["offline"] for r in rows),

@@ -1,7 +1,7 @@
 """The call ledger's reads for reports and the audit trail (the ledger's writes are in ledger.py).
 
-Figures are counted as `summarize()` counts them: a call is an answered request (status ok, not a cache hit), a
-retry is a failed attempt, tokens and cost are the answered requests'. Aggregates run in SQL, in slices of
+Figures are counted as `summarize()` counts them: a call is an answered request (status ok, not a cache hit, not
+replayed from a cassette), a retry is a failed attempt, tokens and cost are the answered requests'. Aggregates run in SQL, in slices of
 ledger ids, so no statement holds SQLite's write lock for long and a million calls cost no Python object each.
 """
 
@@ -9,13 +9,19 @@ from collections.abc import Iterator
 
 from resources.state.store import Store
 
-ANSWERED = "status = 'ok' AND cache_hit = 0"
+ANSWERED = "status = 'ok' AND cache_hit = 0 AND replayed = 0"
+_GATEWAY = f"{ANSWERED} AND provider_cost_usd IS NOT NULL"  # answered, and the provider said what it cost
 SLICE = 250_000  # ledger ids per statement
-# calls, retries, cache hits, cost, tokens
+# calls, retries, cache hits, cost, tokens; unpriced calls, replayed answers; the provider's cost, ours for the
+# same calls, and how many calls it said
 FIGURES = (f"SUM(CASE WHEN {ANSWERED} THEN 1 ELSE 0 END), SUM(CASE WHEN status = 'error' THEN 1 ELSE 0 END), "
            "SUM(CASE WHEN cache_hit <> 0 THEN 1 ELSE 0 END), "
            f"SUM(CASE WHEN {ANSWERED} THEN cost_usd ELSE 0 END), "
-           f"SUM(CASE WHEN {ANSWERED} THEN tokens_in + tokens_out ELSE 0 END)")
+           f"SUM(CASE WHEN {ANSWERED} THEN tokens_in + tokens_out ELSE 0 END), "
+           f"SUM(CASE WHEN {ANSWERED} AND unpriced <> 0 THEN 1 ELSE 0 END), "
+           "SUM(CASE WHEN status = 'ok' AND replayed <> 0 THEN 1 ELSE 0 END), "
+           f"SUM(CASE WHEN {_GATEWAY} THEN provider_cost_usd ELSE 0 END), "
+           f"SUM(CASE WHEN {_GATEWAY} THEN cost_usd ELSE 0 END), SUM(CASE WHEN {_GATEWAY} THEN 1 ELSE 0 END)")
 _LATENCIES = {  # answered requests' latencies in tenths of a millisecond (halves up), joined in one string per group
     "sqlite": "group_concat(CASE WHEN {answered} THEN CAST(latency_ms * 10 + 0.5 AS INTEGER) END)",
     "postgres": "string_agg(CAST(CASE WHEN {answered} THEN CAST(FLOOR(latency_ms * 10 + 0.5) AS BIGINT) END AS TEXT), "

@@ -153,6 +153,13 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("inventory_events", "CREATE INDEX IF NOT EXISTS inventory_events_sku ON inventory_events (sku, id)"),
     # resources/audit/outbox.py: each queued row's MAC, made when it is queued
     ("audit", "ALTER TABLE audit_outbox ADD COLUMN mac TEXT"),
+    # resources/llm/ledger.py: usage read in full and the price each row used (resources/llm/pricing.py)
+    ("llm_calls", "ALTER TABLE llm_calls ADD COLUMN cached_tokens INTEGER NOT NULL DEFAULT 0"),
+    ("llm_calls", "ALTER TABLE llm_calls ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0"),
+    ("llm_calls", "ALTER TABLE llm_calls ADD COLUMN provider_cost_usd {float}"),
+    ("llm_calls", "ALTER TABLE llm_calls ADD COLUMN price_source TEXT"),
+    ("llm_calls", "ALTER TABLE llm_calls ADD COLUMN unpriced INTEGER NOT NULL DEFAULT 0"),
+    ("llm_calls", "ALTER TABLE llm_calls ADD COLUMN replayed INTEGER NOT NULL DEFAULT 0"),
     # new steps go here, at the end
 ]
 
