@@ -106,6 +106,19 @@ def require_price(model: str, base_url: str | None = None) -> None:
         raise UnpricedModelError(unpriced_message(model))
 
 
+def ledger_fields(model: str, usage: Usage, *, batch: bool = False, replayed: bool = False,
+                  base_url: str | None = None) -> dict:
+    """The usage and cost columns of a ledger row (resources/llm/ledger.py CallRecord) for one answered call.
+    A replayed answer (a cassette) cost nobody anything: 0 and `replayed`; an unpriced one is flagged, with 0 in
+    the cost column standing for unknown, so sums stay sums and reports count it apart."""
+    priced = Priced(0.0, "replayed", usage.provider_cost_usd) if replayed else price(
+        model, usage, batch=batch, base_url=base_url)
+    return {"tokens_in": usage.input, "tokens_out": usage.output, "cached_tokens": usage.cached_input,
+            "reasoning_tokens": usage.reasoning, "cost_usd": priced.usd or 0.0,
+            "provider_cost_usd": None if replayed else usage.provider_cost_usd, "price_source": priced.source,
+            "unpriced": priced.unpriced, "replayed": replayed}
+
+
 def cost_usd(model: str, tokens_in: int, tokens_out: int, batch: bool = False) -> float:
     """Old callers' cost: 0.0 for an unpriced model. New code calls `price`, which says unpriced."""
     return price(model, Usage(input=tokens_in, output=tokens_out), batch=batch).usd or 0.0

@@ -3,8 +3,8 @@
 import pytest
 
 from resources.llm import prices_override
-from resources.llm.pricing import (UNPRICED, Usage, UnpricedModelError, batch_discount, cost_usd, price,
-                                   price_source, require_price)
+from resources.llm.pricing import (UNPRICED, Usage, UnpricedModelError, batch_discount, cost_usd, ledger_fields,
+                                   price, price_source, require_price)
 
 PRICES = """models:
   acme-llm-7b: {input_per_mtok: 0.50, cached_input_per_mtok: 0.05, output_per_mtok: 1.50, batch_discount: 0.5}
@@ -121,3 +121,18 @@ def test_importing_pricing_does_not_load_the_catalogue():
     code = "import sys, resources.llm.pricing; print('genai_prices' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_ledger_fields_fill_a_call_record(price_file):
+    from resources.llm.ledger import CallRecord
+
+    usage = Usage(input=1000, cached_input=400, output=300, reasoning=100, provider_cost_usd=0.01)
+    fields = ledger_fields("acme-llm-7b", usage)
+    record = CallRecord("chat", "acme-llm-7b", "h", "ok", **fields)
+    assert (record.tokens_in, record.cached_tokens, record.tokens_out, record.reasoning_tokens) == (1000, 400, 300, 100)
+    assert record.cost_usd == pytest.approx((600 * 0.5 + 400 * 0.05 + 300 * 1.5) / MTOK)
+    assert record.price_source.startswith("aiwf-prices:") and not record.unpriced and record.provider_cost_usd == 0.01
+    unknown = ledger_fields("nobody-prices-this", usage)
+    assert unknown["unpriced"] and unknown["cost_usd"] == 0.0 and unknown["price_source"] == UNPRICED
+    replay = ledger_fields("acme-llm-7b", usage, replayed=True)
+    assert replay["replayed"] and replay["cost_usd"] == 0.0 and not replay["unpriced"]
