@@ -56,8 +56,9 @@ def print_summary(report: dict, say=print) -> None:
             f"cost {_money(w['cost_usd'])}, {_money(w['cost_per_successful_run_usd'])}/successful run, "
             f"{_money(w['cost_per_partition_usd'])}/completed partition ({w['completed_partitions']})")
         unpriced = f" ({w['unpriced_calls']} unpriced: cost unknown)" if w.get("unpriced_calls") else ""
-        say(f"  model: {w['llm_calls']} calls{unpriced}, {w['tokens']} tokens, cache hits {_share(w['cache_hit_rate'])}, "
-            f"retries {_share(w['retry_rate'])}, latency p50/p95/p99 {lat['p50']}/{lat['p95']}/{lat['p99']} ms")
+        say(f"  model: {w['llm_calls']} calls{unpriced}, {w['tokens']} tokens, "
+            f"cache hits {_share(w['cache_hit_rate'])}, retries {_share(w['retry_rate'])}, "
+            f"latency p50/p95/p99 {lat['p50']}/{lat['p95']}/{lat['p99']} ms")
         say(f"  quality: checks {w['checks']['passed']} passed, {w['checks']['failed']} failed; "
             f"{w['quarantined_rows']} rows quarantined; approvals {a['total']} requested, {a['approved']} approved, "
             f"{a['edited']} edited, {a['rejected']} rejected, override rate {_share(a['override_rate'])}")
