@@ -11,6 +11,7 @@ from typing import Callable
 import dagster as dg
 import pandas as pd
 
+from resources.state.inbox_limits import FileTooLarge, read_csv
 from resources.state.quarantine import quarantine_row
 
 SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -87,9 +88,13 @@ def competitor_row(raw: dict) -> dict:
 def load_feed(context, state, folder: Path, name: str, check: Callable[[dict], dict], columns: list[str], workflow: str):
     """Read one feed for the asset's partition; quarantine invalid rows with the reason; an Output with counts."""
     path = feed_path(folder, name, context.partition_key)
-    frame, rejected = validate(pd.read_csv(path, dtype=str), check, columns)
+    try:
+        raw, encoding = read_csv(path, dtype=str)
+    except FileTooLarge as exc:  # the step fails with the reason; no row is read
+        raise dg.Failure(f"{name} feed {path.name}: {exc}", allow_retries=False) from None
+    frame, rejected = validate(raw, check, columns)
     for raw, reason in rejected:
         quarantine_row(context, state, row_key=raw.get("sku") or str(sorted(raw.items())), row=raw,
                        error_class="invalid_feed_row", reason=reason, workflow=workflow)
     return dg.Output(frame, metadata={"rows": len(frame), "quarantined": len(rejected),
-                                      "path": dg.MetadataValue.path(str(path))})
+                                      "path": dg.MetadataValue.path(str(path)), "encoding": encoding})

@@ -13,6 +13,7 @@ import pandas as pd
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from resources.state.inbox import file_day, inbox_dir, list_files
+from resources.state.inbox_limits import FileTooLarge, read_csv
 
 COLUMNS = ["order_id", "problem", "detail", "sku", "supplier", "claimed_amount", "customer_note"]
 PROBLEMS = ("late_shipment", "damaged_item", "supplier_delay", "chargeback_notice")
@@ -51,11 +52,14 @@ def feed_files(folder: Path | None = None) -> list[Path]:
 
 def orders_for_day(folder: Path, day: str) -> tuple[pd.DataFrame, dict[str, str], dict[str, str]]:
     """The valid rows of every file of `day` (first report of an order wins), refused files (name -> reason)
-    and refused rows ("file:line" -> reason)."""
-    rows, bad_files, bad_rows, seen = [], {}, {}, set()
+    and refused rows ("file:line" -> reason). The frame's attrs["encodings"] names each file's text encoding."""
+    rows, bad_files, bad_rows, seen, encodings = [], {}, {}, set(), {}
     for path in (p for p in feed_files(folder) if file_day(p) == day):
         try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+            frame, encodings[path.name] = read_csv(path, dtype=str, keep_default_na=False)
+        except FileTooLarge as exc:
+            bad_files[path.name] = str(exc)
+            continue
         except Exception as exc:  # pandas raises many types for a broken file
             bad_files[path.name] = f"unreadable csv file: {type(exc).__name__}: {str(exc)[:200]}"
             continue
@@ -74,4 +78,6 @@ def orders_for_day(folder: Path, day: str) -> tuple[pd.DataFrame, dict[str, str]
                 continue
             seen.add(order.order_id)
             rows.append({**order.model_dump(), "source_file": path.name})
-    return pd.DataFrame(rows, columns=[*COLUMNS, "source_file"]), bad_files, bad_rows
+    frame = pd.DataFrame(rows, columns=[*COLUMNS, "source_file"])
+    frame.attrs["encodings"] = encodings
+    return frame, bad_files, bad_rows

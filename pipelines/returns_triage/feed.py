@@ -12,6 +12,7 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from resources.state.inbox import file_day, inbox_dir, list_files
+from resources.state.inbox_limits import check_size, read_csv
 
 COLUMNS = ["return_id", "order_id", "sku", "product", "category", "price_eur", "days_since_delivery",
            "customer_returns_90d", "customer_note"]
@@ -45,20 +46,30 @@ def feed_files(folder: Path | None = None) -> list[Path]:
 def feed_for_day(folder: Path, day: str) -> tuple[pd.DataFrame, list[Path], dict[str, str]]:
     """The rows of every file of `day`, the files read, and the files of `day` that cannot be used: name -> reason."""
     files = [p for p in feed_files(folder) if file_day(p) == day]
-    frames, rejected = [], {}
+    frames, rejected, encodings = [], {}, {}
     for path in files:
         try:
             frames.append(read_feed_file(path))
         except ValueError as err:
             rejected[path.name] = str(err)
+            continue
+        if "encoding" in frames[-1].attrs:
+            encodings[path.name] = frames[-1].attrs["encoding"]
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*COLUMNS, "source_file"])
+    frame.attrs["encodings"] = encodings  # file -> text encoding it was read in (CSV files)
     return frame, files, rejected
 
 
 def read_feed_file(path: Path) -> pd.DataFrame:
-    """One file's rows as text (None where empty); raises ValueError with the reason when unusable."""
+    """One file's rows as text (None where empty), a CSV's encoding in `attrs`; raises ValueError with the
+    reason when unusable (over the inbox size cap, unreadable, columns missing)."""
+    check_size(path)
+    encoding = None
     try:
-        frame = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path, dtype=str)
+        if path.suffix.lower() == ".parquet":
+            frame = pd.read_parquet(path)
+        else:
+            frame, encoding = read_csv(path, dtype=str)
     except Exception as exc:  # pandas/pyarrow raise many types for a broken file
         raise ValueError(f"unreadable {path.suffix[1:]} file: {type(exc).__name__}: {str(exc)[:200]}") from exc
     missing = [c for c in COLUMNS if c not in frame.columns]
@@ -66,4 +77,7 @@ def read_feed_file(path: Path) -> pd.DataFrame:
         raise ValueError(f"missing column(s) {missing}")
     frame = frame[COLUMNS].astype(object)
     frame = frame.where(frame.notna(), None).map(lambda v: None if v is None else str(v))
-    return frame.assign(source_file=path.name)
+    frame = frame.assign(source_file=path.name)
+    if encoding:
+        frame.attrs["encoding"] = encoding
+    return frame

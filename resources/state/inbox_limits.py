@@ -1,0 +1,68 @@
+"""What an inbox file may be: at most AIWF_MAX_INBOX_FILE_MB (default 20), and text in an encoding we can name.
+
+A file over the cap is refused with a reason that says so, through the workflow's rejected-files path, before
+anything is read into memory or sent to a model. Text is decoded as UTF-8 (a byte-order mark is dropped), else
+as Windows-1252, else Latin-1, which reads any byte: a CSV saved by a spreadsheet on Windows is read, not
+refused, and the encoding used is recorded with the rows.
+"""
+
+import io
+import os
+from pathlib import Path
+
+MAX_FILE_ENV = "AIWF_MAX_INBOX_FILE_MB"
+DEFAULT_MAX_FILE_MB = 20.0
+ENCODINGS = ("utf-8", "cp1252", "latin-1")  # tried in this order; latin-1 decodes every byte
+
+
+def max_file_bytes() -> int:
+    """The per-file cap in bytes: AIWF_MAX_INBOX_FILE_MB (default 20)."""
+    raw = os.environ.get(MAX_FILE_ENV, "")
+    try:
+        mb = float(raw) if raw else DEFAULT_MAX_FILE_MB
+    except ValueError:
+        raise ValueError(f"{MAX_FILE_ENV} must be a number of megabytes, got {raw!r}") from None
+    if mb <= 0:
+        raise ValueError(f"{MAX_FILE_ENV} must be positive, got {raw!r}")
+    return int(mb * 1024 * 1024)
+
+
+class FileTooLarge(ValueError):
+    """An inbox file over AIWF_MAX_INBOX_FILE_MB; its message is the reason recorded for the file."""
+
+
+def check_size(path: Path) -> None:
+    """FileTooLarge naming the size and the cap when `path` is over the per-file cap."""
+    size, cap = path.stat().st_size, max_file_bytes()
+    if size > cap:
+        raise FileTooLarge(f"file is {size / 1048576:.3g} MB, over the inbox limit of {cap / 1048576:.3g} MB "
+                         f"({MAX_FILE_ENV}); split it into smaller files")
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """(text, encoding name): UTF-8 (with or without a BOM), else Windows-1252, else Latin-1."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            pass
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
+
+
+def read_text(path: Path) -> tuple[str, str]:
+    """The file's text and its encoding, after the size check."""
+    check_size(path)
+    return decode(path.read_bytes())
+
+
+def read_csv(path: Path, **options):
+    """A CSV inbox file as a pandas frame (pandas options as given) and the encoding it was read in."""
+    import pandas as pd
+
+    text, encoding = read_text(path)
+    return pd.read_csv(io.StringIO(text), **options), encoding
