@@ -1,7 +1,8 @@
 """`aiwf new workflow NAME` writes a working, tested workflow that is registered by its folder alone: in a copy of
 the project, `tickets` plus a 20-row tickets_2026-10-02.csv validates, passes its own tests, materializes through
-`dagster asset materialize` with its checks passing, and shows in `aiwf prompts list`."""
+`dagster asset materialize` with its checks passing, and shows in `aiwf prompts list` and `aiwf report`."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -90,3 +91,6 @@ def test_a_scaffolded_workflow_validates_materializes_and_shows_in_prompts_list(
 
     listed = _run([sys.executable, "-m", "pipelines.cli", "prompts", "list", "tickets_label"], project, env)
     assert "tickets_label@1" in listed.stdout and "live" in listed.stdout
+    report = _run([sys.executable, "-m", "pipelines.cli", "report", "--workflow", "tickets", "--json"], project, env)
+    tickets = json.loads(report.stdout.strip().splitlines()[-1])["workflows"]["tickets"]
+    assert (tickets["runs_succeeded"], tickets["llm_calls"], tickets["checks"]) == (1, 20, {"passed": 2, "failed": 0})
