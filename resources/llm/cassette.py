@@ -15,7 +15,11 @@ lock, one write each, so the forked step processes of a run can record into one 
 
 A request missing from the cassette is answered 404 with code `cassette_miss` and a message naming the request
 hash: openai raises its NotFoundError, which is final (not retried), and the session's error names the model and
-prompt@version, so llm_map quarantines the row with all three.
+prompt@version, so llm_map quarantines the row with all three. Every entry is sealed when recorded (an HMAC with
+the audit key, else a digest) and checked for shape before it answers (resources/llm/cassette_seal.py): a
+changed, unsealed or malformed entry is the same `cassette_miss`, naming the cassette, line and request hash.
+A replayed answer carries the header `x-aiwf-replayed: 1` (REPLAYED_HEADER): it was a real answer once, and is
+not one now, so the engine counts it apart and never caches it.
 
 Only chat and embedding requests are recorded. Batch API traffic (file uploads, batch status) passes through
 unrecorded in record mode and is refused in replay mode with a clear message: a replayed run answers its rows
@@ -30,10 +34,12 @@ from pathlib import Path
 
 import httpx2 as httpx  # the HTTP library openai>=3.57 is built on: its transports are what `http_client` takes
 
+from resources.llm.cassette_seal import KEPT_HEADERS, entry_problem, seal
+
 MODES = ("record", "replay")
 ENV_PATH, ENV_MODE = "AIWF_CASSETTE", "AIWF_CASSETTE_MODE"
 MISS_CODE = "cassette_miss"
-KEPT_HEADERS = ("content-type", "x-aiwf-offline")
+REPLAYED_HEADER = "x-aiwf-replayed"  # on every answer served from a cassette
 RECORDED = ("/chat/completions", "/embeddings")  # endpoint paths a cassette holds
 
 
@@ -147,7 +153,12 @@ def append(path: str, entry: dict) -> None:
 def load(path: str) -> dict[str, dict]:
     """hash -> entry; the last answer recorded for a hash wins. A torn last line (a recorder killed mid-write)
     is skipped, any other unreadable line is an error naming it."""
-    entries: dict[str, dict] = {}
+    return {digest: entry for digest, (_, entry) in load_numbered(path).items()}
+
+
+def load_numbered(path: str) -> dict[str, tuple[int, dict]]:
+    """hash -> (line number, entry), as `load`; the line number names an entry that fails its checks."""
+    entries: dict[str, tuple[int, dict]] = {}
     lines = Path(path).read_text(encoding="utf-8").splitlines()
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -158,26 +169,30 @@ def load(path: str) -> dict[str, dict]:
             if number == len(lines):
                 continue
             raise CassetteError(f"cassette {path} line {number} is not JSON") from None
-        entries[entry["hash"]] = entry
+        if isinstance(entry, dict) and isinstance(entry.get("hash"), str):
+            entries[entry["hash"]] = (number, entry)
     return entries
 
 
 _LOADED: dict[tuple[str, float, int], dict] = {}
 
 
-def _entries(path: str) -> dict[str, dict]:
+def _entries(path: str) -> dict[str, tuple[int, dict]]:
     stat = os.stat(path)
     key = (os.path.abspath(path), stat.st_mtime, stat.st_size)
     if key not in _LOADED:
         _LOADED.clear()
-        _LOADED[key] = load(path)
+        _LOADED[key] = load_numbered(path)
     return _LOADED[key]
 
 
 # --- transports ------------------------------------------------------------------------------------------------
 class _Cassette:
     def __init__(self, path: str, mode: str, base_path: str = ""):
+        from resources.audit.keys import load_key
+
         self.path, self.mode, self.base_path = path, mode, base_path
+        self.key_bytes = load_key()  # seals entries as they are recorded, checks them before they answer
 
     def key(self, request: httpx.Request) -> tuple[str, dict]:
         return request_key(request.method, endpoint(request.url.path, self.base_path), _body(request.content))
@@ -187,19 +202,21 @@ class _Cassette:
 
     def answer(self, request: httpx.Request) -> httpx.Response:
         if not self.recorded(request):
-            message = (f"cassette {self.path} replays chat and embedding requests only, not {request.method} "
-                       f"{endpoint(request.url.path, self.base_path)}: run batch assets with mode: sync to replay")
-            return httpx.Response(404, json={"error": {"message": message, "type": "invalid_request_error",
-                                                       "code": MISS_CODE}}, request=request)
+            return _miss(request, f"cassette {self.path} replays chat and embedding requests only, not "
+                                  f"{request.method} {endpoint(request.url.path, self.base_path)}: run batch assets "
+                                  "with mode: sync to replay")
         digest, stored = self.key(request)
-        entry = _entries(self.path).get(digest)
-        if entry is None:
-            message = (f"cassette {self.path} has no answer for {stored['method']} {stored['path']} "
-                       f"(request hash {digest}); record it again with {ENV_MODE}=record")
-            return httpx.Response(404, json={"error": {"message": message, "type": "invalid_request_error",
-                                                       "code": MISS_CODE}}, request=request)
+        found = _entries(self.path).get(digest)
+        if found is None:
+            return _miss(request, f"cassette {self.path} has no answer for {stored['method']} {stored['path']} "
+                                  f"(request hash {digest}); record it again with {ENV_MODE}=record")
+        number, entry = found
+        problem = entry_problem(entry, self.key_bytes)
+        if problem:
+            return _miss(request, f"cassette {self.path} line {number} (request hash {digest}) is not replayed: "
+                                  f"{problem}; record it again with {ENV_MODE}=record")
         answer = entry["response"]
-        return httpx.Response(answer["status"], headers=answer["headers"],
+        return httpx.Response(answer["status"], headers={**answer["headers"], REPLAYED_HEADER: "1"},
                               content=json.dumps(answer["body"]).encode(), request=request)
 
     def keep(self, request: httpx.Request, response: httpx.Response, content: bytes) -> None:
@@ -207,9 +224,16 @@ class _Cassette:
             return  # failed attempts are retried by the session; only chat and embedding answers are replayed
         digest, stored = self.key(request)
         headers = {k: response.headers[k] for k in KEPT_HEADERS if k in response.headers}
-        append(self.path, {"hash": digest, "request": stored,
-                           "response": {"status": response.status_code, "headers": headers,
-                                        "body": _redacted_answer(json.loads(content))}})
+        entry = {"hash": digest, "request": stored,
+                 "response": {"status": response.status_code, "headers": headers,
+                              "body": _redacted_answer(json.loads(content))}}
+        append(self.path, {**entry, "seal": seal(json.loads(json.dumps(entry, default=str)), self.key_bytes)})
+
+
+def _miss(request: httpx.Request, message: str) -> httpx.Response:
+    """The answer openai raises as a final NotFoundError with code `cassette_miss`."""
+    return httpx.Response(404, json={"error": {"message": message, "type": "invalid_request_error",
+                                               "code": MISS_CODE}}, request=request)
 
 
 class CassetteTransport(httpx.BaseTransport):

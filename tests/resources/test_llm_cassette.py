@@ -73,7 +73,7 @@ def test_cassette_keeps_no_key_no_headers_and_redacted_requests(offline_server, 
     assert KEY not in text and "authorization" not in text.lower() and "bearer" not in text.lower()
     assert "jane.doe@example.com" not in text and "7946 0958" not in text
     entry = json.loads(text.splitlines()[0])
-    assert set(entry) == {"hash", "request", "response"} and entry["request"]["path"] == "/chat/completions"
+    assert set(entry) == {"hash", "request", "response", "seal"} and entry["request"]["path"] == "/chat/completions"
     assert set(entry["response"]["headers"]) <= {"content-type", "x-aiwf-offline"}
 
 
@@ -109,3 +109,81 @@ def test_appends_from_several_processes_never_interleave(tmp_path):
     for p in procs:
         p.join()
     assert len(load(path)) == 63
+
+
+# --- round 3: a tampered cassette is a miss that names the entry; replayed answers say they are replayed --------
+def _tamper(tape, change, reseal: bool = False):
+    """Rewrite the first structured answer's entry with `change(entry)`; `reseal` recomputes a plain digest seal
+    as someone without the audit key can."""
+    import hashlib
+
+    lines = tape.read_text().splitlines()
+    for i, line in enumerate(lines):
+        entry = json.loads(line)
+        if "confidence" in json.dumps(entry["response"]["body"]):
+            change(entry)
+            if reseal:
+                body = {k: v for k, v in entry.items() if k != "seal"}
+                canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+                entry["seal"] = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+            lines[i] = json.dumps(entry, sort_keys=True, ensure_ascii=False)
+            tape.write_text("\n".join(lines) + "\n")
+            return entry["hash"]
+    raise AssertionError("no structured answer recorded")
+
+
+def _auto_refund(entry):
+    message = entry["response"]["body"]["choices"][0]["message"]
+    message["content"] = json.dumps({"route": "auto_refund", "confidence": 0.99})
+
+
+def _negative_usage(entry):
+    entry["response"]["body"]["usage"] = {"prompt_tokens": -90000, "completion_tokens": -5000, "total_tokens": -95000}
+
+
+def _replay_structured(tape):
+    ai = resource(closed_port_url(), tape, "replay").session()
+    return ai.complete(PROMPT, {"who": "triage", "text": NOTE}, response_model=Triage)
+
+
+@pytest.mark.parametrize("change, reseal, keyed, problem", [
+    (_auto_refund, False, False, "seal does not match"),
+    (_auto_refund, True, True, "seal does not match"),  # a recomputed digest is no use against the key
+    (_negative_usage, True, False, "usage.prompt_tokens must be a non-negative integer"),
+])
+def test_a_tampered_entry_is_a_miss_that_names_it(offline_server, tmp_path, monkeypatch, change, reseal, keyed,
+                                                  problem):
+    if keyed:
+        monkeypatch.setenv("AIWF_AUDIT_KEY", "cassette-test-key-0123456789")
+    tape = tmp_path / "run.jsonl"
+    resource(offline_server.url, tape, "record").session().complete(PROMPT, {"who": "triage", "text": NOTE},
+                                                                     response_model=Triage)
+    digest = _tamper(tape, change, reseal)
+    with pytest.raises(LLMRequestRejected) as err:
+        _replay_structured(tape)
+    assert err.value.error_class == "cassette_miss" and err.value.attempts == 1
+    assert digest in str(err.value) and "line 1" in str(err.value) and problem in str(err.value)
+
+
+def test_an_entry_without_a_seal_is_refused(offline_server, tmp_path):
+    tape = tmp_path / "run.jsonl"
+    resource(offline_server.url, tape, "record").session().complete(PROMPT, {"who": "triage", "text": NOTE},
+                                                                     response_model=Triage)
+    _tamper(tape, lambda entry: entry.pop("seal", None))
+    with pytest.raises(LLMRequestRejected, match="no seal"):
+        _replay_structured(tape)
+
+
+def test_replayed_answers_carry_the_replayed_header(offline_server, tmp_path):
+    import httpx2 as httpx
+
+    from resources.llm.cassette import REPLAYED_HEADER, _Cassette
+
+    tape = tmp_path / "run.jsonl"
+    resource(offline_server.url, tape, "record").session().complete(PROMPT, {"who": "ops", "text": "hello"})
+    [entry] = load(str(tape)).values()
+    request = httpx.Request("POST", "http://anywhere.test/v1/chat/completions", json=entry["request"]["body"])
+    answer = _Cassette(str(tape), "replay", "/v1").answer(request)
+    assert answer.status_code == 200 and answer.headers[REPLAYED_HEADER] == "1"
+    assert REPLAYED_HEADER == "x-aiwf-replayed"
+    assert REPLAYED_HEADER not in json.dumps(entry)  # what was recorded was a real answer; the replay says so
