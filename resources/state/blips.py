@@ -9,7 +9,6 @@ run retries re-execute it from failure (dagster.yaml: run_retries). Model errors
 (resources/llm/).
 """
 
-import os
 import random
 import sqlite3
 import time
@@ -18,6 +17,7 @@ from typing import Callable, TypeVar
 import dagster as dg
 
 from resources.backoff import backoff_s
+from resources.env_numbers import env_number
 
 T = TypeVar("T")
 WAIT_ENV = "AIWF_INFRA_WAIT_S"
@@ -29,14 +29,7 @@ RETRY_ON_STEP_FAILURE_TAG = "dagster/retry_on_asset_or_op_failure"
 
 def infra_wait_s() -> float:
     """How long infrastructure may be unreachable before a step gives up: AIWF_INFRA_WAIT_S, default 300."""
-    raw = os.environ.get(WAIT_ENV, "")
-    try:
-        value = float(raw) if raw else DEFAULT_WAIT_S
-    except ValueError:
-        raise ValueError(f"{WAIT_ENV} must be a number of seconds, got {raw!r}") from None
-    if value < 0:
-        raise ValueError(f"{WAIT_ENV} must not be negative, got {raw!r}")
-    return value
+    return env_number(WAIT_ENV, DEFAULT_WAIT_S, "seconds", allow_zero=True)
 
 
 class InfrastructureUnavailable(dg.Failure):

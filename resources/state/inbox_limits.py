@@ -7,8 +7,9 @@ refused, and the encoding used is recorded with the rows.
 """
 
 import io
-import os
 from pathlib import Path
+
+from resources.env_numbers import env_number
 
 MAX_FILE_ENV = "AIWF_MAX_INBOX_FILE_MB"
 DEFAULT_MAX_FILE_MB = 20.0
@@ -17,14 +18,7 @@ ENCODINGS = ("utf-8", "cp1252", "latin-1")  # tried in this order; latin-1 decod
 
 def max_file_bytes() -> int:
     """The per-file cap in bytes: AIWF_MAX_INBOX_FILE_MB (default 20)."""
-    raw = os.environ.get(MAX_FILE_ENV, "")
-    try:
-        mb = float(raw) if raw else DEFAULT_MAX_FILE_MB
-    except ValueError:
-        raise ValueError(f"{MAX_FILE_ENV} must be a number of megabytes, got {raw!r}") from None
-    if mb <= 0:
-        raise ValueError(f"{MAX_FILE_ENV} must be positive, got {raw!r}")
-    return int(mb * 1024 * 1024)
+    return int(env_number(MAX_FILE_ENV, DEFAULT_MAX_FILE_MB, "megabytes") * 1024 * 1024)
 
 
 class FileTooLarge(ValueError):
