@@ -8,6 +8,8 @@ import json
 import pyarrow as pa
 
 from resources.memory.embedding import embed_texts
+from resources.memory.models import embedder_model
+from resources.memory.reembed import ModelMismatch, log
 from resources.memory.records import (
     UTC,
     MemoryInputError,
@@ -58,8 +60,8 @@ def write(table, rows: list[dict], vectors=None) -> None:
      .execute(data, on_bad_vectors="null" if vectors is None else "error"))
 
 
-def new_table(db, dim: int, name: str = TABLE):
-    return db.create_table(name, schema=episodic_schema(dim), exist_ok=True)
+def new_table(db, dim: int, name: str = TABLE, model: str | None = None):
+    return db.create_table(name, schema=episodic_schema(dim, model), exist_ok=True)
 
 
 def key_filter(*, workflow=None, asset_key=None, partition_key=None, item_key=None, run_id=None,
@@ -117,7 +119,7 @@ class EpisodicMixin:
                   asset_key=asset_key, partition_key=partition_key, run_id=run_id, input_hash=input_hash,
                   model=model, prompt_version=prompt_version)
         vectors = embed_texts(ai, [rec["text"]]) if ai is not None else None
-        self._episodes_write([rec], vectors)
+        self._episodes_write([rec], vectors, ai)
         return rec["id"]
 
     def record_checks(self, *, workflow: str, item_key: str, check: str, passed: bool, details=None,
@@ -155,8 +157,12 @@ class EpisodicMixin:
         """"How did we handle cases like this before": decisions and corrections nearest to `text`."""
         vector = embed_texts(ai, [clean_text(text, "similar_episodes query")])[0]
         try:
+            self._meet(TABLE, ai, len(vector), write=False)  # episodes of another model are re-embedded first
             table = self.table(TABLE)
         except MissingTable:
+            return []
+        except ModelMismatch as err:
+            log().warning(str(err))
             return []
         pending = unembedded(table)  # corrections recorded without an embedder get vectors now
         if pending:
@@ -166,21 +172,26 @@ class EpisodicMixin:
         return similar(table, vector, k, key_filter(workflow=workflow, kinds=kinds))
 
     def _episodes_write(self, rows, vectors, ai=None) -> None:
-        dim = self._dim(TABLE)
+        model = embedder_model(ai) if ai is not None else None
         if vectors is not None:
-            vectors = check_vectors(vectors, dim, "episodes")
-            dim = vectors.shape[1]
+            vectors = check_vectors(vectors, None, "episodes")
+            if ai is not None:
+                self._meet(TABLE, ai, vectors.shape[1], write=True)
+            dim = check_vectors(vectors, self._dim(TABLE), "episodes").shape[1]
+        else:
+            dim = self._dim(TABLE)
         if dim is None:
-            dim = self._default_dim(ai)
-        write(self._open_or_create(TABLE, dim, new_table), rows, vectors)
+            dim, model = self._default_embedding(ai)
+        write(self._open_or_create(TABLE, dim, new_table, model), rows, vectors)
 
-    def _default_dim(self, ai) -> int:
-        """Dimension for an episodes table first written without vectors: the semantic tables', else the
-        embedder's (one probe embedding, cached)."""
+    def _default_embedding(self, ai) -> tuple[int, str | None]:
+        """Dimension and model for an episodes table first written without vectors: the semantic tables', else
+        the embedder's (one probe embedding, cached)."""
         for name in self.table_names():
             if name != TABLE:
-                return self._dim(name)
+                found = self._embedding(name)
+                return found.dim, found.model
         if ai is None:
             raise MemoryInputError("the first episode without a vector needs an embedder (ai) or an existing "
                                    "memory table to fix the vector dimension")
-        return len(embed_texts(ai, ["dimension probe"])[0])
+        return len(embed_texts(ai, ["dimension probe"])[0]), embedder_model(ai)

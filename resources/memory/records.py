@@ -9,6 +9,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from resources.memory.models import MODEL_KEY
+
 UTC = dt.timezone.utc
 TS = pa.timestamp("us", tz="UTC")
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
@@ -23,23 +25,30 @@ class MissingTable(MemoryInputError, LookupError):
     """A collection or table that was never written."""
 
 
-def semantic_schema(dim: int) -> pa.Schema:
+def semantic_schema(dim: int, model: str | None = None) -> pa.Schema:
+    """Chunks of documents; `model` is recorded on the vector column (models.py)."""
     return pa.schema([
         ("source", pa.string()), ("chunk", pa.int32()), ("text", pa.string()), ("version", pa.string()),
         ("content_hash", pa.string()), ("valid_from", TS), ("valid_until", TS), ("tags", pa.list_(pa.string())),
-        ("metadata", pa.string()), ("ingested_at", TS), ("vector", pa.list_(pa.float32(), dim)),
+        ("metadata", pa.string()), ("ingested_at", TS), vector_field(dim, model),
     ])
 
 
-def episodic_schema(dim: int) -> pa.Schema:
+def episodic_schema(dim: int, model: str | None = None) -> pa.Schema:
+    """Decisions, check outcomes and corrections; vectors may be null (found by key only)."""
     return pa.schema([
         ("id", pa.string()), ("kind", pa.string()), ("workflow", pa.string()), ("asset_key", pa.string()),
         ("partition_key", pa.string()), ("item_key", pa.string()), ("run_id", pa.string()),
         ("input_hash", pa.string()), ("text", pa.string()), ("output", pa.string()), ("model", pa.string()),
         ("prompt_version", pa.string()), ("checks", pa.string()), ("correction", pa.string()),
         ("reviewer", pa.string()), ("reason", pa.string()), ("ts", TS),
-        pa.field("vector", pa.list_(pa.float32(), dim), nullable=True),
+        vector_field(dim, model),
     ])
+
+
+def vector_field(dim: int, model: str | None) -> pa.Field:
+    return pa.field("vector", pa.list_(pa.float32(), dim), nullable=True,
+                    metadata={MODEL_KEY: model} if model else None)
 
 
 @dataclass

@@ -20,6 +20,8 @@ from resources.memory.embedding import embed_texts
 from resources.memory.episodic import EpisodicMixin
 from resources.memory.index_policy import IndexPolicy, ensure_indexes
 from resources.memory.maintenance import MaintenanceMixin
+from resources.memory.models import embedder_model
+from resources.memory.reembed import ModelMismatch, ReembedMixin, log
 from resources.memory.records import (
     UTC,
     Document,
@@ -34,8 +36,9 @@ from resources.memory.records import (
 from resources.state.resource import StateResource, state_of
 
 
-class MemoryResource(EpisodicMixin, MaintenanceMixin, dg.ConfigurableResource):
-    """Semantic and episodic memory over LanceDB (resource key `memory`)."""
+class MemoryResource(EpisodicMixin, MaintenanceMixin, ReembedMixin, dg.ConfigurableResource):
+    """Semantic and episodic memory over LanceDB (resource key `memory`); each table holds vectors of one
+    embedding model, re-embedded when the model changes (reembed.py)."""
 
     uri: str | None = Field(default=None, description="Any LanceDB URI (s3://, gs://, az://, a path); "
                                                           "default <state home>/lancedb.")
@@ -49,6 +52,9 @@ class MemoryResource(EpisodicMixin, MaintenanceMixin, dg.ConfigurableResource):
     refine_factor: int | None = Field(default=None, description="Re-score limit x this many candidates with full "
                                                                 "vectors; default 2, 0 turns it off.")
     version_retention_days: float = Field(default=7.0, description="Maintenance drops table versions older.")
+    reembed_max_rows: int = Field(default=50_000, description="A search re-embeds a table of another embedding "
+                                  "model up to this size; a larger one is searched by full text until "
+                                  "memory_maintenance_job re-embeds it.")
     state: StateResource | None = Field(default=None, description="Home of the default LanceDB folder.")
     _db: object = PrivateAttr(default=None)
     _tables: dict = PrivateAttr(default_factory=dict)
@@ -82,11 +88,11 @@ class MemoryResource(EpisodicMixin, MaintenanceMixin, dg.ConfigurableResource):
                                    f"ingest into it first (tables: {self.table_names()})") from err
         return self._tables[name]
 
-    def _open_or_create(self, name: str, dim: int, create):
+    def _open_or_create(self, name: str, dim: int, create, model: str | None = None):
         try:
             return self.table(name)
         except MissingTable:
-            self._tables[name] = create(self.db(), dim, name)
+            self._tables[name] = create(self.db(), dim, name, model)
             return self._tables[name]
 
     def _dim(self, name: str) -> int | None:
@@ -102,7 +108,7 @@ class MemoryResource(EpisodicMixin, MaintenanceMixin, dg.ConfigurableResource):
     def ingest(self, ai, docs: list[Document], *, collection: str = "documents") -> dict:
         """Chunk, embed and upsert documents; a changed document's chunks are replaced, none are orphaned."""
         by_source = semantic.prepare(docs, self.chunk_words, self.chunk_overlap, self._ttl())
-        return self._ingest(collection, by_source, lambda texts: embed_texts(ai, texts))
+        return self._ingest(collection, by_source, ai)
 
     def ingest_vectors(self, docs: list[Document], vectors, *, collection: str = "documents",
                        index: bool = True) -> dict:
@@ -119,7 +125,7 @@ class MemoryResource(EpisodicMixin, MaintenanceMixin, dg.ConfigurableResource):
             arr = semantic.vectors_for(data.num_rows, vectors, dim)
             return self._write(collection, counts, data, arr, self._existing(collection, counts), index=index)
 
-    def _ingest(self, collection, by_source, embed) -> dict:
+    def _ingest(self, collection, by_source, ai) -> dict:
         check_name(collection)
         before = self._existing(collection, by_source)
         changed = {s: rows for s, rows in by_source.items() if not semantic.unchanged(rows, before.get(s, {}))}
@@ -128,9 +134,12 @@ class MemoryResource(EpisodicMixin, MaintenanceMixin, dg.ConfigurableResource):
         if not rows:
             return {"collection": collection, "sources": len(by_source), "unchanged": skipped, "chunks_written": 0,
                     "chunks_deleted": 0}
-        vectors = check_vectors(embed([r["text"] for r in rows]), self._dim(collection), f"ingest {collection}")
+        vectors = check_vectors(embed_texts(ai, [r["text"] for r in rows]), None, f"ingest {collection}")
+        self._meet(collection, ai, vectors.shape[1], write=True)  # a table of another model is re-embedded first
+        check_vectors(vectors, self._dim(collection), f"ingest {collection}")
         counts = {s: len(rs) for s, rs in changed.items()}
-        return {**self._write(collection, counts, semantic.rows_table(rows), vectors, before), "unchanged": skipped}
+        return {**self._write(collection, counts, semantic.rows_table(rows), vectors, before, model=embedder_model(ai)),
+                "unchanged": skipped}
 
     def _existing(self, collection, sources) -> dict:
         try:
@@ -138,9 +147,9 @@ class MemoryResource(EpisodicMixin, MaintenanceMixin, dg.ConfigurableResource):
         except MissingTable:
             return {}
 
-    def _write(self, collection, counts: dict[str, int], data, vectors, before, index=True) -> dict:
+    def _write(self, collection, counts: dict[str, int], data, vectors, before, index=True, model=None) -> dict:
         """Upsert `data` (chunk rows without vectors; `counts`: chunks per source) and drop chunks past them."""
-        table = self._open_or_create(collection, vectors.shape[1], semantic.new_table)
+        table = self._open_or_create(collection, vectors.shape[1], semantic.new_table, model)
         bulk_new = len(counts) > semantic.IN_LIST_MAX and not any(s in before for s in counts)
         semantic.upsert(table, data, vectors, all_new=bulk_new)
         deleted = semantic.drop_orphans(table, before, counts) if before else 0
@@ -161,6 +170,12 @@ class MemoryResource(EpisodicMixin, MaintenanceMixin, dg.ConfigurableResource):
         self.table(collection)  # a missing table is reported before anything is embedded
         if vector is None and mode != "fts":
             vector = embed_texts(ai, [query])[0]
+        if vector is not None and ai is not None:
+            try:  # vectors of two models never meet: a table of another model is re-embedded first
+                self._meet(collection, ai, len(vector), write=False)
+            except ModelMismatch as err:
+                log().warning(str(err))
+                vector, mode = None, "fts"
         return self._search(collection, vector, query, mode, k, tags, sources, where, include_stale, as_of)
 
     def search_vector(self, vector, *, collection: str = "documents", k: int = 5, tags=None, sources=None,

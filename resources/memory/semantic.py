@@ -159,8 +159,8 @@ def drop_orphans(table, before: dict[str, dict[int, tuple]], new_counts: dict[st
     return orphans
 
 
-def new_table(db, dim: int, name: str):
-    return db.create_table(name, schema=semantic_schema(dim), exist_ok=True)
+def new_table(db, dim: int, name: str, model: str | None = None):
+    return db.create_table(name, schema=semantic_schema(dim, model), exist_ok=True)
 
 
 def live_filter(now: dt.datetime, include_stale: bool) -> str | None:

@@ -3,14 +3,16 @@
 import pytest
 
 from pipelines.memory_maintenance.workflow import memory_maintenance_job
+from resources.llm import LLMResource
 from resources.memory import Document, MemoryResource
 from resources.state.parquet_io_manager import ParquetIOManager
 
 
-def run_maintenance(**run_config):
+def run_maintenance(llm=None, **run_config):
     """The job with the resources Definitions binds (the Parquet IO manager included)."""
     return memory_maintenance_job.execute_in_process(
-        resources={"memory": MemoryResource(), "io_manager": ParquetIOManager()}, run_config=run_config or None)
+        resources={"memory": MemoryResource(), "llm": llm or LLMResource(), "io_manager": ParquetIOManager()},
+        run_config=run_config or None)
 
 
 def report_of(result) -> dict:
@@ -27,7 +29,7 @@ def test_maintenance_job_prunes_versions_and_keeps_rows(offline_llm):
     memory.ingest(ai, [Document("doc-1", "note one, revised")], collection="notes")
     versions_before = len(memory.versions("notes"))
 
-    result = run_maintenance(ops={"maintain_memory_tables": {"config": {"retention_days": 0}}})
+    result = run_maintenance(offline_llm, ops={"maintain_memory_tables": {"config": {"retention_days": 0}}})
 
     assert result.success
     report = report_of(result)["notes"]
