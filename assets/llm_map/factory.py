@@ -18,6 +18,11 @@ One run at a time works on a partition (assets/llm_map/lease.py): a second run o
 the first one's checkpoints. Progress (rows done, failures, spend, rate, ETA) goes to the run's event log at
 least every 10 s. Metadata tells this run's spend (`run_cost_usd`, `llm_cost_usd`) from what the partition's
 answers cost when paid for (`data_cost_usd`, from the checkpoints), which stays put across cached reruns.
+
+A workflow step that does more than map a prompt over rows uses the hooks of assets/llm_map/step.py: `inputs`
+(other upstream tables), `resources` (e.g. memory), `prepare` (columns looked up before asking), `output` (the
+step's own table from the answers) and `after` (side work such as recording in memory). The key column is
+always in the table, with the columns named in `keep_columns`.
 """
 
 import time
@@ -32,9 +37,10 @@ from assets.llm_map.canary import canary_plan, effective_live
 from assets.llm_map.engine import BatchEngine, Budget, Validator, run_async
 from assets.llm_map.lease import lease_name, partition_lease
 from assets.llm_map.progress import Progress, batch_line
-from assets.llm_map.ranges import over_partitions
-from assets.llm_map.report import LLMMapSpec, RunReport
+from assets.llm_map.ranges import per_partition
+from assets.llm_map.report import LLMMapSpec, RunReport, model_key
 from assets.llm_map.rows import prepare_rows
+from assets.llm_map.step import MapStep, StepHooks
 from assets.pools import LLM_POOL
 from resources.llm import LLMResource
 from resources.llm.ledger import CallLedger
@@ -79,10 +85,14 @@ def llm_map(name: str, *, source: str | dg.AssetKey | dg.AssetsDefinition, promp
             max_input_tokens: int = 8000, pool: str | None = LLM_POOL,
             description: str | None = None, mode: str = "sync",
             batch: BatchSettings | None = None,
-            backfill_policy: dg.BackfillPolicy | None = None) -> dg.AssetsDefinition:
+            backfill_policy: dg.BackfillPolicy | None = None,
+            inputs: dict[str, str | dg.AssetKey | dg.AssetsDefinition] | None = None, resources: Sequence[str] = (),
+            prepare: Callable | None = None, output: Callable | None = None, after: Callable | None = None,
+            deps: Sequence = (), kinds: Sequence[str] = ()) -> dg.AssetsDefinition:
     """A partition-aware Dagster asset whose rows are `prompt` answered per upstream row (see module doc).
     Given a PromptFile, each run answers with the Store's live version, and a candidate with a share answers
-    that share of rows (a canary: assets/llm_map/canary.py); the `prompt_version` column says which did."""
+    that share of rows (a canary: assets/llm_map/canary.py); the `prompt_version` column says which did.
+    `inputs`, `resources`, `prepare`, `output` and `after` fit a workflow's step (assets/llm_map/step.py)."""
     prompt_file = prompt if isinstance(prompt, PromptFile) else None
     prompt = prompt_file.live_prompt if prompt_file else prompt
     if (text_columns is None) == (variables is None):
@@ -92,30 +102,40 @@ def llm_map(name: str, *, source: str | dg.AssetKey | dg.AssetsDefinition, promp
     spec = LLMMapSpec(name, prompt, key_column, response_model, text_columns, variables, row_model,
                       tuple(keep_columns), tier, escalate_to, escalate_on, concurrency, group_name or "default",
                       max_failure_rate, budget_usd, budget_tokens, workflow_budget_usd, workflow_budget_tokens,
-                      max_input_tokens, mode=mode, batch=batch, prompt_file=prompt_file)
+                      max_input_tokens, mode=mode, batch=batch, prompt_file=prompt_file,
+                      hooks=StepHooks(prepare, output, after, tuple(inputs or {}), tuple(resources)))
     if mode not in MODES:
         raise ValueError(f"llm_map {name!r}: mode {mode!r} is not one of {MODES}")
     SPECS[name] = spec
     if len(set(spec.output_columns)) != len(spec.output_columns):
         raise ValueError(f"llm_map {name!r}: output columns collide: {spec.output_columns}")
-    source_key = source.key if isinstance(source, dg.AssetsDefinition) else dg.AssetKey.from_coercible(source)
+    source_key = _key(source)
+    ins = {"rows": dg.AssetIn(key=source_key, dagster_type=dg.Any),
+           **{n: dg.AssetIn(key=_key(k), dagster_type=dg.Any) for n, k in (inputs or {}).items()}}
 
     # `rows` is a DataFrame, or {partition: DataFrame} in a run over a partition range: `backfill_policy=
     # BATCH_BACKFILL` (assets/llm_map/ranges.py) backfills up to 30 days per run, each with its own checkpoints.
-    @dg.asset(name=name, ins={"rows": dg.AssetIn(key=source_key, dagster_type=dg.Any)}, partitions_def=partitions_def,
+    @dg.asset(name=name, ins=ins, partitions_def=partitions_def, deps=list(deps),
               backfill_policy=backfill_policy if partitions_def is not None else None,
-              group_name=group_name, kinds={"openai", "pandas"}, pool=pool, tags={LLM_MAP_TAG: "true"},
+              group_name=group_name, kinds={"openai", "pandas", *kinds}, pool=pool, tags={LLM_MAP_TAG: "true"},
               metadata={"prompt": prompt.ref, "prompt_hash": prompt.hash, "key_column": key_column},
+              required_resource_keys={"llm", *resources},
               description=description or f"{prompt.ref} applied to each row of {source_key.to_user_string()}.")
-    def _batch(context: dg.AssetExecutionContext, config: LLMMapConfig, llm: LLMResource,
-               rows) -> dg.Output:
-        return over_partitions(context, rows, lambda key, frame: run_llm_map(spec, context, config, llm, frame, key))
+    def _batch(context: dg.AssetExecutionContext, config: LLMMapConfig, rows, **others) -> dg.Output:
+        llm = context.resources.llm
+        return per_partition(context, {"rows": rows, **others}, lambda key, rows, **frames: run_llm_map(
+            spec, context, config, llm, rows, key, frames))
 
     return _batch
 
 
+def _key(asset: str | dg.AssetKey | dg.AssetsDefinition) -> dg.AssetKey:
+    return asset.key if isinstance(asset, dg.AssetsDefinition) else dg.AssetKey.from_coercible(asset)
+
+
 def run_llm_map(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResource,
-                frame: pd.DataFrame, partition: str | None = None) -> dg.Output[pd.DataFrame]:
+                frame: pd.DataFrame, partition: str | None = None,
+                inputs: dict[str, pd.DataFrame] | None = None) -> dg.Output[pd.DataFrame]:
     """One partition, once at a time: wait for any other run holding it, then answer what is not checkpointed."""
     llm.model_for(config.tier or spec.tier)  # an unknown tier is a clear error before anything runs
     if (config.mode or spec.mode) not in MODES:
@@ -130,24 +150,31 @@ def run_llm_map(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResourc
     with partition_lease(store, progress.what, lease_name(asset_key, partition), context.run_id, context.log.info,
                          finished=_finished_runs(context.instance),
                          done_so_far=lambda: checkpoints.count(asset_key, partition)) as waited:
-        return _run_batch(spec, context, config, llm, frame, checkpoints, partition, progress, waited)
+        step = MapStep(context, llm.session(context), getattr(context, "resources", None), partition, inputs or {})
+        return _run_batch(spec, context, config, llm, frame, checkpoints, partition, progress, waited, step)
 
 
 def _run_batch(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResource, frame: pd.DataFrame,
-               checkpoints: Checkpoints, partition: str, progress: Progress, waited: float
+               checkpoints: Checkpoints, partition: str, progress: Progress, waited: float, step: MapStep
                ) -> dg.Output[pd.DataFrame]:
-    """Validate rows, resume from checkpoints, send the rest, quarantine failures."""
+    """Validate rows, resume from checkpoints, send the rest, quarantine failures, shape the step's table."""
     spec = effective_live(spec, checkpoints.store)  # a promoted or rolled-back prompt answers from this run on
-    model_key = _model_key(spec, llm, spec.tier)  # checkpoints follow the asset's models, not a run's override
+    models = model_key(spec, llm, spec.tier)  # checkpoints follow the asset's models, not a run's override
     tier = config.tier or spec.tier
     escalate = spec.escalate_to if spec.escalate_on and spec.escalate_to != tier else None
     report = RunReport(spec, context.asset_key.to_user_string(), partition, context.run_id,
                        Quarantine(checkpoints.store))
+    ai = step.session
+    ai.ids["partition_key"] = partition or None  # a range run's calls are metered per partition too
+    if spec.hooks.prepare is not None:
+        progress.phase(f"preparing {len(frame):,} rows")
+        frame = spec.hooks.prepare(frame, step)
     progress.phase(f"checking {len(frame):,} rows")
     good, bad = prepare_rows(frame, key_column=spec.key_column, prompt=spec.prompt, text_columns=spec.text_columns,
                              variables=spec.variables, row_model=spec.row_model,
                              max_input_tokens=spec.max_input_tokens, keep_columns=spec.keep_columns,
                              tick=lambda n: progress.every(lambda: f"checked {n:,}/{len(frame):,} rows"))
+    step.input_hashes = {key: request.input_hash for key, request in good}
     canary = canary_plan(spec, checkpoints.store)  # None unless the prompt's candidate has a share of rows
     if canary is not None:
         good, unrenderable = canary.apply(good)
@@ -155,13 +182,11 @@ def _run_batch(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResource
     if bad:
         progress.phase(f"quarantining {len(bad):,} bad input rows")
     report.quarantine_bad(bad, tick=lambda n: progress.every(lambda: f"quarantined {n:,}/{len(bad):,} bad rows"))
-    scope = Scope(report.asset_key, partition, spec.prompt.version, spec.prompt.hash, model_key)
+    scope = Scope(report.asset_key, partition, spec.prompt.version, spec.prompt.hash, models)
     todo = report.resume(good, canary.load(checkpoints, scope) if canary else checkpoints.load(scope))
     progress.phase(f"{len(todo):,} requests to send; {report.resumed:,} rows from checkpoints, "
                    f"{report.deduplicated:,} duplicates merged, {len(bad):,} bad rows quarantined")
     writer = (canary.writer if canary else CheckpointWriter)(checkpoints, scope, spec.workflow, context.run_id)
-    ai = llm.session(context)
-    ai.ids["partition_key"] = partition or None  # a range run's calls are metered per partition too
     ai.write_with(writer)  # answers (cache, ledger, claim) commit with the checkpoints: a transaction per batch
     engine = BatchEngine(ai, prompt=spec.prompt, response_model=spec.response_model, tier=tier,
                          escalate_to=escalate, validator=spec.escalate_on,
@@ -186,15 +211,21 @@ def _run_batch(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResource
         stopped = exc
     finally:
         writer.close()  # everything answered is durable, whatever stopped the batch
+        ai.write_with(None)  # calls after the batch (the `after` hook's) commit on their own
     progress.phase(("stopped: " if stopped else "done: ") + line())
-    metadata = {**_metadata(report, writer, engine, model_key, ai), "lease_wait_s": round(waited, 1),
+    metadata = {**_metadata(report, writer, engine, models, ai), "lease_wait_s": round(waited, 1),
                 **(canary.metadata() if canary else {})}
     if stopped is not None:
         raise dg.Failure(f"{spec.name}: {stopped}. {writer.written} answers of this run are checkpointed; "
                          "raise the budget or wait, then rerun to resume", metadata=metadata, allow_retries=False)
     report.check_failure_rate(metadata)
     report.resolve_redriven()
-    return dg.Output(report.frame(good), metadata=metadata)
+    answered = report.frame(good)
+    table = spec.hooks.shape(answered, step)
+    if spec.hooks.after is not None:
+        metadata.update(spec.hooks.after(answered, table, step) or {})
+        metadata.update(ai.metadata())  # calls the side work made (memory embeddings) count too
+    return dg.Output(table, metadata=metadata)
 
 
 def _metadata(report: RunReport, writer, engine, model_key: str, ai) -> dict:
@@ -214,12 +245,6 @@ def _finished_runs(instance) -> Callable[[str], bool]:
         return run is not None and run.is_finished
 
     return finished
-
-
-def _model_key(spec: LLMMapSpec, llm: LLMResource, tier: str) -> str:
-    """The models a row's answer depends on: the tier's model, and the escalation model when there is one."""
-    escalate = spec.escalate_to if spec.escalate_on and spec.escalate_to != tier else None
-    return llm.model_for(tier) + (f">{llm.model_for(escalate)}" if escalate else "")
 
 
 def _budget(spec: LLMMapSpec, config: LLMMapConfig, llm: LLMResource, checkpoints: Checkpoints,

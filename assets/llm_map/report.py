@@ -1,7 +1,7 @@
 """Bookkeeping of one batch-asset run: which rows resumed, were answered, deduplicated or quarantined, and why."""
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import dagster as dg
@@ -9,6 +9,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from assets.llm_map.rows import BadRow, RowRequest
+from assets.llm_map.step import StepHooks
 from resources.llm.prompts import Prompt
 from resources.state.quarantine import Quarantine
 
@@ -43,6 +44,7 @@ class LLMMapSpec:
     batch: Any = None  # BatchSettings for batch mode (None: the provider's limits, 600 s in-process wait)
     prompt_file: Any = None  # PromptFile when built from one: live version and canary read from the Store
     canary: Any = None  # CanaryMargins of the canary check (assets/llm_map/canary_check.py)
+    hooks: StepHooks = field(default_factory=StepHooks)  # a workflow step's inputs, resources and hooks
 
     @property
     def output_columns(self) -> list[str]:
@@ -50,19 +52,31 @@ class LLMMapSpec:
         return [self.key_column, *self.keep_columns, *fields, *META_COLUMNS]
 
 
+def model_key(spec: LLMMapSpec, llm, tier: str) -> str:
+    """The models a row's answer depends on: the tier's model, and the escalation model when there is one."""
+    escalate = spec.escalate_to if spec.escalate_on and spec.escalate_to != tier else None
+    return llm.model_for(tier) + (f">{llm.model_for(escalate)}" if escalate else "")
+
+
 class RunReport:
     """Results by row key, quarantined rows by class, and the counts that go into materialization metadata."""
 
-    def __init__(self, spec: LLMMapSpec, asset_key: str, partition: str, run_id: str, quarantine: Quarantine):
+    def __init__(self, spec: LLMMapSpec, asset_key: str, partition: str, run_id: str,
+                 quarantine: Quarantine | None):
+        """`quarantine` None: nothing is written (a dry run: assets/llm_map/dry_run.py)."""
         self.spec, self.asset_key, self.partition, self.run_id = spec, asset_key, partition, run_id
         self.quarantine = quarantine
         self.results: dict[str, dict] = {}
         self.bad: list[BadRow] = []
         self.failed: dict[str, str] = {}  # row key -> error class
+        self.reasons: dict[str, str] = {}  # row key -> why it failed (bad input or the model)
         self.versions: dict[str, str] = {}  # row key -> prompt version answering it (canary runs)
         self.rows_in = self.resumed = self.sent = self.deduplicated = 0
 
     def _put(self, row_key: str, row: dict, error_class: str, reason: str, attempts: int = 1) -> None:
+        self.reasons[row_key] = f"{error_class}: {reason}"
+        if self.quarantine is None:
+            return
         self.quarantine.put(workflow=self.spec.workflow, asset_key=self.asset_key, partition_key=self.partition,
                             row_key=row_key, payload=row, error_class=error_class, reason=reason,
                             attempts=attempts, run_id=self.run_id)
@@ -100,8 +114,9 @@ class RunReport:
         for i, key in enumerate(request.keys):
             cost, tokens = (result.answer_cost_usd, result.answer_tokens) if i == 0 else (0.0, 0)
             spent = (result.cost_usd, result.tokens_in + result.tokens_out) if i == 0 else (0.0, 0)
-            writer.add(key, request.input_hash, output, result.model, tier, escalated, cost, tokens,
-                       offline=result.offline, spent=spent)
+            if writer is not None:
+                writer.add(key, request.input_hash, output, result.model, tier, escalated, cost, tokens,
+                           offline=result.offline, spent=spent)
             self.results[key] = {"output": output, "answered_by": result.model, "tier": tier, "escalated": escalated,
                                  "cost_usd": cost, "tokens": tokens, "offline": result.offline}
 

@@ -32,8 +32,16 @@ class RowRequest:
 class BadRow:
     row_key: str
     row: dict
-    error_class: str  # missing_key | duplicate_key | invalid_row | oversized_input
+    error_class: str  # missing_key | duplicate_key | invalid_row | oversized_input | a RowRejected's class
     reason: str
+
+
+class RowRejected(ValueError):
+    """Raised by a `variables` function for a row the step must not answer, quarantined under `error_class`."""
+
+    def __init__(self, error_class: str, reason: str):
+        super().__init__(reason)
+        self.error_class = error_class
 
 
 def clean(value):
@@ -42,6 +50,8 @@ def clean(value):
         return None
     if isinstance(value, float) and math.isnan(value):
         return None
+    if hasattr(value, "tolist") and getattr(value, "ndim", 0):  # a list column read back from Parquet
+        return value.tolist()
     return value.item() if hasattr(value, "item") and not isinstance(value, (list, dict, str)) else value
 
 
@@ -90,7 +100,7 @@ def prepare_rows(frame: pd.DataFrame, *, key_column: str, prompt: Prompt, text_c
         try:
             request = _request(row, prompt, text_columns, variables, row_model, max_input_tokens)
         except (ValueError, TypeError, ValidationError) as err:
-            kind = "oversized_input" if isinstance(err, _Oversized) else "invalid_row"
+            kind = getattr(err, "error_class", "oversized_input" if isinstance(err, _Oversized) else "invalid_row")
             bad.append(BadRow(key, row, kind, _reason(err)))
             continue
         request.keys, request.rows = [key], [row]

@@ -1,12 +1,19 @@
-"""Product copy: SEO descriptions drafted by the model in the brand voice, from the product's own facts."""
+"""Product copy: SEO descriptions drafted by the model in the brand voice, from the product's own facts.
 
+The row hooks of `product_descriptions` on the row engine (assets/llm_map/step.py): each product is asked with
+the voice and the brand's examples for its category; a product the authoritative feed does not sell is
+quarantined (it has no price to publish); the answers become the description table.
+"""
+
+import pandas as pd
+
+from assets.llm_map.rows import RowRejected
 from pipelines.brand import brand_examples as all_brand_examples
 from pipelines.brand import brand_voice as voice_config
-from pipelines.prompt_catalog import prompt_file
 
 META_LIMIT = 155  # search engines cut meta descriptions at about this length
-
-SEO_DESCRIPTION = prompt_file("seo_product_description").live_prompt  # prompts/seo_product_description.yaml
+COLUMNS = ["sku", "title", "description", "meta_description", "model", "prompt", "offline"]
+PROMPT = "seo_product_description"  # prompts/seo_product_description.yaml
 
 
 def brand_examples(category: str, k: int = 3) -> list[str]:
@@ -28,12 +35,24 @@ def meta_description(text: str, limit: int = META_LIMIT) -> str:
     return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
-def draft_description(ai, product, examples: list[str]) -> dict:
-    """One product's description row: text, meta description and provenance (model, prompt, offline)."""
-    answer = ai.complete(SEO_DESCRIPTION, {
-        "title": product.title, "category": product.category, "facts": product.facts, "voice": brand_voice(),
-        "examples": "\n".join(f"- {e}" for e in examples),
-    }, tier="cheap")
-    text = answer.text.strip()
-    return {"sku": product.sku, "title": product.title, "description": text, "meta_description": meta_description(text),
-            "model": answer.model, "prompt": ai.prompt_in_force(SEO_DESCRIPTION).ref, "offline": answer.offline}
+def copy_inputs(products: pd.DataFrame, step) -> pd.DataFrame:
+    """Each product with whether the shop sells it (the authoritative feed), the voice and its category's examples."""
+    sold = set(step.inputs["authoritative_feed"].sku)
+    return products.assign(sold=[sku in sold for sku in products.sku], voice=brand_voice(),
+                           examples=["\n".join(f"- {e}" for e in brand_examples(c)) for c in products.category])
+
+
+def copy_variables(row: dict) -> dict:
+    """The prompt's variables; a product with no authoritative price or stock is not described."""
+    if not row["sold"]:
+        raise RowRejected("not_in_authoritative_feed", "no authoritative price or stock for this sku")
+    return {k: str(row[k]) for k in ("title", "category", "facts", "voice", "examples")}
+
+
+def description_table(answered: pd.DataFrame, step) -> pd.DataFrame:
+    """product_descriptions: text, meta description and provenance (model, prompt version, offline)."""
+    text = [t.strip() for t in answered.text]
+    return pd.DataFrame({"sku": answered.sku, "title": answered.title, "description": text,
+                         "meta_description": [meta_description(t) for t in text], "model": answered.llm_model,
+                         "prompt": [f"{PROMPT}@{v}" for v in answered.prompt_version],
+                         "offline": answered.llm_offline.astype(bool)}, columns=COLUMNS)

@@ -11,18 +11,17 @@ import dagster as dg
 import pandas as pd
 
 from assets.checks.pii import pii_checks
-from assets.pools import LLM_POOL
-from pipelines.catalog import feeds
+from assets.llm_map import llm_map
+from pipelines.catalog import feeds, product_copy
 from pipelines.catalog.inventory import InventoryLedger, replay, sync_events
 from pipelines.catalog.prices import PRICE_RULES, apply_approvals, monitor_prices
-from pipelines.catalog.product_copy import brand_examples, draft_description
 from pipelines.catalog.push import push_updates
 from pipelines.catalog.reconciliation import reconcile
 from pipelines.partitions import daily
 from pipelines.policy import workflow_job
+from pipelines.prompt_catalog import prompt_file
 from resources.approvals.resource import ApprovalsResource
 from resources.connectors import ShopResource
-from resources.llm import LLMResource
 from resources.state.inbox import inbox_dir
 from resources.state.quarantine import Quarantine, quarantine_row
 from resources.state.resource import StateResource
@@ -58,25 +57,13 @@ def competitor_feed(context: dg.AssetExecutionContext, state: StateResource) -> 
                            ["sku", "competitor", "price", "observed_at"], GROUP)
 
 
-@dg.asset(partitions_def=daily, group_name=GROUP, kinds={"openai", "pandas"}, pool=LLM_POOL)
-def product_descriptions(context: dg.AssetExecutionContext, llm: LLMResource, state: StateResource,
-                         product_feed: pd.DataFrame,
-                         authoritative_feed: pd.DataFrame) -> dg.Output[pd.DataFrame]:
-    """SEO descriptions in the brand voice for products the shop sells; a product missing from the
-    authoritative feed is quarantined (it has no price to publish)."""
-    ai, sold = llm.session(context), set(authoritative_feed.sku)
-    rows = []
-    for product in product_feed.itertuples():
-        if product.sku not in sold:
-            Quarantine(state.store()).put(workflow=GROUP, asset_key="product_descriptions", partition_key=context.partition_key,
-                             row_key=product.sku, payload=product._asdict(), error_class="not_in_authoritative_feed",
-                             reason="no authoritative price or stock for this sku", run_id=context.run_id)
-            continue
-        rows.append(draft_description(ai, product, brand_examples(product.category)))
-    frame = pd.DataFrame(rows, columns=["sku", "title", "description", "meta_description", "model", "prompt",
-                                        "offline"])
-    return dg.Output(frame, metadata={**ai.metadata(), "descriptions": len(frame),
-                                      "quarantined": len(product_feed) - len(frame)})
+product_descriptions = llm_map(
+    "product_descriptions", source=product_feed, inputs={"authoritative_feed": authoritative_feed},
+    prompt=prompt_file(product_copy.PROMPT), key_column="sku", variables=product_copy.copy_variables,
+    keep_columns=["title"], tier="cheap", concurrency=8, partitions_def=daily, group_name=GROUP,
+    max_failure_rate=0.5, prepare=product_copy.copy_inputs, output=product_copy.description_table,
+    description="SEO descriptions in the brand voice for products the shop sells; a product missing from the "
+                "authoritative feed is quarantined (it has no price to publish).")
 
 
 @dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas"})

@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 
 from pipelines.brand import brand_examples, brand_voice
-from resources.llm.prompts import Prompt
 from resources.memory import Document, Hit, MemoryResource, MissingTable
 from resources.state.resource import state_of
 
@@ -99,13 +98,13 @@ def corrections(ai, memory: MemoryResource, slug: str, query: str, k: int = 2) -
                      f"{_quote(str(e['correction']), 200)}" for e in found[:k]) or "(none)"
 
 
-def record_draft(ai, memory: MemoryResource, context, slug: str, situation: str, answer, prompt: Prompt,
-                 input_hash: str) -> str:
+def record_draft(ai, memory: MemoryResource, context, slug: str, situation: str, text: str, model: str,
+                 prompt_ref: str, input_hash: str | None) -> str:
     """An episode for one draft: the brief it answered, what was written, by which model and prompt."""
     return memory.record_decision(
-        ai, workflow=WORKFLOW, item_key=slug, text=situation, output=answer.text, asset_key="drafts",
-        partition_key=context.partition_key, run_id=context.run_id, input_hash=input_hash, model=answer.model,
-        prompt_version=prompt.ref)
+        ai, workflow=WORKFLOW, item_key=slug, text=situation, output=text, asset_key="drafts",
+        partition_key=context.partition_key, run_id=context.run_id, input_hash=input_hash, model=model,
+        prompt_version=prompt_ref)
 
 
 def partition_of(context) -> str | None:

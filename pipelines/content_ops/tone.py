@@ -6,7 +6,7 @@ import hashlib
 
 import pandas as pd
 
-from assets.checks.judges import TONE_CHECK, ToneVerdict, banned_phrases_found
+from assets.checks.judges import banned_phrases_found
 from pipelines.content_ops import memory as cm
 
 COLUMNS = ["slug", "on_brand", "score", "banned_phrases", "issues", "body_hash"]
@@ -17,19 +17,35 @@ def body_hash(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
 
 
-def judge_tone(ai, memory, drafts: pd.DataFrame, partition_key: str, voice: dict) -> pd.DataFrame:
-    """One judge call per draft, with the voice guide and the nearest examples of the voice; a draft is on
-    brand when it has no banned phrase and the judge says so with at least the voice's minimum score."""
+def tone_inputs(drafts: pd.DataFrame, step, voice: dict) -> pd.DataFrame:
+    """Each draft with the voice the judge is shown: the guide and the nearest examples of the voice (memory)."""
+    ai, memory = step.session, step.resources.memory
+    return drafts.assign(voice=[f"{voice['guide']}\n\nExamples of the voice:\n"
+                                f"{cm.voice_examples(ai, memory, title, step.partition)}" for title in drafts.title])
+
+
+def tone_variables(row: dict) -> dict:
+    return {"voice": row["voice"], "text": row["body"]}
+
+
+def tone_table(answered: pd.DataFrame, voice: dict) -> pd.DataFrame:
+    """The verdicts: a draft is on brand when it has no banned phrase and the judge says so with at least the
+    voice's minimum score. A draft whose judge call failed is quarantined and has no row (publish_queue holds it)."""
     rows = []
-    for d in drafts.itertuples():
+    for d in answered.itertuples():
         banned = banned_phrases_found(d.body, voice["banned_phrases"])
-        examples = cm.voice_examples(ai, memory, d.title, partition_key)
-        verdict = ai.complete(TONE_CHECK, {"voice": f"{voice['guide']}\n\nExamples of the voice:\n{examples}",
-                                           "text": d.body}, response_model=ToneVerdict).parsed
-        rows.append({"slug": d.slug, "score": verdict.score, "banned_phrases": banned, "issues": verdict.issues[:3],
-                     "on_brand": not banned and verdict.on_brand and verdict.score >= voice["min_tone_score"],
+        rows.append({"slug": d.slug, "score": d.score, "banned_phrases": banned, "issues": list(d.issues)[:3],
+                     "on_brand": not banned and bool(d.on_brand) and d.score >= voice["min_tone_score"],
                      "body_hash": body_hash(d.body)})
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def remember_tone(table: pd.DataFrame, step) -> dict:
+    """Each outcome next to its draft's decision in episodic memory; the count of off-brand drafts."""
+    failures = off_brand(table)
+    cm.record_check(step.session, step.resources.memory, step.context, "drafts_match_brand_tone", table.slug,
+                    failures)
+    return {"off_brand": len(failures)}
 
 
 def off_brand(tone: pd.DataFrame) -> dict:

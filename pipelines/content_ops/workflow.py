@@ -3,6 +3,8 @@
 briefs dropped in a folder → research notes → drafts in the brand voice → verification checks
 (a great-expectations suite, claims supported by the notes, links) → the tone of each draft → publish queue.
 Blocking checks keep a failing draft out of the queue; an off-brand draft waits for a reviewer.
+The three model steps (research notes, drafts, tone) are built by the row engine (`llm_map`): concurrent
+requests, row checkpoints, a failed row quarantined while the others go on, shadow runs, canaries, Batch API mode.
 """
 
 from pathlib import Path
@@ -19,7 +21,7 @@ from assets.approval_gate import (
     send_for_approval,
 )
 from assets.checks.expectations import expectation_suite_check
-from assets.checks.judges import FACT_CHECK, FactCheck, link_problems, unsupported_sentences
+from assets.checks.judges import FACT_CHECK, TONE_CHECK, FactCheck, ToneVerdict, link_problems, unsupported_sentences
 from assets.checks.pii import pii_checks
 from assets.checks.rejected_files import (
     quarantine_rejected,
@@ -27,12 +29,15 @@ from assets.checks.rejected_files import (
     readable_files_spec,
     rejected_metadata,
 )
+from assets.llm_map import llm_map
 from assets.pools import LLM_POOL
 from pipelines.brand import brand_voice
+from pipelines.content_ops import drafting
 from pipelines.content_ops import memory as cm
 from pipelines.content_ops.briefs import COLUMNS as BRIEF_COLUMNS
 from pipelines.content_ops.briefs import brief_day, briefs_dir, briefs_for_day
-from pipelines.content_ops.tone import judge_tone, needs_review, off_brand
+from pipelines.content_ops import tone
+from pipelines.content_ops.tone import needs_review, off_brand
 from pipelines.partitions import daily
 from pipelines.policy import workflow_job
 from pipelines.prompt_catalog import prompt_file
@@ -50,8 +55,8 @@ REVIEW_POLICY = ApprovalPolicy(GROUP, [
     failed_checks(), contains_injection("title", "body"), contains_markup("title"),
     Rule("prompt-injection text in the brief", lambda item: bool(item.get("brief_injection")), "high")])
 
-RESEARCH = prompt_file("research_notes").live_prompt  # prompts/research_notes.yaml
-DRAFT = prompt_file("draft").live_prompt  # prompts/draft.yaml
+# A day's briefs are few: one failed row (quarantined, with the reason) must not hold up the others.
+MAX_FAILURE_RATE = 0.5
 
 
 @dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas"},
@@ -67,15 +72,11 @@ def topic_briefs(context: dg.AssetExecutionContext, state: StateResource):
     yield readable_files_result("briefs_are_all_readable", rejected)
 
 
-@dg.asset(partitions_def=daily, group_name=GROUP, kinds={"openai", "pandas"}, pool=LLM_POOL)
-def research_notes(context: dg.AssetExecutionContext, llm: LLMResource,
-                   topic_briefs: pd.DataFrame) -> dg.Output[pd.DataFrame]:
-    """The facts of each brief's sources, extracted by the cheap model."""
-    ai = llm.session(context)
-    notes = [ai.complete(RESEARCH, {"title": b.title, "audience": b.audience, "sources": b.sources}).text
-             for b in topic_briefs.itertuples()]
-    frame = topic_briefs.assign(notes=notes)[["slug", "title", "audience", "notes", "links", "injection"]]
-    return dg.Output(frame, metadata=ai.metadata())
+research_notes = llm_map(
+    "research_notes", source=topic_briefs, prompt=prompt_file("research_notes"), key_column="slug",
+    text_columns=["title", "audience", "sources"], keep_columns=["title", "audience", "links", "injection"],
+    tier="cheap", concurrency=8, partitions_def=daily, group_name=GROUP, max_failure_rate=MAX_FAILURE_RATE,
+    output=drafting.notes_table, description="The facts of each brief's sources, extracted by the cheap model.")
 
 
 @dg.asset(partitions_def=daily, group_name=GROUP, kinds={"lancedb", "openai"}, pool=LLM_POOL)
@@ -85,29 +86,16 @@ def brand_memory(context: dg.AssetExecutionContext, llm: LLMResource, memory: Me
     return dg.MaterializeResult(metadata={**cm.remember_brand(ai, memory, context.partition_key), **ai.metadata()})
 
 
-@dg.asset(partitions_def=daily, group_name=GROUP, kinds={"openai", "pandas"}, pool=LLM_POOL, deps=[brand_memory])
-def drafts(context: dg.AssetExecutionContext, llm: LLMResource, memory: MemoryResource,
-           research_notes: pd.DataFrame) -> dg.Output[pd.DataFrame]:
-    """A draft per brief in the brand voice by the strong model; the source links are appended, not generated.
-    Voice examples, past pieces and reviewers' corrections come from memory; each draft is remembered."""
-    ai, voice = llm.session(context), brand_voice()
-    rows = []
-    cm.prefetch_embeddings(ai, [cm.situation(n.title, n.audience) for n in research_notes.itertuples()])
-    for note in research_notes.itertuples():
-        situation = cm.situation(note.title, note.audience)
-        answer = ai.complete(DRAFT, {"title": note.title, "audience": note.audience, "voice": voice["guide"],
-                                     "examples": cm.voice_examples(ai, memory, situation, context.partition_key),
-                                     "corrections": cm.corrections(ai, memory, note.slug, situation),
-                                     "notes": note.notes}, tier="strong")
-        draft = ai.prompt_in_force(DRAFT)  # the version live in the Store (promote/rollback), as answered
-        cm.record_draft(ai, memory, context, note.slug, situation, answer, draft, answer.request_hash)
-        sources = "\n".join(f"- {link}" for link in note.links)
-        rows.append({"slug": note.slug, "title": note.title, "body": f"{answer.text}\n\nSources:\n{sources}",
-                     "word_count": len(answer.text.split()), "model": answer.model,
-                     "prompt": draft.ref, "offline": answer.offline,
-                     "brief_injection": getattr(note, "injection", "")})
-    return dg.Output(pd.DataFrame(rows, columns=["slug", "title", "body", "word_count", "model", "prompt",
-                                                 "offline", "brief_injection"]), metadata=ai.metadata())
+drafts = llm_map(
+    "drafts", source=research_notes, prompt=prompt_file("draft"), key_column="slug",
+    text_columns=drafting.DRAFT_VARIABLES, keep_columns=["title", "audience", "links", "injection", "situation"],
+    tier="strong", escalate_to=None, concurrency=8, partitions_def=daily, group_name=GROUP,
+    max_failure_rate=MAX_FAILURE_RATE, max_input_tokens=12000, deps=[brand_memory], resources=["memory"],
+    kinds=["lancedb"], prepare=lambda notes, step: drafting.draft_inputs(notes, step, brand_voice()),
+    output=drafting.draft_table, after=drafting.remember_drafts,
+    description="A draft per brief in the brand voice by the strong model; the source links are appended, not "
+                "generated. Voice examples, past pieces and reviewers' corrections come from memory; each draft is "
+                "remembered. Drafts do not depend on each other (pipelines/content_ops/drafting.py): concurrent.")
 
 
 def drafts_suite() -> list:
@@ -159,16 +147,15 @@ def drafts_have_no_broken_links(drafts: pd.DataFrame, research_notes: pd.DataFra
     return dg.AssetCheckResult(passed=not failures, metadata={"failures": dg.MetadataValue.json(failures)})
 
 
-@dg.asset(partitions_def=daily, group_name=GROUP, kinds={"openai", "pandas"}, pool=LLM_POOL)
-def draft_tone(context: dg.AssetExecutionContext, llm: LLMResource, memory: MemoryResource,
-               drafts: pd.DataFrame) -> dg.Output[pd.DataFrame]:
-    """Each draft judged against the brand voice (banned phrases, then a model judge), as the table that
-    publish_queue routes by; each outcome is also remembered next to the draft's decision."""
-    ai = llm.session(context)
-    tone = judge_tone(ai, memory, drafts, context.partition_key, brand_voice())
-    failures = off_brand(tone)
-    cm.record_check(ai, memory, context, "drafts_match_brand_tone", drafts.slug, failures)
-    return dg.Output(tone, metadata={**ai.metadata(), "off_brand": len(failures)})
+draft_tone = llm_map(
+    "draft_tone", source=drafts, prompt=TONE_CHECK, response_model=ToneVerdict, key_column="slug",
+    variables=tone.tone_variables, keep_columns=["title", "body"], tier="cheap", concurrency=8, partitions_def=daily,
+    group_name=GROUP, max_failure_rate=MAX_FAILURE_RATE, max_input_tokens=12000, resources=["memory"],
+    prepare=lambda frame, step: tone.tone_inputs(frame, step, brand_voice()),
+    output=lambda answered, step: tone.tone_table(answered, brand_voice()),
+    after=lambda answered, table, step: tone.remember_tone(table, step),
+    description="Each draft judged against the brand voice (banned phrases, then a model judge), as the table that "
+                "publish_queue routes by; each outcome is also remembered next to the draft's decision.")
 
 
 @dg.asset_check(asset=draft_tone, blocking=False, partitions_def=daily)

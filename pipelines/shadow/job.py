@@ -1,12 +1,14 @@
 """`shadow_run_job`: one partition's recorded inputs through a candidate prompt version (or model), side effects off.
 
-The recorded inputs are the upstream table the Parquet IO manager wrote for that partition; the candidate's answers
-go through assets/llm_map's own engine (same concurrency, validator, budgets, ledger) and land in a shadow table
-under $AIWF_HOME/shadow/<asset>/<partition>/, never over production, with no checkpoints and no quarantine rows
-(the production asset's). Nothing downstream runs: the op is bound to the model and the IO manager's paths only,
-with no connector or approvals resource, so it cannot send, publish or queue anything; `side_effects_sent` and
-`approvals_created` say so (the latter counted from the approvals table by this run's id). The asset's own
-checks are run on the shadow output. Runs are tagged `aiwf/shadow` so they are told apart in the UI.
+The recorded inputs are the upstream tables the Parquet IO manager wrote for that partition; the candidate's answers
+go through the row engine's dry run (assets/llm_map/dry_run.py: the asset's own `prepare` and `output` hooks, row
+checks, dedupe, concurrency, validator, budgets, ledger) and land in a shadow table under
+$AIWF_HOME/shadow/<asset>/<partition>/, never over production, with no checkpoints, no quarantine rows and no
+`after` hook (a drafts shadow remembers nothing). Nothing downstream runs: the op is bound to the model, the IO
+manager's paths and the read-only resources a step's `prepare` hook looks things up in (memory), with no connector
+or approvals resource, so it cannot send, publish or queue anything; `side_effects_sent` and `approvals_created`
+say so (the latter counted from the approvals table by this run's id). The asset's own checks are run on the
+shadow output. Runs are tagged `aiwf/shadow` so they are told apart in the UI.
 """
 
 import json
@@ -18,13 +20,12 @@ import numpy as np
 import pandas as pd
 
 from assets.llm_map.canary import effective_live
-from assets.llm_map.engine import BatchEngine, Budget, run_async
+from assets.llm_map.dry_run import answer_rows, checkpointed
 from assets.llm_map.factory import SPECS, spec_of
-from assets.llm_map.rows import prepare_rows
+from assets.llm_map.step import MapStep
 from assets.pools import LLM_POOL
 from pipelines.shadow.compare import agreement, write_report
 from resources.llm import LLMResource
-from resources.state.checkpoints import Checkpoints, Scope
 from resources.state.parquet_io_manager import ParquetIOManager
 from resources.state.resource import state_of
 
@@ -83,9 +84,7 @@ def _candidate(spec, version: str):
 def _baseline_cost(spec, llm: LLMResource, store, asset: str, partition: str, keys: list[str]) -> float | None:
     """What production's answers for these rows cost when paid for (from its checkpoints; None if it has none).
     `spec` carries production's prompt: the Store's live version (effective_live), which checkpoints are keyed by."""
-    escalate = spec.escalate_to if spec.escalate_on and spec.escalate_to != spec.tier else None
-    model_key = llm.model_for(spec.tier) + (f">{llm.model_for(escalate)}" if escalate else "")
-    done = Checkpoints(store).load(Scope(asset, partition, spec.prompt.version, spec.prompt.hash, model_key))
+    done = checkpointed(spec, llm, store, asset, partition)
     if not done:
         return None
     return round(sum(float(done[k]["cost_usd"] or 0) for k in keys if k in done), 6)
@@ -114,8 +113,19 @@ def _approvals_created(store, run_id: str) -> int:
     return ApprovalStore(store).created_by_run(run_id)
 
 
+def _recorded(io_manager, config: ShadowConfig, sources: dict[str, dg.AssetKey]) -> dict[str, pd.DataFrame]:
+    """The partition's recorded tables: each input of the asset by input name, and production's own as `current`."""
+    paths = {name: (io_manager.path_for(key, config.partition), key.to_user_string()) for name, key in sources.items()}
+    paths["current"] = (io_manager.path_for(dg.AssetKey.from_user_string(config.asset), config.partition), config.asset)
+    for path, what in paths.values():
+        if not path.exists():
+            raise dg.Failure(f"{path} is missing: a shadow run re-runs recorded inputs, so {what} must have been "
+                             f"materialized for {config.partition} first", allow_retries=False)
+    return {name: pd.read_parquet(path) for name, (path, _) in paths.items()}
+
+
 def run_shadow(context, config: ShadowConfig, llm: LLMResource, io_manager: ParquetIOManager,
-               sources: dict[str, dg.AssetKey], checks: dict[str, list]) -> dict:
+               sources: dict[str, dict[str, dg.AssetKey]], checks: dict[str, list]) -> dict:
     """Answer the partition's recorded rows with the candidate, write the shadow table and report, return figures."""
     if not hasattr(io_manager, "path_for"):
         raise dg.Failure(f"shadow runs read tables through ParquetIOManager.path_for; io_manager is "
@@ -127,49 +137,14 @@ def run_shadow(context, config: ShadowConfig, llm: LLMResource, io_manager: Parq
     candidate, fields = _candidate(spec, config.prompt_version)
     store = state_of(llm).store()
     production_spec = effective_live(spec, store)  # a promoted or rolled-back version is production's, not the file's
-    inputs = io_manager.path_for(sources[config.asset], config.partition)
-    current = io_manager.path_for(dg.AssetKey.from_user_string(config.asset), config.partition)
-    for path, what in ((inputs, sources[config.asset].to_user_string()), (current, config.asset)):
-        if not path.exists():
-            raise dg.Failure(f"{path} is missing: a shadow run re-runs recorded inputs, so {what} must have been "
-                             f"materialized for {config.partition} first", allow_retries=False)
-    frame, production = pd.read_parquet(inputs), pd.read_parquet(current)
-
-    good, bad = prepare_rows(frame, key_column=spec.key_column, prompt=candidate, text_columns=spec.text_columns,
-                             variables=spec.variables, row_model=spec.row_model,
-                             max_input_tokens=spec.max_input_tokens, keep_columns=spec.keep_columns)
-    todo: dict[str, object] = {}
-    for key, request in good:  # identical requests are sent once, as in production
-        if request.input_hash in todo:
-            todo[request.input_hash].keys.append(key)
-        else:
-            todo[request.input_hash] = request
-    answers, failed = {}, {b.row_key: f"{b.error_class}: {b.reason}" for b in bad}
-    cost = [0.0]
-
-    def succeed(request, result, tier, escalated):
-        output = result.parsed.model_dump(mode="json") if spec.response_model else {"text": result.text}
-        for key in request.keys:
-            kept = {c: request.row.get(c) for c in spec.keep_columns}
-            answers[key] = {spec.key_column: key, **kept, **output, "llm_model": result.model, "llm_tier": tier,
-                            "llm_escalated": escalated, "llm_offline": result.offline,
-                            "prompt_version": candidate.version}  # kept where the asset's table has the column
-        cost[0] += result.answer_cost_usd  # what the answer cost when paid for, cached or not: like the baseline
-
-    def fail(request, error_class, reason, attempts):
-        for key in request.keys:
-            failed[key] = f"{error_class}: {reason}"
+    tables = _recorded(io_manager, config, sources[config.asset])
+    frame, production = tables.pop("rows"), tables.pop("current")
 
     session = _CandidateSession(llm.session(context), config.model)
-    escalate = None if config.model else spec.escalate_to
-    engine = BatchEngine(session, prompt=candidate, response_model=spec.response_model, tier=spec.tier,
-                         escalate_to=escalate, validator=spec.escalate_on,
-                         concurrency=config.concurrency or spec.concurrency,
-                         budget=Budget(run_usd=spec.budget_usd, run_tokens=spec.budget_tokens),
-                         succeed=succeed, fail=fail, spend=lambda usd, tokens: None)  # kept answers only, as baseline
-    run_async(engine.run(list(todo.values())))
-
-    shadow = pd.DataFrame([answers[k] for k, _ in good if k in answers], columns=spec.output_columns)
+    step = MapStep(context, llm.session(context), context.resources, config.partition, tables, shadow=True)
+    answered = answer_rows(spec, session, frame, step, prompt=candidate, concurrency=config.concurrency,
+                           escalate=not config.model)
+    shadow = answered.table
     home = state_of(llm).home_dir()
     paths = shadow_paths(home, config.asset, config.partition, candidate.ref, config.model)
     paths["table"].parent.mkdir(parents=True, exist_ok=True)
@@ -179,38 +154,46 @@ def run_shadow(context, config: ShadowConfig, llm: LLMResource, io_manager: Parq
     summary = {
         "asset": config.asset, "partition": config.partition, "production": production_spec.prompt.ref,
         "candidate": candidate.ref + (f" on {config.model}" if config.model else ""),
-        "rows": len(frame), "rows_answered": len(shadow), "rows_failed": len(failed),
+        "rows": len(frame), "rows_answered": len(shadow), "rows_failed": len(answered.failed),
         "rows_compared": compared["rows_compared"], "agreement": compared["agreement"],
         "per_field": compared["per_field"], "check_failures": sum(not ok for ok in outcomes.values()),
-        "checks": outcomes, "checks_not_run": not_run, "cost_usd": round(cost[0], 6),
+        "checks": outcomes, "checks_not_run": not_run, "cost_usd": round(answered.cost_usd, 6),
         "baseline_cost_usd": _baseline_cost(production_spec, llm, store, config.asset, config.partition,
                                             [str(k) for k in production[spec.key_column]]),
         "p95_latency_ms": round(float(np.percentile(session.latencies_ms, 95)), 1) if session.latencies_ms else 0.0,
         "side_effects_sent": 0,  # no connector is bound to this job: nothing can be sent or published
         "approvals_created": _approvals_created(store, context.run_id),
         "shadow_table": str(paths["table"]), "diff_report": str(paths["report"]), "run_id": context.run_id,
-        "failed": dict(list(failed.items())[:50]),
+        "failed": dict(list(answered.failed.items())[:50]),
     }
-    write_report(paths["report"], summary, production, shadow, spec.key_column, fields, failed)
+    write_report(paths["report"], summary, production, shadow, spec.key_column, fields, answered.failed)
     paths["summary"].write_text(json.dumps(summary, indent=1))
     return summary
 
 
+def _inputs(asset: dg.AssetsDefinition, spec) -> dict[str, dg.AssetKey]:
+    """The tables a batch asset reads (`rows` and its `inputs=`), by input name; not its deps (nothing recorded)."""
+    return {n: k for n, k in asset.keys_by_input_name.items() if n == "rows" or n in spec.hooks.inputs}
+
+
 def shadow_job(assets: list, checks: list) -> dg.JobDefinition:
     """The job, over the batch assets and checks Definitions holds (passed in: this module is imported by it)."""
-    sources = {key.to_user_string(): ad.keys_by_input_name["rows"] for ad in assets
+    sources = {key.to_user_string(): _inputs(ad, spec_of(key.to_user_string())) for ad in assets
                if isinstance(ad, dg.AssetsDefinition) and "rows" in ad.keys_by_input_name
                for key in ad.keys if spec_of(key.to_user_string()) is not None}
+    # what the batch steps' `prepare` hooks read (memory): bound, read-only here, as in the production step
+    lookups = {r for name in sources for r in spec_of(name).hooks.resources}
     checks_by_asset: dict[str, list] = {}
     for check in checks:
         for check_key in getattr(check, "check_keys", []):
             checks_by_asset.setdefault(check_key.asset_key.to_user_string(), []).append(check)
 
-    @dg.op(name="shadow_run", pool=LLM_POOL, out=dg.Out(dg.Nothing), tags={SHADOW_TAG: "1"})
-    def shadow_run(context: dg.OpExecutionContext, config: ShadowConfig, llm: LLMResource,
-                   io_manager: dg.ResourceParam[dg.IOManager]):
+    @dg.op(name="shadow_run", pool=LLM_POOL, out=dg.Out(dg.Nothing), tags={SHADOW_TAG: "1"},
+           required_resource_keys={"llm", "io_manager", *lookups})
+    def shadow_run(context: dg.OpExecutionContext, config: ShadowConfig):
         """Re-run one partition's recorded inputs through the candidate; figures as metadata, report on disk."""
-        summary = run_shadow(context, config, llm, io_manager, sources, checks_by_asset)
+        summary = run_shadow(context, config, context.resources.llm, context.resources.io_manager, sources,
+                             checks_by_asset)
         context.log.info(f"shadow {summary['candidate']} on {config.asset} [{config.partition}]: agreement "
                          f"{summary['agreement']}, {summary['check_failures']} check(s) failed")
         flat = {k: v for k, v in summary.items() if not isinstance(v, (dict, list)) and v is not None}
