@@ -15,6 +15,7 @@ when metrics are on). With `url_env` unset the sensor connects to nothing and sa
 
 import json
 import os
+from functools import partial
 from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
@@ -24,6 +25,7 @@ import dagster as dg
 from resources.queues import Lag, QueueConsumer, open_consumer
 from resources.queues.landing import WindowInbox
 from resources.queues.metrics import record_lag
+from resources.state.quarantine import Quarantine
 from resources.state.resource import StateResource
 from sensors.run_lookup import instance_of, partitions_in_flight, tag_values
 
@@ -33,12 +35,13 @@ QUEUE_TAG = "aiwf/queue"  # the run_key a queue sensor launched a run for: "<win
 def queue_sensor(name: str, *, job, first_asset: dg.AssetKey, url_env: str, queue_env: str, default_queue: str,
                  folder: Callable[[StateResource], Path], prefix: str, columns: list[str],
                  parse: Callable[[bytes], tuple[str, dict]], tags_for: Callable[[Path, str], dict] | None = None,
-                 batch: int = 500, max_per_tick: int = 20_000,
+                 workflow: str | None = None, batch: int = 500, max_per_tick: int = 20_000,
                  minimum_interval_seconds: int = 30) -> dg.SensorDefinition:
     """Launch `job` once per window of messages read from the queue at `url_env` (see the module docstring).
 
     `parse(body)` returns (window, row) or raises ValueError with the reason the message is refused;
-    `tags_for(folder, window)` adds tags to a window's run (e.g. the file sensors' inbox digest).
+    `tags_for(folder, window)` adds tags to a window's run (e.g. the file sensors' inbox digest). Refused
+    messages are also quarantined under `workflow` and `first_asset` (`aiwf quarantine list`).
     """
 
     @dg.sensor(name=name, job=job, minimum_interval_seconds=minimum_interval_seconds,
@@ -57,7 +60,8 @@ def queue_sensor(name: str, *, job, first_asset: dg.AssetKey, url_env: str, queu
             raise RuntimeError(f"{name}: cannot reach queue {queue!r} at {_where(url)}: "
                                f"{type(exc).__name__}: {exc}") from exc
         try:
-            landed, rejected, touched = drain(consumer, inbox, parse, batch, max_per_tick)
+            quarantine = partial(quarantine_refused, state, workflow or name, first_asset, inbox)
+            landed, rejected, touched = drain(consumer, inbox, parse, batch, max_per_tick, quarantine)
             lag = consumer.lag()
         finally:
             consumer.close()
@@ -77,8 +81,10 @@ def queue_sensor(name: str, *, job, first_asset: dg.AssetKey, url_env: str, queu
     return _sensor
 
 
-def drain(consumer: QueueConsumer, inbox: WindowInbox, parse, batch: int, limit: int) -> tuple[int, int, set]:
-    """Land and ack up to `limit` messages: (landed, refused, windows landed in)."""
+def drain(consumer: QueueConsumer, inbox: WindowInbox, parse, batch: int, limit: int,
+          on_refused=None) -> tuple[int, int, set]:
+    """Land and ack up to `limit` messages: (landed, refused, windows landed in); `on_refused(window, items)`
+    also files refused messages elsewhere before they are acked."""
     landed = rejected = taken = 0
     touched: set[str] = set()
     while taken < limit:
@@ -100,6 +106,8 @@ def drain(consumer: QueueConsumer, inbox: WindowInbox, parse, batch: int, limit:
         for window, items in rows.items():
             landed += inbox.land(window, items)
         rejected += sum(inbox.reject(window, items) for window, items in refused.items())
+        for window, items in refused.items() if on_refused else ():
+            on_refused(window, items)
         touched |= set(rows)
         consumer.ack(messages)  # only now: every message of the batch is on disk
     return landed, rejected, touched
@@ -132,6 +140,16 @@ def _requests(context, name, job, inbox: WindowInbox, windows: dict, touched: se
         tags = {"aiwf/trigger": name, QUEUE_TAG: keys[window], **(tags_for(inbox.folder, window) if tags_for else {})}
         requests.append(dg.RunRequest(run_key=keys[window], partition_key=window, tags=tags))
     return requests
+
+
+def quarantine_refused(state: StateResource, workflow: str, asset: dg.AssetKey, inbox: WindowInbox,
+                       window: str | None, items: list[tuple[str, str, bytes]]) -> None:
+    """One quarantine row per refused message (a redelivered one updates its row), beside the rejected file."""
+    quarantine = Quarantine(state.store())
+    for msg_id, reason, body in items:
+        quarantine.put(workflow=workflow, asset_key=asset.to_user_string(), partition_key=window,
+                       row_key=f"message:{msg_id}", error_class="invalid_message", reason=reason,
+                       payload={"path": str(inbox.rejected_path(window)), "body": body[:2000].decode(errors="replace")})
 
 
 def _window_hint(body: bytes) -> str | None:

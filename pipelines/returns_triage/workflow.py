@@ -204,7 +204,7 @@ returns_queue_sensor = queue_sensor(  # off (connects to nothing) while AIWF_RET
     "returns_queue_sensor", job=returns_triage_job, first_asset=return_requests.key,
     url_env=returns_queue.QUEUE_URL_ENV, queue_env=returns_queue.QUEUE_ENV, default_queue=returns_queue.DEFAULT_QUEUE,
     folder=returns_dir, prefix=returns_queue.PREFIX, columns=COLUMNS, parse=returns_queue.parse_return,
-    tags_for=returns_queue.inbox_tags)
+    tags_for=returns_queue.inbox_tags, workflow=GROUP)
 
 # The prompt's labelled golden set (`aiwf eval --prompt return_triage@V`); promote refuses a worse version.
 prompt_evals = [EvalSpec(TRIAGE_FILE, TRIAGE_FILE.path.with_suffix(".eval.csv"), ReturnTriage, triage_variables,

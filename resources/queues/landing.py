@@ -90,13 +90,15 @@ class WindowInbox:
             _fsync_dir(self.folder)
         return end
 
+    def rejected_path(self, window: str | None) -> Path:
+        return self.folder / REJECTED_DIR / f"{self.prefix}_{window or 'undated'}.jsonl"
+
     def reject(self, window: str | None, items: list[tuple[str, str, bytes]]) -> int:
         """Keep invalid messages (id, reason, body) in rejected/<window>.jsonl, once each; durable on return."""
         if not items:
             return 0
-        folder = self.folder / REJECTED_DIR
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{self.prefix}_{window or 'undated'}.jsonl"
+        path = self.rejected_path(window)
+        path.parent.mkdir(parents=True, exist_ok=True)
         with _locked(path.with_suffix(".ids")):
             seen = {e.get("message_id") for e in _entries(path)}
             fresh = [{"message_id": i, "reason": reason, "body": body.decode("utf-8", errors="replace")}

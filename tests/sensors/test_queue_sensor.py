@@ -16,6 +16,7 @@ from local_services import REDIS_URL, require_redis, require_service
 
 from pipelines.returns_triage import workflow as returns
 from pipelines.returns_triage.feed import COLUMNS, feed_for_day
+from resources.state.quarantine import Quarantine
 from resources.state.resource import StateResource
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
@@ -161,6 +162,9 @@ def test_messages_land_once_per_day_through_two_kills(kind, folder, monkeypatch)
     refused = [json.loads(line) for p in (folder / "rejected").glob("*.jsonl") for line in p.read_text().splitlines()]
     assert sorted(r["message_id"] for r in refused) == ["bad-json", "no-date", "no-sku"]
     assert {r["message_id"]: r["reason"] for r in refused}["no-sku"] == "missing column(s) ['sku']"
+    quarantined = Quarantine(StateResource().store()).rows("return_requests")
+    assert sorted((r["row_key"], r["partition_key"]) for r in quarantined) == [
+        ("message:bad-json", ""), ("message:no-date", ""), ("message:no-sku", DAYS[1])]
 
     keys = [r.run_key for r in first.run_requests]
     assert sorted(r.partition_key for r in first.run_requests) == DAYS and len(set(keys)) == 3
