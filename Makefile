@@ -7,7 +7,7 @@ export AIWF_HOME ?= $(CURDIR)/.aiwf
 export DAGSTER_HOME ?= $(AIWF_HOME)/dagster
 
 PORT   ?= 3000
-.PHONY: install demo test browser ui up down clean
+.PHONY: install demo test browser ui up down status clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -45,12 +45,12 @@ clean:
 # Team server on this machine: Postgres storage, queued runs, Celery workers on Redis (deploy/README.md).
 SERVER_HOME := $(AIWF_HOME)/server
 RUN_DIR     := $(AIWF_HOME)/run
-SERVICES    := daemon webserver worker1 worker2
-up down: export DAGSTER_HOME := $(SERVER_HOME)
-up down: export DAGSTER_PG_URL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/aiwf
-up down: export AIWF_PG_URL ?= $(DAGSTER_PG_URL)
-up down: export AIWF_EXECUTOR := celery
-up down: export AIWF_CELERY_BROKER ?= redis://127.0.0.1:6379/0
+SERVICES    := supervisor daemon webserver worker1 worker2  # the supervisor first: it stops the others
+up down status: export DAGSTER_HOME := $(SERVER_HOME)
+up down status: export DAGSTER_PG_URL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/aiwf
+up down status: export AIWF_PG_URL ?= $(DAGSTER_PG_URL)
+up down status: export AIWF_EXECUTOR := celery
+up down status: export AIWF_CELERY_BROKER ?= redis://127.0.0.1:6379/0
 START = if [ -f $(RUN_DIR)/$(1).pid ] && kill -0 $$(cat $(RUN_DIR)/$(1).pid) 2>/dev/null; then \
 	  echo "$(1) already running (pid $$(cat $(RUN_DIR)/$(1).pid))"; \
 	else nohup $(2) >$(RUN_DIR)/$(1).log 2>&1 & echo $$! >$(RUN_DIR)/$(1).pid; echo "started $(1) (log $(RUN_DIR)/$(1).log)"; fi
@@ -59,14 +59,19 @@ up: $(STAMP)
 	mkdir -p $(SERVER_HOME) $(RUN_DIR)
 	cp deploy/dagster.yaml $(SERVER_HOME)/dagster.yaml
 	$(BIN)/python deploy/ensure_database.py
-	@$(call START,daemon,$(BIN)/dagster-daemon run -w workspace.yaml)
-	@$(call START,webserver,$(BIN)/dagster-webserver -w workspace.yaml -h 127.0.0.1 -p $${AIWF_UI_PORT:-3000})
-	@$(call START,worker1,$(BIN)/aiwf worker --name worker1 --concurrency 2)
-	@$(call START,worker2,$(BIN)/aiwf worker --name worker2 --concurrency 2)
-	@echo "UI: http://127.0.0.1:$${AIWF_UI_PORT:-3000}  (stop with: make down)"
+	@# deploy/supervise.py restarts a service that dies (backoff 1 s to 60 s); logs and pids in $(RUN_DIR)
+	@$(call START,supervisor,$(BIN)/python deploy/supervise.py run --run-dir $(RUN_DIR) \
+	  "daemon=$(BIN)/dagster-daemon run -w workspace.yaml" \
+	  "webserver=$(BIN)/dagster-webserver -w workspace.yaml -h 127.0.0.1 -p $${AIWF_UI_PORT:-3000}" \
+	  "worker1=$(BIN)/aiwf worker --name worker1 --concurrency 2" \
+	  "worker2=$(BIN)/aiwf worker --name worker2 --concurrency 2")
+	@echo "UI: http://127.0.0.1:$${AIWF_UI_PORT:-3000}  (state: make status; stop: make down)"
+
+status:
+	@$(BIN)/python deploy/supervise.py status --run-dir $(RUN_DIR)
 
 down:
 	@for s in $(SERVICES); do f=$(RUN_DIR)/$$s.pid; [ -f $$f ] || continue; p=$$(cat $$f); \
 	  if kill -TERM $$p 2>/dev/null; then \
-	    for i in $$(seq 1 30); do kill -0 $$p 2>/dev/null || break; sleep 1; done; \
+	    for i in $$(seq 1 40); do kill -0 $$p 2>/dev/null || break; sleep 1; done; \
 	    kill -0 $$p 2>/dev/null && kill -KILL $$p; echo "stopped $$s"; fi; rm -f $$f; done
