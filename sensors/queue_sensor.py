@@ -35,7 +35,7 @@ QUEUE_TAG = "aiwf/queue"  # the run_key a queue sensor launched a run for: "<win
 def queue_sensor(name: str, *, job, first_asset: dg.AssetKey, url_env: str, queue_env: str, default_queue: str,
                  folder: Callable[[StateResource], Path], prefix: str, columns: list[str],
                  parse: Callable[[bytes], tuple[str, dict]], tags_for: Callable[[Path, str], dict] | None = None,
-                 workflow: str | None = None, batch: int = 500, max_per_tick: int = 20_000,
+                 workflow: str | None = None, batch: int = 500, max_per_tick: int = 10_000,
                  minimum_interval_seconds: int = 30) -> dg.SensorDefinition:
     """Launch `job` once per window of messages read from the queue at `url_env` (see the module docstring).
 
