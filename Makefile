@@ -24,6 +24,7 @@ demo: $(STAMP)
 test: $(STAMP) browser
 	$(BIN)/aiwf home >/dev/null  # creates $$DAGSTER_HOME, which `dagster` requires to exist
 	$(BIN)/python -W 'ignore:Function `definitions_validate_command` is superseded' -m dagster definitions validate -w workspace.yaml
+	$(BIN)/aiwf prompts check  # a prompt edited without a version bump fails here, naming it (loading definitions does no I/O)
 	$(BIN)/pytest -q
 
 ui: $(STAMP)

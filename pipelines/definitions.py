@@ -6,7 +6,6 @@ import dagster as dg
 from pipelines.discovery import workflow_modules
 from pipelines.executor import run_executor
 from pipelines.policy import apply_step_policy
-from pipelines.prompt_catalog import verify_prompt_files
 from pipelines.resource_bindings import build_resources
 from pipelines.shadow.job import shadow_job
 from sensors.audit import finished_runs_audit_sensor
@@ -19,7 +18,6 @@ from sensors.run_watchdog import run_watchdog_sensor
 # Every pipelines/<name>/workflow.py (a team's new folder is registered by being there: pipelines/discovery.py);
 # each exposes lists named assets, asset_checks, jobs, schedules and sensors.
 WORKFLOWS = workflow_modules()
-verify_prompt_files()  # prompt text edited without a version bump is refused here, naming the prompt
 
 
 def build_definitions(workflows: list) -> dg.Definitions:

@@ -40,23 +40,14 @@ def parse_ref(ref: str, live=None) -> tuple[PromptFile, str]:
     return pf, version
 
 
-def verify_prompt_files(state=None) -> bool:
-    """Refuse prompt text edited under a version already recorded in this home's Store (PromptChanged names the
-    prompt and says to bump the version), recording versions seen for the first time. Called when Definitions
-    load, so it stays cheap and creates nothing: on a fresh home (no database yet) there is nothing to compare
-    with and it returns False; runs, `aiwf prompts` and `aiwf eval` record on first use."""
-    import os
-
-    from pipelines.resource_bindings import local_state
-    from resources.llm.prompt_registry import PromptRegistry
-
-    state = state or local_state()
-    if not state.pg_url:
-        home = Path(state.home or os.environ.get("AIWF_HOME") or ".aiwf").resolve()
-        if not (home / "aiwf.db").exists():
-            return False
-    PromptRegistry(state.store()).record(all_prompt_files())
-    return True
+def check_prompt_files(state=None) -> list[PromptFile]:
+    """Refuse prompt text, params, tier or output schema edited under a version this home's Store recorded
+    (PromptChanged names each such prompt and says to bump the version), recording versions seen for the first
+    time: `aiwf prompts check` does it for every prompt file; a session does it for one file on its first use
+    (PromptRegistry.live). Loading Definitions does not: that does no I/O."""
+    files = all_prompt_files()
+    registry(state).record(files)
+    return files
 
 
 def registry(state=None):

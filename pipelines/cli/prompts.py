@@ -1,9 +1,10 @@
-"""`aiwf prompts list|diff|promote|rollback` and `aiwf eval`: see and change which prompt version answers.
+"""`aiwf prompts list|diff|check|promote|rollback` and `aiwf eval`: see and change which prompt version answers.
 
 Prompt files live next to their workflow (pipelines/<workflow>/prompts/NAME.yaml); their status (live,
 candidate, retired) comes from the file unless `promote`/`rollback` overrode it in the Store, which the audit
 trail records. `promote` scores the version and the live one on the prompt's eval set and refuses a version
-that scores lower, unless --force. Listing records versions seen for the first time, like loading Definitions.
+that scores lower, unless --force. Listing and `check` record versions seen for the first time; `check` exits 1
+naming each prompt whose text, params, tier or schema changed under a recorded version (run by `make test`).
 """
 
 import difflib
@@ -52,6 +53,20 @@ def _diff(args) -> int:
     diff = list(difflib.unified_diff(_lines(pf, args.v1), _lines(pf, args.v2), f"{pf.name}@{args.v1}",
                                      f"{pf.name}@{args.v2}", lineterm=""))
     print("\n".join(diff) if diff else f"{pf.name}@{args.v1} and @{args.v2} are identical")
+    return 0
+
+
+def _check(args) -> int:
+    from pipelines.prompt_catalog import check_prompt_files
+    from resources.llm.prompt_registry import PromptChanged
+
+    try:
+        files = check_prompt_files()
+    except PromptChanged as exc:
+        print(f"aiwf prompts check: {exc}", file=sys.stderr)
+        return 1
+    versions = sum(len(pf.versions) for pf in files)
+    print(f"{len(files)} prompt files, {versions} versions: none changed under a recorded version")
     return 0
 
 
@@ -156,6 +171,9 @@ def add_cli(sub) -> None:
     d.add_argument("v1")
     d.add_argument("v2")
     d.set_defaults(func=_guard(_diff))
+    ck = ps.add_parser("check", help="fail, naming the prompt, when a recorded version's text, params, tier or "
+                                     "schema changed (records versions seen for the first time)")
+    ck.set_defaults(func=_guard(_check))
     pr = ps.add_parser("promote", help="make a version live (refused when it scores below live on the eval set)")
     pr.add_argument("name")
     pr.add_argument("version")

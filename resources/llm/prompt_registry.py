@@ -3,17 +3,25 @@ when first seen, so text, params, tier or output schema edited under an unchange
 silently mixing two requests under one version in the ledger, cache and checkpoints; and status overrides
 (promote, rollback, canary rollback), which the LLM session applies to a prompt file's live handle.
 
+The check runs when a prompt file is first used, not when Definitions load (that does no I/O): `live()` records
+and checks a file once per process per store, and `aiwf prompts check` (run by `make test`) checks every file.
+
 A status override applies while the file still names the live/candidate it was made against: editing the
 file's live or candidate later is a newer, deliberate decision and wins. Every change goes to the audit trail
 in the same transaction (outbox) as the status row.
 """
 
+import threading
 import time
 from dataclasses import dataclass
 
 from resources.llm.prompt_files import PromptFile
 from resources.state.store import Store
 
+
+
+_checked: set[tuple] = set()  # (store, prompt name, content hashes) recorded and checked in this process
+_checked_lock = threading.Lock()
 
 
 class PromptChanged(ValueError):
@@ -80,7 +88,20 @@ class PromptRegistry:
         return Effective(pf.live, pf.candidate, pf.share, False)
 
     def live(self, pf: PromptFile) -> str:
+        """The version in force; the file is checked against what the Store recorded on its first use here."""
+        self.check_once(pf)
         return self.effective(pf).live
+
+    def check_once(self, pf: PromptFile) -> None:
+        """`record([pf])` once per process per store and file content: a PromptChanged the first time a session
+        uses an edited file's live handle, not on every call."""
+        key = (self.store.url, str(self.store.home), pf.name, tuple(pf.content_hash(v) for v in pf.versions))
+        if key in _checked:
+            return
+        with _checked_lock:
+            if key not in _checked:
+                self.record([pf])
+                _checked.add(key)
 
     def candidate(self, pf: PromptFile) -> tuple[str | None, float]:
         eff = self.effective(pf)

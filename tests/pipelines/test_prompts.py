@@ -1,11 +1,8 @@
-"""Workflow prompts as versioned files: the move kept every hash, Definitions refuse text edited without a version
-bump, and the `aiwf prompts` / `aiwf eval` commands (list, diff, promote with its eval gate, rollback)."""
+"""Workflow prompts as versioned files: the move kept every hash, `aiwf prompts check` and a prompt's first use refuse
+text edited without a version bump, and the `aiwf prompts` / `aiwf eval` commands (list, diff, promote with its eval
+gate, rollback)."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
@@ -16,9 +13,8 @@ from pipelines.cli import main
 from pipelines.cli import prompts as prompts_cli
 from resources.audit.log import AuditLog
 from resources.llm.prompt_files import load_prompt_file
-from resources.llm.prompt_registry import PromptRegistry
+from resources.llm.prompt_registry import PromptChanged, PromptRegistry
 
-ROOT = Path(__file__).resolve().parents[2]
 # The hashes these prompts had as Python literals: cached answers, checkpoints and plans are keyed by them.
 HASHES_BEFORE_THE_MOVE = {("return_triage", "1"): "bd137217c07e6399",
                           ("seo_product_description", "1"): "4a44c0d605c56c07",
@@ -51,37 +47,25 @@ def test_every_workflow_prompt_lives_in_a_file_with_its_old_hash():
     assert TRIAGE == triage.versions["1"]
 
 
-def _load_definitions(home: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "AIWF_PG_URL")}
-    env.update(AIWF_HOME=str(home), PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-c", "import pipelines.definitions"], cwd=ROOT, env=env, check=False,
-                          capture_output=True, text=True, timeout=300)
-
-
-def test_definitions_refuse_a_prompt_edited_without_a_version_bump(tmp_path):
-    """The home recorded return_triage@1 with other text (as if the file was edited since): loading fails."""
-    home = tmp_path / "home"
-    registry = prompt_catalog.registry(_state(home))
+def test_prompts_check_refuses_a_prompt_edited_without_a_version_bump(capsys):
+    """The home recorded return_triage@1 with other text (as if the file was edited since): `aiwf prompts check`
+    exits 1 naming it, and so does a session's first use of the prompt's live handle."""
+    registry = prompt_catalog.registry()
     registry.store.execute("INSERT INTO prompt_versions (name, version, hash, first_seen) VALUES (?, ?, ?, 0)",
                            ("return_triage", "1", "0123456789abcdef"))
-    done = _load_definitions(home)
-    assert done.returncode != 0
-    assert "PromptChanged: prompt 'return_triage' version 1 changed (recorded hash 0123456789abcdef" in done.stderr
-    assert "return_triage.yaml): bump the version to change its text" in done.stderr
+    code, _, err = cli(capsys, "prompts", "check")
+    assert code == 1
+    assert "prompt 'return_triage' version 1 changed (recorded hash 0123456789abcdef" in err
+    assert "return_triage.yaml): bump the version to change its text" in err
+    with pytest.raises(PromptChanged, match="prompt 'return_triage' version 1 changed"):
+        registry.live(prompt_catalog.prompt_file("return_triage"))
 
 
-def test_definitions_record_prompt_versions_on_a_home_in_use(tmp_path):
-    home = tmp_path / "home"
-    store = prompt_catalog.registry(_state(home)).store  # a home in use: its database exists
-    assert _load_definitions(home).returncode == 0
-    recorded = {(r["name"], r["version"]): r["hash"] for r in PromptRegistry(store).recorded()}
+def test_prompts_check_records_every_version_on_first_sight(capsys):
+    code, out, _ = cli(capsys, "prompts", "check")
+    recorded = {(r["name"], r["version"]): r["hash"] for r in prompt_catalog.registry().recorded()}
+    assert code == 0 and "none changed under a recorded version" in out
     assert HASHES_BEFORE_THE_MOVE.items() <= recorded.items() and ("return_triage", "2") in recorded
-
-
-def _state(home: Path):
-    from resources.state.resource import StateResource
-
-    return StateResource(home=str(home))
 
 
 def _answered_by(llm, prompt) -> str:
