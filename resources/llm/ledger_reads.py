@@ -1,8 +1,9 @@
 """The call ledger's reads for reports and the audit trail (the ledger's writes are in ledger.py).
 
 Figures are counted as `summarize()` counts them: a call is an answered request (status ok, not a cache hit, not
-replayed from a cassette), a retry is a failed attempt, tokens and cost are the answered requests'. Aggregates run in SQL, in slices of
-ledger ids, so no statement holds SQLite's write lock for long and a million calls cost no Python object each.
+replayed from a cassette), a retry is a failed attempt, tokens and cost are the answered requests'. Aggregates
+run in SQL, in slices of ledger ids, so no statement holds SQLite's write lock for long and a million calls cost
+no Python object each.
 """
 
 from collections.abc import Iterator

@@ -9,6 +9,7 @@ model's batch price (the catalogue's, or the override's `batch_discount`), not a
 from dataclasses import dataclass
 
 from resources.llm import prices_catalogue, prices_override
+from resources.llm.retry import BudgetExceeded
 
 UNPRICED = "unpriced"
 
@@ -96,8 +97,9 @@ def unpriced_message(model: str) -> str:
             f"AIWF_PRICES (models: {{{model}: {{input_per_mtok: ..., output_per_mtok: ...}}}}) or drop the USD budget")
 
 
-class UnpricedModelError(RuntimeError):
-    """A USD budget was set on a step whose model has no price; raised before any request."""
+class UnpricedModelError(BudgetExceeded):
+    """A USD budget was set on a step whose model has no price; raised before any request (a budget stop: it
+    stops the step, it does not fail rows one by one)."""
 
 
 def require_price(model: str, base_url: str | None = None) -> None:
