@@ -1,6 +1,6 @@
 """The few Dagster internals aiwf relies on, in one module: nothing public in Dagster 1.13 does their job.
 
-Production code uses: failing a run with reason UNEXPECTED_TERMINATION (so Dagster's run retries take it),
+Production code uses: the step's repository definition where a run may have none (workflow_health), failing a run with reason UNEXPECTED_TERMINATION (so Dagster's run retries take it),
 reading the tag that says a retry was scheduled, and, in pipelines/executor.py, the multiprocess executor's
 creation function, a copy of an executor's init context and the modules an instance is built from. tests/deploy also drive Dagster's own daemon loops, run
 worker and workspaces for real; those are loaded only when asked for (module __getattr__), never at import.
@@ -24,6 +24,17 @@ def report_unexpected_termination(instance: dg.DagsterInstance, run: dg.DagsterR
 def will_retry(run: dg.DagsterRun | None) -> bool:
     """Whether Dagster scheduled an automatic retry of this failed run."""
     return bool(run and run.tags.get(WILL_RETRY_TAG) == "true")
+
+
+def repository_of(context) -> dg.RepositoryDefinition | None:
+    """The step's repository definition, or None where the run has none (a bare `materialize()`): Dagster says so
+    with its internal `dagster_shared.check.CheckError`, not a public exception."""
+    from dagster_shared.check import CheckError
+
+    try:
+        return context.repository_def
+    except CheckError:
+        return None
 
 
 def with_node_def(assets_def: dg.AssetsDefinition, node_def: dg.OpDefinition) -> dg.AssetsDefinition:

@@ -10,7 +10,6 @@ import datetime as dt
 
 import dagster as dg
 import pandas as pd
-from dagster_shared.check import CheckError
 
 from pipelines.partitions import daily
 from pipelines.workflow_health.checks import CHECKS, DESCRIPTIONS
@@ -20,6 +19,7 @@ from pipelines.workflow_health.runs import collect_runs
 from pipelines.workflow_health.store_stats import approval_workflows
 from resources.state.parquet_io_manager import ParquetIOManager
 from resources.state.resource import StateResource
+from sensors.dagster_internals import repository_of
 
 GROUP = "workflow_health"
 PLOTTED = ("cost_usd", "cost_per_partition_usd", "p95_latency_ms", "override_rate", "check_pass_rate",
@@ -52,11 +52,11 @@ def plotted_metadata(frame: pd.DataFrame) -> dict:
 def workflow_index(context: dg.AssetExecutionContext) -> WorkflowIndex:
     """The code location's workflows; a bare `materialize()` has no repository, so runs are placed by their tags
     and job names alone (index.py)."""
-    try:
-        return WorkflowIndex.from_repository(context.repository_def)
-    except CheckError:
+    repository = repository_of(context)
+    if repository is None:
         context.log.info("no repository definition in this run: workflows placed by run tags and job names")
         return WorkflowIndex()
+    return WorkflowIndex.from_repository(repository)
 
 
 @dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas", "sql"},

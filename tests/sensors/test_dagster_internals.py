@@ -1,5 +1,5 @@
 """Every Dagster internal aiwf relies on still exists where sensors/dagster_internals.py looks for it, and
-the project's own code imports Dagster internals nowhere else."""
+the project's own code imports Dagster internals (dagster._*, dagster_shared) nowhere else."""
 
 import ast
 import importlib
@@ -59,9 +59,22 @@ def test_no_other_project_module_imports_dagster_internals():
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-                if any(n.startswith("dagster._") for n in names):
+                if any(n.startswith(("dagster._", "dagster_shared")) for n in names):
                     offenders.append(str(path.relative_to(REPO)))
     assert sorted(set(offenders)) == ["sensors/dagster_internals.py"]
+
+
+def test_a_run_without_a_repository_has_none():
+    from sensors.dagster_internals import repository_of
+
+    seen = {}
+
+    @dg.asset
+    def probe(context: dg.AssetExecutionContext) -> None:
+        seen["repository"] = repository_of(context)
+
+    assert dg.materialize([probe]).success
+    assert seen == {"repository": None}, f"a bare materialize() now has a repository (or raises); {UPGRADE_HINT}"
 
 
 def test_an_asset_can_be_rebuilt_over_another_op():
