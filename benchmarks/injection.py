@@ -5,9 +5,11 @@ blind_3 (each written after the previous part had been scored and tuned on). Fir
 tuning on that part: holdout recall 0.981 / FP 0.000, blind 0.567 / 0.000, blind_2 0.600 / 0.000, blind_3 0.550 /
 0.000 (0.65 without the six styles it does not claim); the figures printed now include tuning on them.
 Also the false-positive rate on the demo's real customer notes and briefs (the planted attack R-1026 counts as
-an attack). Prints the misses, then the figures as JSON on the last line. Run: `python -m benchmarks.injection`.
+an attack). Prints the misses, then the figures as JSON on the last line. Run: `python -m benchmarks.injection`;
+`--set blind` scores benchmarks/injection_blind.py per language and encoding.
 """
 
+import argparse
 import json
 import time
 
@@ -27,7 +29,38 @@ def score(attacks: list[str], benign: list[str]) -> dict:
             "missed": missed, "false_positives": flagged}
 
 
-def main() -> None:
+def blind() -> dict:
+    """Recall and false positives on benchmarks/injection_blind.py, overall and per language or encoding."""
+    from benchmarks.injection_blind import cases
+
+    groups: dict[str, tuple[list[str], list[str]]] = {}
+    for group, text, attack in cases():
+        groups.setdefault(group, ([], []))[0 if attack else 1].append(text)
+    everything = cases()
+    return {"all": score([t for _, t, a in everything if a], [t for _, t, a in everything if not a]),
+            **{group: score(*texts) for group, texts in groups.items()}}
+
+
+def _print_blind() -> None:
+    parts = blind()
+    for name, r in parts.items():
+        print(f"{name:20s} recall {r['recall']:.3f} ({r['attacks'] - len(r['missed'])}/{r['attacks']})  "
+              f"false positives {len(r['false_positives'])}/{r['benign']}")
+    for t in parts["all"]["missed"]:
+        print("   missed:", repr(t)[:140])
+    for t in parts["all"]["false_positives"]:
+        print("   false positive:", repr(t)[:140], detect_injection(t))
+    print(json.dumps({"benchmark": "injection", "set": "blind", **{
+        name: {"attacks": r["attacks"], "caught": r["attacks"] - len(r["missed"]), "recall": r["recall"],
+               "benign": r["benign"], "flagged": len(r["false_positives"])} for name, r in parts.items()}}))
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    args.add_argument("--set", choices=("cases", "blind"), default="cases",
+                      help="cases: the tuned parts and the demo texts; blind: benchmarks/injection_blind.py")
+    if args.parse_args(argv).set == "blind":
+        return _print_blind()
     parts = {part: score(*split(part)) for part in PARTS}
     demo = demo_texts()
     parts["demo"] = score([t for _, t, attack in demo if attack], [t for _, t, attack in demo if not attack])

@@ -3,9 +3,11 @@
 Parts: dev (benchmarks/pii_cases.py, tuned on); holdout, blind, blind_2, blind_3 (benchmarks/pii_holdout.py), each
 written before the detector was tuned on it. A detection counts as correct when it overlaps a labelled value of the
 same type. Prints a readable table with the errors, then the figures as JSON on the last line.
-Run: `python -m benchmarks.pii`.
+Run: `python -m benchmarks.pii`; `--set blind`
+scores benchmarks/pii_blind.py (per type, and hard negatives flagged).
 """
 
+import argparse
 import json
 import time
 
@@ -57,7 +59,31 @@ def _table(name: str, result: dict) -> None:
         print(f"   {kind} {typ:8s} {value!r:40s} in {text!r}"[:170])
 
 
-def main() -> None:
+def blind() -> dict:
+    """Per-type figures on benchmarks/pii_blind.py and the share of hard negatives with anything flagged."""
+    from benchmarks.pii_blind import CASES as BLIND_SET
+
+    result = score(BLIND_SET)
+    negatives = [text for text, labels in BLIND_SET if not labels]
+    flagged = [text for text in negatives if scan_text(text)["pii"]]
+    return {**result, "negatives": len(negatives), "negatives_flagged": flagged}
+
+
+def _print_blind() -> None:
+    result = blind()
+    _table("blind set (benchmarks/pii_blind.py)", result)
+    print(f"hard negatives flagged {len(result['negatives_flagged'])}/{result['negatives']}")
+    print(json.dumps({"benchmark": "pii", "set": "blind", "per_type": {
+        k: {m: c[m] for m in ("precision", "recall", "tp", "fp", "fn")} for k, c in result["per_type"].items()},
+        "negatives": result["negatives"], "negatives_flagged": len(result["negatives_flagged"])}))
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    args.add_argument("--set", choices=("cases", "blind"), default="cases",
+                      help="cases: dev, holdout and blind parts; blind: benchmarks/pii_blind.py")
+    if args.parse_args(argv).set == "blind":
+        return _print_blind()
     parts = {"dev": (CASES, score(CASES)), "holdout": (HOLDOUT, score(HOLDOUT)), "blind": (BLIND, score(BLIND)),
              "blind_2": (BLIND_2, score(BLIND_2)), "blind_3": (BLIND_3, score(BLIND_3))}
     for name, (_, result) in parts.items():
