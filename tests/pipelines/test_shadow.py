@@ -137,3 +137,33 @@ def test_shadow_on_another_model_compares_with_the_store_live_version(shop, aiwf
     assert list(table.columns) == list(plain_table.columns) and other["shadow_table"] != plain["shadow_table"]
     if "llm_model" in table.columns:
         assert set(table["llm_model"]) == {"gpt-4.1-mini"}
+
+
+@pytest.mark.parametrize("asset, version, field", [("drafts", "3", "body"), ("research_notes", "2", "notes"),
+                                                   ("product_descriptions", "2", "description")])
+def test_shadow_of_a_content_or_catalog_step_after_the_demo(shop, aiwf_home, monkeypatch, capsys, asset, version,
+                                                            field):
+    """The steps that read memory or a second table (drafts, product copy) are shadowed as the asset runs them:
+    their `prepare` and `output` hooks, never their `after` hook (nothing is remembered, nothing is published)."""
+    from pipelines.cli.demo import CATALOG_DAY
+
+    server, counting = shop
+    monkeypatch.setenv("AIWF_SHOP_URL", server.url)
+    code, out = run(capsys, "demo", "--json")
+    assert code == 0, out
+    day = CATALOG_DAY if asset == "product_descriptions" else next((aiwf_home / "tables" / asset).iterdir()).stem
+    tables, memory = file_hashes(aiwf_home / "tables"), file_hashes(aiwf_home / "lancedb")
+    approvals, seen = approvals_count(), len(counting.requests)
+
+    code, out = run(capsys, "shadow", "--asset", asset, "--partition", day, "--prompt-version", version, "--json")
+    assert code == 0, out
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert REQUIRED <= set(summary) and set(summary["per_field"]) == {field}
+    assert summary["side_effects_sent"] == 0 and summary["approvals_created"] == 0
+    assert counting.requests[seen:] == [] and approvals_count() == approvals
+    assert file_hashes(aiwf_home / "tables") == tables and file_hashes(aiwf_home / "lancedb") == memory
+    assert summary["rows"] == summary["rows_answered"] + summary["rows_failed"] and summary["rows_answered"] > 0
+    assert summary["cost_usd"] > 0 and summary["baseline_cost_usd"] > 0 and summary["p95_latency_ms"] > 0
+    assert summary["candidate"].endswith(f"@{version}") and 0 <= summary["agreement"] <= 1
+    production = pd.read_parquet(aiwf_home / "tables" / asset / f"{day}.parquet")
+    assert list(pd.read_parquet(summary["shadow_table"]).columns) == list(production.columns)
