@@ -95,7 +95,7 @@ def fill_store(store, runs: int, start: float, span: float) -> None:
 
 def synthetic_runs(runs: int, start: float, span: float) -> list:
     """One RunFacts per run id: what collect_runs would read from a Dagster instance."""
-    from pipelines.workflow_health.runs import RunFacts
+    from pipelines.reporting.runs import RunFacts
 
     rng = random.Random(2)
     out = []
@@ -110,7 +110,7 @@ def synthetic_runs(runs: int, start: float, span: float) -> list:
 
 
 def index():
-    from pipelines.workflow_health.index import WorkflowIndex
+    from pipelines.reporting.workflow_index import WorkflowIndex
 
     return WorkflowIndex({a: w for w, assets in WORKFLOWS.items() for a in assets},
                          {f"{w}_job": w for w in WORKFLOWS})
@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
     args = parser.parse_args(argv)
 
-    from pipelines.workflow_health.report import build_report
+    from pipelines.reporting.report import build_report
     from resources.state.store import Store
 
     with tempfile.TemporaryDirectory(prefix="aiwf-report-bench-") as tmp:

@@ -16,12 +16,12 @@ def collect(since: float, until: float, workflow: str | None = None, with_series
     import dagster as dg
 
     from pipelines.definitions import defs
+    from pipelines.reporting.report import build_report
+    from pipelines.reporting.runs import collect_runs
+    from pipelines.reporting.series import build_series
+    from pipelines.reporting.state_figures import approval_workflows
+    from pipelines.reporting.workflow_index import WorkflowIndex
     from pipelines.resource_bindings import local_state
-    from pipelines.workflow_health.index import WorkflowIndex
-    from pipelines.workflow_health.report import build_report
-    from pipelines.workflow_health.runs import collect_runs
-    from pipelines.workflow_health.series import build_series
-    from pipelines.workflow_health.store_stats import approval_workflows
     from resources.state.home import open_dagster_instance
     from resources.state.parquet_io_manager import ParquetIOManager
 
@@ -93,8 +93,8 @@ def _cost_notes(m: dict) -> str:
 
 
 def _run(args) -> int:
-    from pipelines.workflow_health.html import render
-    from pipelines.workflow_health.report import parse_since
+    from pipelines.reporting.html import render
+    from pipelines.reporting.report import parse_since
 
     until = time.time()
     try:

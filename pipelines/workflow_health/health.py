@@ -3,23 +3,21 @@
 A day is a UTC calendar day: model calls and decisions made in it, runs created in it. Cost per completed
 partition is the day's model cost over the distinct partitions whose runs succeeded that day; its baseline
 is the median of the same figure over the trailing days that had any. Drift compares the day's partition of
-each drift source with the trailing days' partitions (drift.py).
+each drift source with the trailing days' partitions (pipelines/reporting/drift.py).
 """
 
-import datetime as dt
 import statistics
 from dataclasses import dataclass
 
 import pandas as pd
 
-from pipelines.workflow_health.drift import SOURCES, Locate, drift_figures
-from pipelines.workflow_health.index import WorkflowIndex
-from pipelines.workflow_health.ledger_stats import daily_costs
-from pipelines.workflow_health.report import build_report
-from pipelines.workflow_health.runs import RunFacts
+from pipelines.reporting.call_figures import daily_costs
+from pipelines.reporting.days import DAY_S, day_name, day_start
+from pipelines.reporting.drift import SOURCES, Locate, drift_figures
+from pipelines.reporting.report import build_report
+from pipelines.reporting.runs import RunFacts
+from pipelines.reporting.workflow_index import WorkflowIndex
 from resources.state.store import Store
-
-DAY_S = 86400
 
 
 @dataclass(frozen=True)
@@ -30,14 +28,6 @@ class Thresholds:
     psi_max: float = 0.2
     cost_spike_factor: float = 2.0
     trailing_days: int = 7
-
-
-def day_start(day: str) -> float:
-    return dt.datetime.fromisoformat(day).replace(tzinfo=dt.UTC).timestamp()
-
-
-def day_name(day_number: int) -> str:
-    return (dt.date(1970, 1, 1) + dt.timedelta(days=day_number)).isoformat()
 
 
 def cost_per_partition_by_day(store: Store, runs: list[RunFacts], index: WorkflowIndex, since: float,

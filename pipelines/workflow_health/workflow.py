@@ -1,5 +1,8 @@
 """Workflow health: each workflow's cost, latency, quality and overrides per day, with drift and spike warnings.
 
+The figures come from the reporting library `aiwf report` also uses (pipelines/reporting/); this module is the
+workflow: the daily asset, its checks (checks.py), job and schedule.
+
 call ledger + approvals + quarantine + action ledger + the instance's runs → `workflow_health` (one row per
 workflow per day, with numeric metadata per workflow so the asset's Plots tab charts them over time) → warning
 checks: model confidence and labels stable against the trailing days (PSI), override rate under a limit, cost
@@ -12,11 +15,12 @@ import dagster as dg
 import pandas as pd
 
 from pipelines.partitions import daily
+from pipelines.reporting.days import DAY_S, day_start
+from pipelines.reporting.runs import collect_runs
+from pipelines.reporting.state_figures import approval_workflows
+from pipelines.reporting.workflow_index import WorkflowIndex
 from pipelines.workflow_health.checks import CHECKS, DESCRIPTIONS
-from pipelines.workflow_health.health import DAY_S, Thresholds, day_health, day_start
-from pipelines.workflow_health.index import WorkflowIndex
-from pipelines.workflow_health.runs import collect_runs
-from pipelines.workflow_health.store_stats import approval_workflows
+from pipelines.workflow_health.health import Thresholds, day_health
 from resources.state.parquet_io_manager import ParquetIOManager
 from resources.state.resource import StateResource
 from sensors.dagster_internals import repository_of
@@ -51,7 +55,7 @@ def plotted_metadata(frame: pd.DataFrame) -> dict:
 
 def workflow_index(context: dg.AssetExecutionContext) -> WorkflowIndex:
     """The code location's workflows; a bare `materialize()` has no repository, so runs are placed by their tags
-    and job names alone (index.py)."""
+    and job names alone (pipelines/reporting/workflow_index.py)."""
     repository = repository_of(context)
     if repository is None:
         context.log.info("no repository definition in this run: workflows placed by run tags and job names")

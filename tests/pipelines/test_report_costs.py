@@ -5,8 +5,8 @@ import time
 from aiwf_state import local_store
 
 from pipelines.cli.report import print_summary
-from pipelines.workflow_health.index import WorkflowIndex
-from pipelines.workflow_health.report import build_report
+from pipelines.reporting.report import build_report
+from pipelines.reporting.workflow_index import WorkflowIndex
 from resources.llm.ledger import CallLedger, CallRecord, summarize
 
 

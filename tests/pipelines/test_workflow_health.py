@@ -10,14 +10,14 @@ import pytest
 from aiwf_state import local_store
 
 from pipelines.cli.demo import SAMPLES
+from pipelines.reporting.drift import label_psi, score_psi
+from pipelines.reporting.report import build_report, parse_since
+from pipelines.reporting.runs import RunFacts, collect_runs
+from pipelines.reporting.state_figures import approval_workflows
+from pipelines.reporting.workflow_index import UNATTRIBUTED, WorkflowIndex
 from pipelines.returns_triage.feed import returns_dir
 from pipelines.workflow_health import checks
-from pipelines.workflow_health.drift import label_psi, score_psi
 from pipelines.workflow_health.health import DAY_S, Thresholds, day_health, day_start
-from pipelines.workflow_health.index import UNATTRIBUTED, WorkflowIndex
-from pipelines.workflow_health.report import build_report, parse_since
-from pipelines.workflow_health.runs import RunFacts, collect_runs
-from pipelines.workflow_health.store_stats import approval_workflows
 from resources.approvals.store import ApprovalStore
 from resources.connectors.action import Action
 from resources.connectors.ledger import ActionLedger
@@ -255,7 +255,7 @@ def test_the_nightly_schedule_asks_for_yesterday():
 
 @pytest.mark.integration
 def test_the_report_is_the_same_on_postgres(pg_url):
-    from pipelines.workflow_health.ledger_stats import daily_costs
+    from pipelines.reporting.call_figures import daily_costs
     from resources.state.store import Store
 
     now, reports = time.time(), []

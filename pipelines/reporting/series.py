@@ -5,12 +5,12 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from pipelines.workflow_health import store_stats
-from pipelines.workflow_health.drift import SCORE_EDGES, SOURCES, Locate, read_answers
-from pipelines.workflow_health.health import DAY_S, day_name
-from pipelines.workflow_health.index import WorkflowIndex
-from pipelines.workflow_health.ledger_stats import daily_costs
-from pipelines.workflow_health.runs import RunFacts
+from pipelines.reporting import state_figures
+from pipelines.reporting.call_figures import daily_costs
+from pipelines.reporting.days import DAY_S, day_name
+from pipelines.reporting.drift import SCORE_EDGES, SOURCES, Locate, read_answers
+from pipelines.reporting.runs import RunFacts
+from pipelines.reporting.workflow_index import WorkflowIndex
 from resources.state.store import Store
 
 Series = dict[str, dict[str, float]]  # line name -> day (YYYY-MM-DD) -> value
@@ -29,11 +29,11 @@ def cost_per_day(store: Store, runs: list[RunFacts], index: WorkflowIndex, since
 
 def override_rate_per_day(store: Store, since: float, until: float) -> Series:
     decided: dict[tuple[str, str], dict[str, int]] = {}
-    for (workflow, status, day), n in store_stats.decisions(store, since, until, by_day=True).items():
+    for (workflow, status, day), n in state_figures.decisions(store, since, until, by_day=True).items():
         decided.setdefault((workflow, day_name(day)), {})[status] = n
     out: Series = {}
     for (workflow, day), counts in decided.items():
-        total = sum(counts.get(s, 0) for s in store_stats.DECISIONS)
+        total = sum(counts.get(s, 0) for s in state_figures.DECISIONS)
         if total:
             out.setdefault(workflow, {})[day] = round((counts.get("edited", 0) + counts.get("rejected", 0)) / total, 4)
     return out

@@ -1,7 +1,7 @@
 """The report: per workflow and per model, cost, latency, quality and overrides over a time window.
 
-Figures come from where they are recorded: the call ledger (ledger_stats.py), aiwf's approvals, quarantine and
-action ledger (store_stats.py) and the Dagster instance's runs and events (runs.py). `build_report` only
+Figures come from where they are recorded: the call ledger (call_figures.py), aiwf's approvals, quarantine and
+action ledger (state_figures.py) and the Dagster instance's runs and events (runs.py). `build_report` only
 combines them; `aiwf report` prints it, the `workflow_health` asset plots a day of it.
 """
 
@@ -11,10 +11,10 @@ import time
 
 import numpy as np
 
-from pipelines.workflow_health import store_stats
-from pipelines.workflow_health.index import WorkflowIndex
-from pipelines.workflow_health.ledger_stats import CallGroup, call_groups, nearest_rank
-from pipelines.workflow_health.runs import RunFacts
+from pipelines.reporting import state_figures
+from pipelines.reporting.call_figures import CallGroup, call_groups, nearest_rank
+from pipelines.reporting.runs import RunFacts
+from pipelines.reporting.workflow_index import WorkflowIndex
 from resources.state.store import Store
 
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -83,7 +83,7 @@ def _run_figures(runs: list[RunFacts], cost: float) -> dict:
 
 
 def _approval_figures(requested: int, decided: dict[str, int]) -> dict:
-    approved, edited, rejected = (decided.get(s, 0) for s in store_stats.DECISIONS)
+    approved, edited, rejected = (decided.get(s, 0) for s in state_figures.DECISIONS)
     return {"total": requested, "approved": approved, "edited": edited, "rejected": rejected,
             "override_rate": ratio(edited + rejected, approved + edited + rejected)}
 
@@ -94,10 +94,10 @@ def build_report(store: Store, runs: list[RunFacts], index: WorkflowIndex, since
     that workflow alone and the models it called."""
     until = time.time() if until is None else until
     groups = call_groups(store, since, until, index, {r.run_id: r.workflow for r in runs})
-    requested = store_stats.approvals_requested(store, since, until)
-    decided = store_stats.decisions(store, since, until)
-    quarantined = store_stats.quarantined(store, since, until)
-    effects = store_stats.side_effects(store, since, until)
+    requested = state_figures.approvals_requested(store, since, until)
+    decided = state_figures.decisions(store, since, until)
+    quarantined = state_figures.quarantined(store, since, until)
+    effects = state_figures.side_effects(store, since, until)
     names = sorted({w for w, _ in groups} | {r.workflow for r in runs} | set(requested)
                    | {w for w, _ in decided} | set(quarantined) | set(effects))
     if workflow is not None:

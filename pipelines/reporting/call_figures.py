@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipelines.workflow_health.index import UNATTRIBUTED, WorkflowIndex
+from pipelines.reporting.workflow_index import UNATTRIBUTED, WorkflowIndex
 from resources.llm import ledger_reads
 from resources.state.store import Store
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from pipelines.workflow_health.index import WorkflowIndex
+from pipelines.reporting.workflow_index import WorkflowIndex
 from sensors.approvals import APPROVAL_TAG
 
 PARTITION_TAG = "dagster/partition"

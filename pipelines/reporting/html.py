@@ -2,7 +2,7 @@
 
 from html import escape
 
-from pipelines.workflow_health import svg
+from pipelines.reporting import svg
 
 STYLE = """body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:12px 0}
 td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:right}th{background:#f3f3f3}
