@@ -44,7 +44,7 @@ def partitions_ready(llm: LLMResource, log=None) -> list[tuple[str, str, list[st
             if not is_terminal(row.status):
                 ai = ai or llm.session()
                 try:
-                    status = ai.batch_status(row.batch_id).status
+                    status = ai.batches.status(row.batch_id).status
                 except LLMError as err:
                     if log is not None:
                         log.warning(f"batch {row.batch_id} of {asset} [{partition}]: status unknown: {err}")

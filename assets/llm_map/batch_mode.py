@@ -2,7 +2,7 @@
 
 Rows become JSONL requests (`custom_id` = row key; the body the synchronous path would send), split into files
 of at most `max_requests` requests and `max_bytes` bytes, uploaded and submitted through the LLM session
-(resources/llm/batch_api.py). Each file and batch id is recorded in the Store before anything waits, so a run
+(`session.batches`, resources/llm/batch_api.py). Each file and batch id is recorded in the Store before anything waits, so a run
 that crashed, was killed or failed re-attaches to the partition's batches and never submits a row twice.
 Answers are validated like synchronous ones (structured output with one repair request, the `escalate_on`
 validator with escalation to the strong tier, both sent synchronously), checkpointed as they are read, and
@@ -29,8 +29,7 @@ import dagster as dg
 from assets.llm_map.engine import BatchEngine, run_async
 from assets.llm_map.rows import RowRequest
 from resources.llm.batch_book import BatchBook, BatchRow, is_terminal
-from resources.llm.pricing import batch_discount
-from resources.llm.retry import BudgetExceeded, LLMError
+from resources.llm.retry import LLMError
 
 MODES = ("sync", "batch")
 _sleep = time.sleep  # the step's pause between polls (where a run's termination lands)
@@ -78,13 +77,13 @@ class BatchRun:
 
 def run_in_batches(job: BatchRun, todo: list[RowRequest]) -> None:
     """Answer `todo` through batches (re-attaching to recorded ones), then the synchronous leftovers."""
-    ai, book = job.engine.ai, BatchBook(job.writer.store)
+    ai, book = job.engine.ai.batches, BatchBook(job.writer.store)
     by_key = {key: request for request in todo for key in request.keys}
     calls: dict = {}
     later: list[tuple[str, RowRequest]] = []  # (tier to send synchronously, request)
     attached = _attach(job, book)
     for row in [r for r in attached if r.status in ("cancelling", "cancelled")]:  # a terminated run's batches:
-        batch = ai.batch_status(row.batch_id)  # keep what they answered, submit the rest again
+        batch = ai.status(row.batch_id)  # keep what they answered, submit the rest again
         if is_terminal(batch.status):
             _consume(job, book, row, batch, by_key, calls, later, resubmit_cancelled=True)
             attached.remove(row)
@@ -96,7 +95,7 @@ def run_in_batches(job: BatchRun, todo: list[RowRequest]) -> None:
         job.progress.phase(f"re-attaching to {len(attached)} recorded batch(es) covering {len(covered):,} requests")
     for row in attached:
         if row.batch_id is None:  # recorded its file, then died: was the batch created?
-            found = ai.find_batch(row.input_file_id)
+            found = ai.find(row.input_file_id)
             row.batch_id = found.id if found is not None else _submit(job, row.input_file_id)
             book.submitted(row.input_file_id, row.batch_id)
     fresh = _from_cache(job, fresh, calls)
@@ -122,7 +121,7 @@ def _attach(job: BatchRun, book: BatchBook) -> list[BatchRow]:
             continue
         if row.batch_id and not is_terminal(row.status):
             try:
-                job.engine.ai.cancel_batch(row.batch_id)
+                job.engine.ai.batches.cancel(row.batch_id)
             except LLMError as err:
                 job.progress.phase(f"could not cancel outdated batch {row.batch_id}: {err}")
         book.consumed(row.input_file_id)
@@ -136,8 +135,8 @@ def _call(job: BatchRun, request: RowRequest, calls: dict) -> dict:
     if key not in calls:
         engine = job.engine
         prompt = getattr(request, "prompt", None) or engine.prompt  # a canary row asks its candidate prompt
-        calls[key] = engine.ai.batch_call(prompt, request.variables, tier=job.tier,
-                                          response_model=engine.response_model)
+        calls[key] = engine.ai.batches.request(prompt, request.variables, tier=job.tier,
+                                               response_model=engine.response_model)
     return calls[key]
 
 
@@ -147,7 +146,7 @@ def _from_cache(job: BatchRun, requests: list[RowRequest], calls: dict) -> list[
         return requests
     left = []
     for request in requests:
-        hit = job.engine.ai.cached(_call(job, request, calls))
+        hit = job.engine.ai.batches.cached(_call(job, request, calls))
         if hit is None:
             left.append(request)
         elif _verify(job, request, hit) is None:
@@ -161,7 +160,7 @@ def _chunks(job: BatchRun, requests: list[RowRequest], calls: dict):
     """(JSONL bytes, {custom_id: input hash}, requests) per input file, within the provider's limits."""
     lines, ids, members, size = [], {}, [], 0
     for request in requests:
-        line = job.engine.ai.batch_line(_call(job, request, calls), request.keys[0])
+        line = job.engine.ai.batches.line(_call(job, request, calls), request.keys[0])
         if lines and (len(lines) >= job.settings.max_requests or size + len(line) > job.settings.max_bytes):
             yield b"".join(lines), ids, members
             lines, ids, members, size = [], {}, [], 0
@@ -175,20 +174,21 @@ def _chunks(job: BatchRun, requests: list[RowRequest], calls: dict):
 
 def _submit_all(job: BatchRun, book: BatchBook, requests: list[RowRequest], calls: dict) -> list[BatchRow]:
     """Upload and submit every chunk, recording the file before creating its batch and the batch id right after."""
-    rows, held = [], [0.0, 0]
+    rows, held = [], []
     try:
         for chunk in enumerate(_chunks(job, requests, calls), start=1):
-            rows.append(_submit_chunk(job, book, *chunk, held))
+            rows.append(_submit_chunk(job, book, *chunk, calls, held))
     finally:
-        job.engine.budget.hold(*held, sign=-1)  # what is submitted is spent when its answers are billed
+        for reserved in held:  # what is submitted is spent when its answers are billed
+            job.engine.ai.batches.release(reserved)
     return rows
 
 
-def _submit_chunk(job: BatchRun, book: BatchBook, n: int, chunk: tuple, held: list) -> BatchRow:
+def _submit_chunk(job: BatchRun, book: BatchBook, n: int, chunk: tuple, calls: dict, held: list) -> BatchRow:
     data, ids, members = chunk
-    usd, tokens = _check_budget(job, members)
-    held[0], held[1] = held[0] + usd, held[1] + tokens
-    file_id = job.engine.ai.upload_batch(data, f"{job.asset_key.replace('/', '_')}-{job.partition or 'all'}"
+    held.append(job.engine.ai.batches.reserve([_call(job, r, calls) for r in members],  # the one budget gate
+                                              f"a batch of {len(members):,} requests was not submitted"))
+    file_id = job.engine.ai.batches.upload(data, f"{job.asset_key.replace('/', '_')}-{job.partition or 'all'}"
                                                f"-{n}.jsonl")
     book.uploaded(file_id, job.asset_key, job.partition, job.scope, ids, job.run_id)
     batch_id = _submit(job, file_id)
@@ -200,32 +200,18 @@ def _submit_chunk(job: BatchRun, book: BatchBook, n: int, chunk: tuple, held: li
 
 def _submit(job: BatchRun, file_id: str) -> str:
     meta = {"aiwf_asset": job.asset_key[:512], "aiwf_partition": job.partition[:512], "aiwf_run": job.run_id}
-    return job.engine.ai.submit_batch(file_id, meta).id
-
-
-def _check_budget(job: BatchRun, requests: list[RowRequest]) -> tuple[float, int]:
-    """Refuse a batch whose estimated cost (at the batch rate) would pass the run's or workflow's budget."""
-    engine, usd, tokens = job.engine, 0.0, 0
-    discount = batch_discount(engine.ai.resource.model_for(job.tier))  # the model's own batch rate
-    for request in requests:
-        one_usd, one_tokens = engine._estimate(request, job.tier)
-        usd, tokens = usd + one_usd * discount, tokens + one_tokens
-    refusal = engine.budget.refuse(usd, tokens)
-    if refusal:
-        raise BudgetExceeded(f"{refusal}; a batch of {len(requests):,} requests was not submitted")
-    engine.budget.hold(usd, tokens)
-    return usd, tokens
+    return job.engine.ai.batches.submit(file_id, meta).id
 
 
 def _wait(job: BatchRun, book: BatchBook, rows: list[BatchRow], by_key: dict, calls: dict, later: list) -> None:
     """Poll until every batch is done, reading each as it finishes; cancel them if the run is terminated."""
-    ai, started = job.engine.ai, time.monotonic()
+    ai, started = job.engine.ai.batches, time.monotonic()
     pending, pause = {row.batch_id: row for row in rows}, job.settings.poll_s[0]
     statuses: dict[str, str] = {}
     try:
         while pending:
             for batch_id, row in list(pending.items()):
-                batch = ai.batch_status(batch_id)
+                batch = ai.status(batch_id)
                 if batch.status != statuses.get(batch_id):
                     statuses[batch_id] = batch.status
                     book.note(row.input_file_id, batch.status)
@@ -267,7 +253,7 @@ def _cancel(job: BatchRun, book: BatchBook, pending: dict) -> None:
     """The run is being terminated: cancel what it was waiting for, so nothing is billed for a dropped run."""
     for batch_id, row in pending.items():
         try:
-            job.engine.ai.cancel_batch(batch_id)
+            job.engine.ai.batches.cancel(batch_id)
             book.note(row.input_file_id, "cancelling")
         except LLMError as err:  # the run ends anyway; say which batch may still run
             job.progress.phase(f"could not cancel batch {batch_id}: {err}")
@@ -278,8 +264,8 @@ def _cancel(job: BatchRun, book: BatchBook, pending: dict) -> None:
 def _consume(job: BatchRun, book: BatchBook, row: BatchRow, batch, by_key: dict, calls: dict, later: list,
              resubmit_cancelled: bool = False) -> None:
     """Bill a finished batch once, then checkpoint its valid answers and hand on the rest."""
-    ai = job.engine.ai
-    results, offline = ai.batch_results(batch, row.requests)
+    ai = job.engine.ai.batches
+    results, offline = ai.results(batch, row.requests)
     wanted = {c: by_key[c] for c, h in row.requests.items()
               if c in by_key and by_key[c].input_hash == h and c not in job.report.results}
     records, cache_rows, answers = [], [], {}
@@ -290,7 +276,7 @@ def _consume(job: BatchRun, book: BatchBook, row: BatchRow, batch, by_key: dict,
         call = _call(job, request, calls) if request is not None else None
         if call is None:  # answered for a row that changed or was checkpointed since: billed, not used
             continue
-        record = ai.batch_record(call, result.body, offline)
+        record = ai.record(call, result.body, offline)
         records.append(record)
         cache_rows.append(ai.cache_row(record, result.body))
         answers[custom_id] = (record, result.body, call)
@@ -318,7 +304,7 @@ def _accept(job: BatchRun, request: RowRequest, calls: dict, body: dict, offline
     """Validate one batch answer as the synchronous path does: repair, then verify, escalating when rejected."""
     engine = job.engine
     try:
-        result = engine.ai.batch_answer(_call(job, request, calls), body, offline)
+        result = engine.ai.batches.answer(_call(job, request, calls), body, offline)
     except LLMError as err:
         if err.error_class == "invalid_output" and job.escalate_to:
             later.append((job.escalate_to, request))
@@ -338,7 +324,7 @@ def _accept(job: BatchRun, request: RowRequest, calls: dict, body: dict, offline
 
 
 def _verify(job: BatchRun, request: RowRequest, result) -> str | None:
-    problem = job.engine._verify(request, result)
+    problem = job.engine.verify(request, result)
     return None if problem is None else str(problem)
 
 

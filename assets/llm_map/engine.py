@@ -1,54 +1,27 @@
-"""The async engine of a batch asset: bounded concurrency, budgets checked before sending, tier escalation.
+"""The async engine of a batch asset: bounded concurrency, the asset's budget, tier escalation.
 
 Every finished row goes to the checkpoint writer at once; a row that still fails after the LLM resource's
-retries is handed to `fail` (the asset quarantines it) and the batch carries on. A budget that a request
-would pass stops new requests, lets those in flight finish and be checkpointed, then raises BudgetExceeded.
+retries is handed to `fail` (the asset quarantines it) and the batch carries on. The budget is the session's one
+gate (resources/llm/budget.py, checked before each request the cache cannot answer): a request it refuses stops
+new requests, lets those in flight finish and be checkpointed, then raises BudgetExceeded. An endpoint whose
+circuit opened (resources/llm/breaker.py) stops the batch the same way, its cause first: the rows are not
+quarantined for an outage.
 """
 
 import asyncio
 import contextlib
-from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from assets.llm_map.rows import RowRequest
-from resources.llm.pricing import cost_usd
-from resources.llm.retry import BudgetExceeded, LLMError
+from resources.llm.answer import price_of
+from resources.llm.budget import Budget
+from resources.llm.pricing import Usage
+from resources.llm.retry import BudgetExceeded, CircuitOpen, LLMError
+
+__all__ = ["BatchEngine", "Budget", "Validator", "run_async"]  # Budget: resources/llm/budget.py, re-exported
+STOPS = (BudgetExceeded, CircuitOpen)  # errors that stop the batch rather than fail one row
 
 Validator = Callable[[dict, Any], "str | None"]
-
-
-@dataclass
-class Budget:
-    """Caps per run and per workflow-day (USD and tokens); `spent_*` start from what was already spent."""
-
-    run_usd: float | None = None
-    run_tokens: int | None = None
-    workflow_usd: float | None = None
-    workflow_tokens: int | None = None
-    spent_run: list = field(default_factory=lambda: [0.0, 0])
-    spent_workflow: list = field(default_factory=lambda: [0.0, 0])
-    reserved: list = field(default_factory=lambda: [0.0, 0])
-
-    def refuse(self, usd: float, tokens: int) -> str | None:
-        """Why a request of about this size may not go out now (None: it may)."""
-        caps = (("run", "USD", self.run_usd, self.spent_run[0], self.reserved[0], usd),
-                ("run", "tokens", self.run_tokens, self.spent_run[1], self.reserved[1], tokens),
-                ("workflow (today)", "USD", self.workflow_usd, self.spent_workflow[0], self.reserved[0], usd),
-                ("workflow (today)", "tokens", self.workflow_tokens, self.spent_workflow[1], self.reserved[1], tokens))
-        for scope, unit, cap, spent, reserved, need in caps:
-            if cap is not None and spent + reserved + need > cap:
-                return (f"the {scope} budget of {cap:g} {unit} would be passed: {spent:.6g} spent, "
-                        f"{reserved:.6g} in flight, next request ~{need:.6g}")
-        return None
-
-    def hold(self, usd: float, tokens: int, sign: int = 1) -> None:
-        self.reserved[0] += sign * usd
-        self.reserved[1] += sign * tokens
-
-    def spend(self, usd: float, tokens: int) -> None:
-        for spent in (self.spent_run, self.spent_workflow):
-            spent[0] += usd
-            spent[1] += tokens
 
 
 def run_async(main: Awaitable):
@@ -69,15 +42,17 @@ class BatchEngine:
                  validator: Validator | None, concurrency: int, budget: Budget,
                  succeed: Callable, fail: Callable, spend: Callable):
         self.ai, self.prompt, self.response_model = session, prompt, response_model
+        session.use_budget(budget)  # the session's one gate checks the asset's caps
         self.tiers = [tier] + ([escalate_to] if validator is not None and escalate_to not in (None, tier) else [])
         self.validator, self.concurrency, self.budget = validator, max(1, concurrency), budget
         self.succeed, self.fail, self.spend = succeed, fail, spend
-        self.stopped: BudgetExceeded | None = None
+        self.stopped: LLMError | None = None
         self.escalated = 0
-        self._out_tokens: list[int] = []  # running view of answer sizes, for pre-send estimates
 
     async def run(self, requests: list[RowRequest], ticker: Callable[[], Awaitable] | None = None) -> None:
         """Answer every request; `ticker()` (progress lines) runs beside the workers until they are done."""
+        if requests:  # prices load now, not inside the first answer while the other workers' requests wait
+            price_of(self.ai.resource.model_for(self.tiers[0]), Usage())
         pending = iter(requests)
         workers = [self._worker(pending) for _ in range(min(self.concurrency, len(requests)))]
         tick = asyncio.ensure_future(ticker()) if ticker is not None else None
@@ -98,29 +73,15 @@ class BatchEngine:
                 return
             try:
                 await self._row(request)
-            except BudgetExceeded as exc:
+            except STOPS as exc:
                 self.stopped = self.stopped or exc
 
-    def _estimate(self, request: RowRequest, tier: str) -> tuple[float, int]:
-        out = max(self._out_tokens[-50:]) if self._out_tokens else int(self.prompt.params.get("max_tokens", 256))
-        tokens = request.est_tokens_in + out
-        return cost_usd(self.ai.resource.model_for(tier), request.est_tokens_in, out), tokens
-
     async def _call(self, request: RowRequest, tier: str):
-        usd, tokens = self._estimate(request, tier)
-        refusal = self.budget.refuse(usd, tokens)
-        if refusal:
-            raise BudgetExceeded(f"{refusal}; stopped before sending row {request.keys[0]!r}")
-        self.budget.hold(usd, tokens)
         try:
-            result = await self.ai.acomplete(request.prompt or self.prompt, request.variables, tier=tier,
-                                             response_model=self.response_model)
-        finally:
-            self.budget.hold(usd, tokens, sign=-1)
-        if not result.cached:
-            self._out_tokens.append(result.tokens_out)
-        self.budget.spend(result.cost_usd, result.tokens_in + result.tokens_out)
-        return result
+            return await self.ai.acomplete(request.prompt or self.prompt, request.variables, tier=tier,
+                                           response_model=self.response_model)
+        except BudgetExceeded as exc:
+            raise BudgetExceeded(f"{exc}; stopped before sending row {request.keys[0]!r}") from None
 
     async def _row(self, request: RowRequest) -> None:
         problem, attempts = None, 0
@@ -128,7 +89,7 @@ class BatchEngine:
             last = step == len(self.tiers) - 1
             try:
                 result = await self._call(request, tier)
-            except BudgetExceeded:
+            except STOPS:
                 raise
             except LLMError as err:
                 attempts += err.attempts
@@ -137,7 +98,7 @@ class BatchEngine:
                     continue  # a stronger model may manage the schema
                 return self.fail(request, err.error_class, str(err), attempts)
             attempts += 1
-            problem = self._verify(request, result)
+            problem = self.verify(request, result)
             if problem is None:
                 self.escalated += step > 0
                 return self.succeed(request, result, tier, step > 0)
@@ -147,7 +108,8 @@ class BatchEngine:
         kind = "validator_error" if isinstance(problem, _ValidatorError) else "verification_failed"
         self.fail(request, kind, f"{problem} (tiers tried: {', '.join(self.tiers)})", attempts)
 
-    def _verify(self, request: RowRequest, result) -> str | None:
+    def verify(self, request: RowRequest, result) -> str | None:
+        """Why the validator rejects an answer (None: accepted); a validator that raised is a _ValidatorError."""
         if self.validator is None:
             return None
         answer = result.parsed if self.response_model is not None else result.text

@@ -4,11 +4,11 @@
 `openai` import; a step pays for the client when it opens a session.
 """
 
-from resources.llm.completion import OFFLINE_HEADER, Completion
+from resources.llm.answer import OFFLINE_HEADER, Answer, Completion
 from resources.llm.prompts import Prompt
 from resources.llm.resource import LLMResource
 
-__all__ = ["Completion", "LLMResource", "LLMSession", "OFFLINE_HEADER", "Prompt"]
+__all__ = ["Answer", "Completion", "LLMResource", "LLMSession", "OFFLINE_HEADER", "Prompt"]
 
 
 def __getattr__(name: str):

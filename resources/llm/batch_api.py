@@ -1,11 +1,12 @@
-"""Provider Batch APIs through the official `openai` client: JSONL requests in, answers at half price within 24 h.
+"""Provider Batch APIs through the official `openai` client: JSONL requests in, answers at the batch price within 24 h.
 
-`BatchCalls` (mixed into LLMSession) builds each JSONL line from the same call as a synchronous request
-(`_chat_call`: prompt params, PII redaction, strict structured output), uploads it with
-`files.create(purpose="batch")`, submits it with `batches.create(endpoint="/v1/chat/completions",
-completion_window="24h")`, reads `files.content` of the output and error files, and turns each answer into a
-Completion priced at the batch rate (resources/llm/pricing.py). The same JSONL `custom_id` shape is served by
-OpenAI, vLLM, Together, OpenRouter and aiwf's offline double (resources/offline/batch_routes.py).
+`BatchClient` (an LLM session's `batches`) builds each JSONL line from the same ChatRequest as a synchronous call
+(prompt in force, PII redaction, strict structured output), uploads it with `files.create(purpose="batch")`,
+submits it with `batches.create(endpoint="/v1/chat/completions", completion_window="24h")`, reads `files.content`
+of the output and error files, and turns each answer into an Answer priced at the batch rate. The same JSONL
+`custom_id` shape is served by OpenAI, vLLM, Together, OpenRouter and aiwf's offline double
+(resources/offline/batch_routes.py). A batch reserves its estimated cost in the session's one Budget before it is
+submitted (resources/llm/budget.py); each answer is spent as its batch is billed.
 
 `BatchBook` (resources/llm/batch_book.py, table `llm_batches`) is what makes batches durable: an uploaded file
 is recorded before its batch is created, the batch id as soon as it is, so a crashed or cancelled run
@@ -24,12 +25,14 @@ import openai
 from openai.types.chat import ChatCompletion
 from pydantic import ValidationError
 
-from resources import telemetry
 from resources.llm import retry
+from resources.llm.answer import Answer, price_of
 from resources.llm.cache import put_params
+from resources.llm.instrumented import wants_response
 from resources.llm.ledger import CallRecord
-from resources.llm.openai_calls import OFFLINE_HEADER, Completion, chat_body, message, repair_messages
-from resources.llm.pricing import cost_usd
+from resources.llm.openai_calls import OFFLINE_HEADER, chat_body, message
+from resources.llm.pricing import Usage
+from resources.llm.request import ChatRequest
 from resources.safety.secrets import scrub
 
 ENDPOINT = "/v1/chat/completions"
@@ -61,37 +64,53 @@ def _provider_errors(method):
     return wrapper
 
 
-class BatchCalls:
-    """Batch API calls of LLMSession (uses its resource, client, cache, ledger and stats)."""
+class BatchClient:
+    """The Batch API calls of one LLM session, through its client, cache, recorder, validation and budget."""
+
+    def __init__(self, session):
+        self.session, self.resource = session, session.resource
 
     def _admin(self) -> openai.OpenAI:
         """The client for files/batches calls: openai's own retries with backoff (these calls are free)."""
-        return self._client().with_options(max_retries=max(2, self.resource.max_attempts))
+        return self.session.transport.client().with_options(max_retries=max(2, self.resource.max_attempts))
 
-    def batch_call(self, prompt, variables: dict, *, tier: str, response_model=None) -> dict:
-        """The call a row makes, exactly as the synchronous path builds it (body, redaction, hash)."""
-        return self._chat_call(prompt, variables, tier, None, response_model, {})
+    def request(self, prompt, variables: dict, *, tier: str, response_model=None) -> ChatRequest:
+        """The request a row makes, exactly as the synchronous path builds it (body, redaction, hash)."""
+        return self.session.request_for(prompt, variables, tier=tier, response_model=response_model)
 
-    def batch_line(self, call: dict, custom_id: str) -> bytes:
+    @staticmethod
+    def line(request: ChatRequest, custom_id: str) -> bytes:
         """One JSONL request of a batch input file."""
-        line = {"custom_id": custom_id, "method": "POST", "url": ENDPOINT, "body": chat_body(call)}
+        line = {"custom_id": custom_id, "method": "POST", "url": ENDPOINT, "body": chat_body(request)}
         return (json.dumps(line, separators=(",", ":")) + "\n").encode()
 
-    def cached(self, call: dict) -> Completion | None:
-        return self._from_cache(call)
+    def cached(self, request: ChatRequest) -> Answer | None:
+        return self.session.caching.cached(request)
+
+    def reserve(self, requests: list[ChatRequest], what: str) -> tuple[float, int]:
+        """The budget gate for a batch: its estimated cost at the batch rate, held until `release`."""
+        budget, usd, tokens = self.session.budget, 0.0, 0
+        for request in requests:
+            one_usd, one_tokens = budget.estimate(request, batch=True)
+            usd, tokens = usd + one_usd, tokens + one_tokens
+        budget.reserve(usd, tokens, what)
+        return usd, tokens
+
+    def release(self, held: tuple[float, int]) -> None:
+        self.session.budget.hold(*held, sign=-1)
 
     @_provider_errors
-    def upload_batch(self, data: bytes, name: str) -> str:
+    def upload(self, data: bytes, name: str) -> str:
         """Upload a JSONL input file; its file id."""
         return self._admin().files.create(file=(name, data, "application/jsonl"), purpose="batch").id
 
     @_provider_errors
-    def submit_batch(self, input_file_id: str, metadata: dict | None = None):
+    def submit(self, input_file_id: str, metadata: dict | None = None):
         return self._admin().batches.create(input_file_id=input_file_id, endpoint=ENDPOINT,
                                             completion_window=WINDOW, metadata=metadata)
 
     @_provider_errors
-    def find_batch(self, input_file_id: str, scan: int = 1000):
+    def find(self, input_file_id: str, scan: int = 1000):
         """The batch created from an input file (a run died between creating it and recording its id), or None."""
         for seen, batch in enumerate(self._admin().batches.list(limit=100)):
             if batch.input_file_id == input_file_id:
@@ -101,15 +120,15 @@ class BatchCalls:
         return None
 
     @_provider_errors
-    def batch_status(self, batch_id: str):
+    def status(self, batch_id: str):
         return self._admin().batches.retrieve(batch_id)
 
     @_provider_errors
-    def cancel_batch(self, batch_id: str):
+    def cancel(self, batch_id: str):
         return self._admin().batches.cancel(batch_id)
 
     @_provider_errors
-    def batch_results(self, batch, custom_ids) -> tuple[dict[str, BatchResult], bool]:
+    def results(self, batch, custom_ids) -> tuple[dict[str, BatchResult], bool]:
         """Each request's outcome (a request in neither file failed with the batch), and whether the answers came
         from aiwf's offline test double."""
         results, offline = {}, False
@@ -129,53 +148,45 @@ class BatchCalls:
             results.setdefault(custom_id, BatchResult(custom_id, None, kind, reason))
         return results, offline
 
-    def batch_record(self, call: dict, body: dict, offline: bool) -> CallRecord:
+    def record(self, request: ChatRequest, body: dict, offline: bool) -> CallRecord:
         """The ledger row of a batch answer: priced at the batch rate and flagged `batch`."""
-        usage = body.get("usage") or {}
-        tokens_in, tokens_out = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
-        prompt = call["prompt"]
-        return CallRecord(kind="chat", model=call["model"], request_hash=call["hash"], status="ok",
-                          prompt_name=prompt.name, prompt_version=prompt.version, prompt_hash=prompt.hash,
-                          tokens_in=tokens_in, tokens_out=tokens_out,
-                          cost_usd=cost_usd(call["model"], tokens_in, tokens_out, batch=True), offline=offline,
-                          tier=call["tier"], batch=True, **self.ids)
+        return self.session.recorder.record_of(request, status="ok", usage=Usage.from_openai(body.get("usage")),
+                                               offline=offline, batch=True)
 
     def cache_row(self, record: CallRecord, body: dict) -> tuple | None:
         if not self.resource.use_cache:
             return None
-        text = (body.get("choices") or [{}])[0].get("message", {}).get("content") or ""
+        text = self.session.validating.scrub(_text(body))
         return put_params(record.request_hash, record.model, {"text": text, "offline": record.offline},
                           record.tokens_in, record.tokens_out, record.cost_usd)
 
-    def counted(self, record: CallRecord, call: dict | None = None, body: dict | None = None,
+    def counted(self, record: CallRecord, request: ChatRequest, body: dict | None = None,
                 batch_id: str | None = None) -> None:
-        """This session paid for a batch answer: it shows in the run's spend metadata and, with telemetry on, is a
+        """This session paid for a batch answer: it shows in the run's spend and, with telemetry on, is a
         model-call span (aiwf.batch) under the step reading the batch, with the GenAI token and cost metrics."""
-        self.stats.add(status="ok", cache_hit=False, latency_ms=0.0, tokens_in=record.tokens_in,
-                       tokens_out=record.tokens_out, cost=record.cost_usd, model=record.model, offline=record.offline)
-        if call is not None and telemetry.enabled():  # off, opentelemetry is never imported
-            from resources.telemetry.genai import record_call
+        self.session.recorder.count(request, record, _completion(body) if wants_response() else None, batch_id)
 
-            record_call(self, call, status="ok", cache_hit=False, attempt=1, latency_ms=0.0,
-                        tokens_in=record.tokens_in, tokens_out=record.tokens_out, cost=record.cost_usd,
-                        error_class=None, response=_completion(body), batch=True, batch_id=batch_id)
-
-    def batch_answer(self, call: dict, body: dict, offline: bool) -> Completion:
-        """A batch answer as a Completion at the batch price; an invalid structured answer gets the one repair
-        request of the synchronous path (sent synchronously), then is a clear `invalid_output` error."""
-        completion = ChatCompletion.model_construct(**body)
-        text = completion.choices[0].message.content or "" if completion.choices else ""
-        usage = body.get("usage") or {}
-        tokens_in, tokens_out = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
-        cost = cost_usd(call["model"], tokens_in, tokens_out, batch=True)
-        self.stats.used(call["hash"], cost, tokens_in + tokens_out)
+    def answer(self, request: ChatRequest, body: dict, offline: bool) -> Answer:
+        """A batch answer at the batch price; an invalid structured answer gets the one repair request of the
+        synchronous path (sent synchronously), then is a clear `invalid_output` error."""
+        usage = Usage.from_openai(body.get("usage"))
+        cost = price_of(request.model, usage, batch=True)
+        self.session.stats.used(request.hash, cost, usage.input + usage.output)
+        validating, text = self.session.validating, self.session.validating.scrub(_text(body))
         try:
-            parsed = call["response_model"].model_validate_json(text) if call["response_model"] else None
+            parsed = request.response_model.model_validate_json(text) if request.response_model else None
         except ValidationError as err:
-            msgs = repair_messages(call, text, err)
-            return self._repaired_answer(call, self._with_retries(call, lambda: self._send_chat(call, msgs)))
-        return Completion(text, parsed, call["model"], False, offline, tokens_in, tokens_out, cost, call["hash"],
-                          cost, tokens_in + tokens_out)
+            reply = self.session.drive(validating.repair(request, text, err))
+            self.session.recorder.ledger.record_many(reply.rows)
+            return reply.answer
+        return Answer(text, parsed, request.model, False, offline, usage.input, usage.output, cost, request.hash,
+                      cost, usage.input + usage.output, request.prompt, usage)
+
+
+def _text(body: dict) -> str:
+    """The first choice's message content of a chat completion body ("" when absent)."""
+    choices = body.get("choices") or [{}]
+    return ((choices[0] or {}).get("message") or {}).get("content") or ""
 
 
 def _completion(body: dict | None) -> ChatCompletion | None:

@@ -7,10 +7,9 @@ cache instead of sending. The claim ends once the answer is stored, or when the 
 finds it gone looks at the cache once more, then sends itself. A sender that died stops renewing: its claim
 expires (at once when its process is seen gone on this host) and a waiter takes over. Waits are bounded
 (`claim_wait_s`): past it the waiter sends itself rather than hang. Identical requests within one session are
-merged earlier, in memory (LLMSession._inflight).
+merged earlier, in memory (resources/llm/caching.py InFlight).
 """
 
-import asyncio
 import logging
 import time
 import uuid
@@ -30,7 +29,7 @@ def new_owner(run_id: str | None) -> str:
 
 
 class RequestClaims:
-    """Claims on request hashes for one session; `wait`/`await_` return the other sender's answer or None."""
+    """Claims on request hashes for one session; `plan` waits for the other sender's answer (or None)."""
 
     def __init__(self, store: Store, owner: str, ttl_s: float, wait_s: float,
                  say: Callable[[str], None] | None = None, cache=None):
@@ -93,27 +92,6 @@ class RequestClaims:
         if self.taken.pop(request_hash, None) is not None:
             self.leases.release(PREFIX + request_hash, self.owner)
 
-    def wait(self, request_hash: str, what: str, answer: Callable[[], object | None],
-             found: Callable[[dict], object] | None = None):
-        """Claim, or wait for the holder's answer (`answer()` reads the cache); None means: send it yourself.
-        With `found` (a cache entry -> the answer) and a cache, the first look and the claim share a transaction."""
-        plan = self._plan(request_hash, what, answer, found)
-        try:
-            while True:
-                time.sleep(next(plan))
-        except StopIteration as done:
-            return done.value
-
-    async def await_(self, request_hash: str, what: str, answer: Callable[[], object | None],
-                     found: Callable[[dict], object] | None = None):
-        """`wait` without blocking the event loop."""
-        plan = self._plan(request_hash, what, answer, found)
-        try:
-            while True:
-                await asyncio.sleep(next(plan))
-        except StopIteration as done:
-            return done.value
-
     def _recheck(self, request_hash: str, answer: Callable[[], object | None]):
         """Just claimed: the answer may have landed a moment before (its sender stores it, then ends its claim)."""
         result = answer()
@@ -121,9 +99,11 @@ class RequestClaims:
             self.release(request_hash)
         return result
 
-    def _plan(self, request_hash: str, what: str, answer: Callable[[], object | None],
-              found: Callable[[dict], object] | None = None):
-        """Yields pauses until the answer is in the cache (returned), the claim is ours or the bound is passed."""
+    def plan(self, request_hash: str, what: str, answer: Callable[[], object | None],
+             found: Callable[[dict], object] | None = None):
+        """Claim, or wait for the holder's answer (`answer()` reads the cache): yields pauses (the session's driver
+        sleeps them) and returns the answer, or None: send it yourself. With `found` (a cache entry -> the
+        answer) and a cache, the first look and the claim share a transaction."""
         if found is not None and self.cache is not None:
             holder, entry = self.claim(request_hash)
             if entry is not None:

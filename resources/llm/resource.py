@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 from pydantic import Field
 
-from resources.llm.completion import OFFLINE_HEADER, Completion
+from resources.llm.answer import OFFLINE_HEADER, Completion
 from resources.offline.keys import OFFLINE_KEY
 from resources.state.resource import StateResource
 
@@ -48,6 +48,9 @@ class LLMResource(dg.ConfigurableResource):
     max_attempts: int = 6
     backoff_base_s: float = 0.5
     backoff_max_s: float = 20.0
+    breaker_failures: int = Field(default=5, description="Consecutive attempts failing the same way (connection, "
+                                  "timeout, 5xx, auth) after which a session stops sending to the endpoint.")
+    breaker_cooldown_s: float = Field(default=30.0, description="How long an open circuit waits before one probe.")
     use_cache: bool = True
     claim_wait_s: float = Field(default=600.0, description="With the cache on, how long a request waits for another "
                                 "run sending the same request before sending it itself.")
@@ -57,7 +60,8 @@ class LLMResource(dg.ConfigurableResource):
                                                       "model named here (or below) has a budget of its own.")
     model_tokens_per_minute: dict[str, int] = Field(default={}, description="Per-model tokens per minute.")
     rate_limit_url: str | None = Field(default=None, description="redis:// or postgresql:// URL: the limits are "
-                                       "shared by every process and worker (AIWF_RATE_LIMIT_URL). Unset: per process.")
+                                       "shared by every process and worker. Unset: AIWF_RATE_LIMIT_URL when set "
+                                       "(read when a session opens), else per process.")
     run_budget_usd: float | None = Field(default=None, description="Stop a run before it spends more.")
     redact_pii: bool | None = Field(default=None, description="Redact PII (resources/safety/pii.py) before text "
                                     "leaves for the model. Default: on, except against aiwf's offline test double.")

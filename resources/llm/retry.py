@@ -24,6 +24,10 @@ class LLMUnavailable(LLMError):
     """The provider kept failing (429, 5xx, timeouts) through every attempt."""
 
 
+class CircuitOpen(LLMUnavailable):
+    """The endpoint failed the same way too many times in a row: nothing is sent until its probe answers."""
+
+
 class BudgetExceeded(LLMError):
     """The run would pass its budget; nothing was sent."""
 

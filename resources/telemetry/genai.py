@@ -20,59 +20,58 @@ PROVIDER = "openai"  # the API spoken (OpenAI or any OpenAI-compatible server)
 OPERATIONS = {"chat": "chat", "embedding": "embeddings"}  # ledger kind -> gen_ai.operation.name
 
 
-def record_call(session, call: dict, *, status: str, cache_hit: bool, attempt: int, latency_ms: float,
-                tokens_in: int, tokens_out: int, cost: float, error_class: str | None, response=None,
-                batch: bool = False, batch_id: str | None = None) -> None:
-    """Export one ledger row of `session` (an LLMSession) as a span and metrics. A Batch API answer (`batch`) is
-    a span when its batch is read, flagged aiwf.batch and costed at the batch rate; it adds tokens and cost to
-    the metrics but no operation duration (no request of its own was timed: the batch ran for hours, or
-    seconds, for all its requests at once)."""
+def record_call(step, ids: dict, request, record, response=None, batch_id: str | None = None) -> None:
+    """Export one ledger row (`record`, a CallRecord of `request`, a ChatRequest) as a span and metrics, under
+    `step` (run id, step key) or else the run of `ids`. A Batch API answer (`record.batch`) is a span when its
+    batch is read, flagged aiwf.batch and costed at the batch rate; it adds tokens and cost to the metrics but no
+    operation duration (no request of its own was timed: the batch ran for all its requests at once)."""
     telemetry = current()
-    operation = OPERATIONS.get(call["kind"], call["kind"])
-    model = call["model"]
+    status, cache_hit, batch, cost = record.status, record.cache_hit, record.batch, record.cost_usd
+    operation = OPERATIONS.get(request.kind, request.kind)
+    model = request.model
     response_model = getattr(response, "model", None) or (model if status == "ok" else None)
     common = {"gen_ai.operation.name": operation, "gen_ai.provider.name": PROVIDER,
               "gen_ai.request.model": model, "gen_ai.response.model": response_model}
     if telemetry.tracer is not None:
         end = time.time_ns()
-        prompt = call.get("prompt")
+        prompt = request.prompt
         attributes = {
-            **common, "gen_ai.usage.input_tokens": tokens_in, "gen_ai.usage.output_tokens": tokens_out,
+            **common, "gen_ai.usage.input_tokens": record.tokens_in, "gen_ai.usage.output_tokens": record.tokens_out,
             "gen_ai.response.id": getattr(response, "id", None),
             "gen_ai.response.finish_reasons": _finish_reasons(response),
-            "gen_ai.request.temperature": (call.get("params") or {}).get("temperature"),
-            "aiwf.cost_usd": cost, "aiwf.cache_hit": cache_hit, "aiwf.attempt": attempt, "aiwf.tier": call.get("tier"),
+            "gen_ai.request.temperature": (request.params or {}).get("temperature"),
+            "aiwf.cost_usd": cost, "aiwf.cache_hit": cache_hit, "aiwf.attempt": record.attempt,
+            "aiwf.tier": request.tier,
             "aiwf.prompt.name": prompt.name if prompt else None,
             "aiwf.prompt.version": prompt.version if prompt else None,
-            "aiwf.request_hash": call["hash"],
+            "aiwf.request_hash": request.hash,
         }
         if batch:
             attributes.update({"aiwf.batch": True, "aiwf.batch.id": batch_id})
         if capture_content() and operation == "chat":
-            attributes.update(_content(call, response))
-        trace_id, parent = _parent(session)
+            attributes.update(_content(request, response))
+        trace_id, parent = _parent(step, ids)
         telemetry.emit(f"{operation} {model}", trace_id=trace_id, parent_span_id=parent,
-                       start_ns=end - int(latency_ms * 1e6), end_ns=end, attributes=attributes, kind=SpanKind.CLIENT,
-                       error=error_class if status != "ok" else None)
+                       start_ns=end - int(record.latency_ms * 1e6), end_ns=end, attributes=attributes,
+                       kind=SpanKind.CLIENT, error=record.error_class if status != "ok" else None)
     if telemetry.meter_provider is not None:
         metric_attrs = {k: v for k, v in common.items() if v is not None} | ({"aiwf.batch": True} if batch else {})
         if not cache_hit and not batch:  # a cache hit sent nothing: no operation to time, no tokens used
-            failed = {"error.type": error_class} if status != "ok" and error_class else {}
-            telemetry.duration.record(latency_ms / 1000, {**metric_attrs, **failed})
+            failed = {"error.type": record.error_class} if status != "ok" and record.error_class else {}
+            telemetry.duration.record(record.latency_ms / 1000, {**metric_attrs, **failed})
         if status == "ok" and not cache_hit:
-            telemetry.token_usage.record(tokens_in, {**metric_attrs, "gen_ai.token.type": "input"})
+            telemetry.token_usage.record(record.tokens_in, {**metric_attrs, "gen_ai.token.type": "input"})
             if operation == "chat":
-                telemetry.token_usage.record(tokens_out, {**metric_attrs, "gen_ai.token.type": "output"})
+                telemetry.token_usage.record(record.tokens_out, {**metric_attrs, "gen_ai.token.type": "output"})
         if cost:
             telemetry.cost.add(cost, metric_attrs)
 
 
-def _parent(session) -> tuple[int | None, int | None]:
+def _parent(step, run_ids: dict) -> tuple[int | None, int | None]:
     """(trace id, parent span id): the step's span, else the run's; (None, None) outside a run."""
-    step = getattr(session, "trace_step", None)
     if step:
         return ids.trace_id(step[0]), ids.step_span_id(*step)
-    run_id = session.ids.get("run_id")
+    run_id = run_ids.get("run_id")
     return (ids.trace_id(run_id), ids.run_span_id(run_id)) if run_id else (None, None)
 
 
@@ -81,12 +80,12 @@ def _finish_reasons(response) -> list[str] | None:
     return reasons or None
 
 
-def _content(call: dict, response) -> dict:
+def _content(request, response) -> dict:
     """gen_ai.input.messages / gen_ai.output.messages (the conventions' JSON shape), PII-redacted."""
     from resources.safety.pii import redact, redact_messages
 
     messages = [{"role": m.get("role"), "parts": [{"type": "text", "content": m.get("content")}]}
-                for m in redact_messages(call.get("messages") or [])]
+                for m in redact_messages(request.messages or [])]
     out = {"gen_ai.input.messages": json.dumps(messages)}
     choices = getattr(response, "choices", None) or []
     if choices:

@@ -111,11 +111,17 @@ def test_invalid_structured_answer_gets_one_repair_then_a_clear_error(offline_ll
 
 
 def test_budget_stops_before_sending(offline_llm, offline_server):
-    ai = offline_llm.session(budget_usd=1e-9)
-    ai.complete(PROMPT, {"who": "first", "text": TEXT})
-    with pytest.raises(BudgetExceeded, match="budget"):
-        ai.complete(PROMPT, {"who": "second", "text": TEXT})
-    assert answered(offline_server) == 1
+    """The one gate: a request whose estimate would pass the budget is refused before it is sent."""
+    with pytest.raises(BudgetExceeded, match="run budget of 1e-09 USD would be passed.*summary@2 was not sent"):
+        offline_llm.session(budget_usd=1e-9).complete(PROMPT, {"who": "first", "text": TEXT})
+    assert answered(offline_server) == 0
+    ai, sent = offline_llm.session(budget_usd=0.0005), 0
+    with pytest.raises(BudgetExceeded, match="run budget of 0.0005 USD would be passed"):
+        for i in range(100):
+            ai.complete(PROMPT, {"who": f"team {i}", "text": TEXT})
+            sent += 1
+    assert 1 <= sent < 100 and answered(offline_server) == sent and ai.stats.cost_usd <= 0.0005
+    assert ai.complete(PROMPT, {"who": "team 0", "text": TEXT}).cached  # a cached answer is free: never refused
 
 
 def test_identical_async_requests_in_flight_are_sent_once(offline_llm, offline_server):

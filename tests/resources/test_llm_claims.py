@@ -93,8 +93,8 @@ def test_two_processes_on_one_sqlite_file_make_one_http_call(offline_server, off
 
 def test_a_crashed_claimers_claim_expires_and_a_waiter_takes_over(offline_server, offline_llm):
     ai = offline_llm.session()
-    call = ai._chat_call(PROMPT, {"text": TEXT}, "cheap", None, None, {})
-    Leases(local_store()).take(PREFIX + call["hash"], "dead-run/host/1/abcd", ttl_s=0.4)  # it never answers
+    call = ai.request_for(PROMPT, {"text": TEXT})
+    Leases(local_store()).take(PREFIX + call.hash, "dead-run/host/1/abcd", ttl_s=0.4)  # it never answers
     started = time.monotonic()
     answer = ai.complete(PROMPT, {"text": TEXT})
     assert not answer.cached and 0.3 < time.monotonic() - started < 5
@@ -104,8 +104,8 @@ def test_a_crashed_claimers_claim_expires_and_a_waiter_takes_over(offline_server
 def test_the_wait_is_bounded_even_for_a_live_claim(offline_server):
     llm = _llm(offline_server, claim_wait_s=0.3)
     ai = llm.session()
-    call = ai._chat_call(PROMPT, {"text": TEXT}, "cheap", None, None, {})
-    Leases(local_store()).take(PREFIX + call["hash"], "slow-run/host/1/abcd", ttl_s=600)
+    call = ai.request_for(PROMPT, {"text": TEXT})
+    Leases(local_store()).take(PREFIX + call.hash, "slow-run/host/1/abcd", ttl_s=600)
     started = time.monotonic()
     assert not ai.complete(PROMPT, {"text": TEXT}).cached
     assert 0.3 <= time.monotonic() - started < 5
@@ -151,8 +151,8 @@ def dead_owner() -> str:
 
 def test_a_claim_whose_process_is_gone_is_taken_at_once(offline_server, offline_llm):
     ai = offline_llm.session()
-    call = ai._chat_call(PROMPT, {"text": TEXT}, "cheap", None, None, {})
-    Leases(local_store()).take(PREFIX + call["hash"], dead_owner(), ttl_s=600)  # SIGKILLed mid-request
+    call = ai.request_for(PROMPT, {"text": TEXT})
+    Leases(local_store()).take(PREFIX + call.hash, dead_owner(), ttl_s=600)  # SIGKILLed mid-request
     started = time.monotonic()
     assert not ai.complete(PROMPT, {"text": TEXT}).cached and time.monotonic() - started < 2
 
@@ -219,6 +219,6 @@ def test_answers_written_through_a_sink_commit_together_and_are_never_paid_twice
     assert Leases(store).holder(PREFIX + first.request_hash) is not None  # still claimed: others wait
     sink.flush(store)
     assert sorted(r["cache_hit"] for r in CallLedger(store).rows()) == [0, 1]
-    assert Leases(store).holder(PREFIX + first.request_hash) is None and session.unflushed_usd == 0
+    assert Leases(store).holder(PREFIX + first.request_hash) is None and not session.caching.unflushed
     assert offline_llm.session().complete(PROMPT, {"text": TEXT}).cached  # another session: from the cache
     assert offline_server.counters()["answered"]["chat.completions"] == 1

@@ -1,0 +1,106 @@
+"""The retry layer: limiter waits, the endpoint's breaker, backoff on transient errors, a ledger row per attempt.
+
+Waits (limiter, backoff) are yielded as pauses in slices; after each slice the request's claim in the shared
+Store is renewed (resources/llm/claims.py), so another run never takes over a request still being sent. The
+sync and async drivers (resources/llm/transport.py) sleep them; the logic here is written once.
+"""
+
+import time
+
+import openai
+
+from resources.llm import retry
+from resources.llm.breaker import EndpointBreaker
+from resources.llm.instrumented import wants_response
+from resources.llm.openai_calls import OFFLINE_HEADER, RawChat, message
+from resources.llm.pricing import Usage
+from resources.llm.recording import Recorder
+from resources.llm.request import ChatRequest
+from resources.safety.secrets import scrub
+
+
+class Reply:
+    """An answered attempt as the layers above the retry loop see it, with its ledger rows held back."""
+
+    __slots__ = ("raw", "usage", "cost", "offline", "rows", "answer")
+
+    def __init__(self, raw, usage: Usage, cost: float, offline: bool, rows: list):
+        self.raw, self.usage, self.cost, self.offline, self.rows, self.answer = raw, usage, cost, offline, rows, None
+
+
+def pauses(seconds: float, slice_s: float, keep):
+    """Yield the pause in slices of at most `slice_s`, calling `keep()` (renew claims) after each."""
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        yield float(min(left, slice_s))
+        keep()
+    keep()
+
+
+def cause(exc: openai.APIError, secrets: list) -> str:
+    """What went wrong, HTTP status first, scrubbed of the key (providers echo it back)."""
+    said = scrub(message(exc), secrets)
+    status = getattr(exc, "status_code", None)
+    if status is not None:
+        return f"provider answers {status}: {said}"
+    return f"{'timed out' if isinstance(exc, openai.APITimeoutError) else 'cannot connect'}: {said}"
+
+
+class Retrying:
+    """Sends through `inner` (the transport) until an attempt is answered or retrying cannot help."""
+
+    def __init__(self, inner, resource, limiter, breaker: EndpointBreaker, recorder: Recorder, keep, slice_s: float):
+        self.inner, self.resource, self.limiter, self.breaker = inner, resource, limiter, breaker
+        self.recorder, self.keep, self.slice_s = recorder, keep, slice_s
+
+    def request(self, request: ChatRequest):
+        for attempt in range(1, self.resource.max_attempts + 1):
+            self.breaker.before(request.what)
+            yield from self._throttle(request)
+            started = time.perf_counter()
+            try:
+                raw = yield from self.inner.request(request)
+            except openai.APIError as exc:
+                yield from pauses(self._failed(request, exc, attempt, started), self.slice_s, self.keep)
+                continue
+            return self._answered(request, raw, attempt, started)
+        raise AssertionError("unreachable")  # _failed raises on the last attempt
+
+    def _throttle(self, request: ChatRequest):
+        """Wait for the limiter: once for a reservation (per process), or until the shared budget lets it go."""
+        while (wait := self.limiter.reserve(request.est_tokens, request.model)) > 0:
+            yield from pauses(wait, self.slice_s, self.keep)
+            if self.limiter.reserves_ahead:
+                return
+
+    def _failed(self, request: ChatRequest, exc, attempt: int, started: float) -> float:
+        """Record the failed attempt; return how long to wait, or raise when retrying cannot help."""
+        kind = retry.error_class(exc)
+        self.recorder.row(request, status="error", attempt=attempt, error_class=kind,
+                          latency_ms=(time.perf_counter() - started) * 1000)
+        # The provider's text may echo the key: scrubbed, and the openai exception (whose str and response
+        # carry it too) is not chained into logs or run storage.
+        why = cause(exc, [self.resource.api_key])
+        self.breaker.failed(kind, why)
+        if not retry.is_retryable(exc):
+            raise retry.LLMRequestRejected(f"{request.what} rejected the request: {why}", error_class=kind,
+                                           attempts=attempt) from None
+        if attempt >= self.resource.max_attempts:
+            raise retry.LLMUnavailable(f"{request.what} failed {attempt} attempts; last: {why}", error_class=kind,
+                                       attempts=attempt) from None
+        return retry.backoff_s(attempt, exc, self.resource.backoff_base_s, self.resource.backoff_max_s)
+
+    def _answered(self, request: ChatRequest, raw, attempt: int, started: float) -> Reply:
+        latency = (time.perf_counter() - started) * 1000
+        self.breaker.answered()
+        offline = raw.headers.get(OFFLINE_HEADER) == "1"
+        if isinstance(raw, RawChat):  # counts from the body; the ChatCompletion only for a span
+            usage, parsed = Usage.from_openai(raw.data().get("usage")), raw.parse() if wants_response() else None
+        else:
+            parsed = raw.parse()
+            usage = Usage.from_openai(getattr(parsed, "usage", None))
+        rows: list = []
+        record = self.recorder.row(request, status="ok", attempt=attempt, latency_ms=latency, usage=usage,
+                                   offline=offline, response=parsed, held=rows)
+        self.limiter.settle(request.est_tokens, usage.input + usage.output, request.model)
+        return Reply(raw, usage, record.cost_usd, offline, rows)
