@@ -1,4 +1,4 @@
-"""The executor asset: every planned item's plan run as a saga (assets/planner/executor.py), one row per step,
+"""The executor asset: every planned item's plan run as a saga (assets/planner/saga_runner.py), one row per step,
 each outcome remembered in episodic memory and written to the audit trail."""
 
 import json
@@ -9,7 +9,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.planner import records
-from assets.planner.executor import Outcome, SagaRunner
+from assets.planner.saga_runner import Outcome, SagaRunner
 from assets.planner.factory import items_of
 from assets.planner.plan import describe
 from assets.planner.rules import PlanRule

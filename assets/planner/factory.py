@@ -5,6 +5,12 @@ The prompt gets the item's variables plus `tools` (the registry, one line per to
 validator enforces, in words), `episodes` (how similar items went in earlier partitions), `feedback` (the
 problems of a refused plan, empty on the first try) and `draft` (a starting plan as one JSON line, or empty).
 Plans are kept by (item state hash, prompt version and hash), so a re-run of a partition asks no model.
+
+Not on the row engine (`llm_map`) yet, and why: a refused plan is asked again with the rules' problems in the
+prompt (`feedback`), and the engine's second try (`escalate_on`) re-sends the same variables to another tier,
+which cannot carry them; that needs a re-ask hook in assets/llm_map/engine.py. Until then the planner keeps its
+own row guarantees: one item's failure is quarantined and the others are planned, the plan store resumes a
+partition without asking again, and items are planned one after another (a day has a few dozen orders).
 """
 
 import hashlib

@@ -81,7 +81,9 @@ research_notes = llm_map(
 
 @dg.asset(partitions_def=daily, group_name=GROUP, kinds={"lancedb", "openai"}, pool=LLM_POOL)
 def brand_memory(context: dg.AssetExecutionContext, llm: LLMResource, memory: MemoryResource) -> dg.MaterializeResult:
-    """The brand voice guide, its example copy and earlier days' published pieces, in semantic memory."""
+    """The brand voice guide, its example copy and earlier days' published pieces, in semantic memory.
+    Not a row-engine step: memory.ingest embeds every new chunk in batched requests (many texts per request) and
+    skips unchanged ones, and an embedding has no prompt version to shadow or canary."""
     ai = llm.session(context)
     return dg.MaterializeResult(metadata={**cm.remember_brand(ai, memory, context.partition_key), **ai.metadata()})
 

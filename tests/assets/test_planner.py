@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from aiwf_state import local_store
 
-from assets.planner.executor import SagaRunner
+from assets.planner.saga_runner import SagaRunner
 from assets.planner.plan import as_data, plan_line, plan_model
 from assets.planner.rules import validate
 from assets.planner.store import PlanStore
