@@ -208,6 +208,8 @@ def _print_summary(summary: dict, say: Callable[[str], None]) -> None:
         f"{summary['asset_checks_failed']} failed, {summary['runs_failed']} runs failed")
     say(f"model: {summary['llm_calls']} requests answered, {summary['llm_retries']} failed attempts retried, "
         f"{summary['cache_hits']} cache hits, {summary['tokens']} tokens, ${summary['cost_usd']:.4f}"
+        + (f", {summary['replayed']} replayed from a cassette (not billed)" if summary.get("replayed") else "")
+        + (f", {summary['unpriced_calls']} unpriced" if summary.get("unpriced_calls") else "")
         + ("  (OFFLINE test double)" if summary["offline"] else ""))
     if "side_effects" in summary:
         fx = summary["side_effects"]

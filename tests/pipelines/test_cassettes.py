@@ -8,8 +8,8 @@ import pytest
 from pipelines import cli
 from resources.llm.cassette import load
 
-COMPARED = ("assets_materialized", "asset_checks_passed", "asset_checks_failed", "runs_failed", "llm_calls",
-            "tokens", "offline", "side_effects")
+COMPARED = ("assets_materialized", "asset_checks_passed", "asset_checks_failed", "runs_failed", "offline",
+            "side_effects")
 
 
 def closed_port_url() -> str:
@@ -57,5 +57,9 @@ def test_demo_replays_from_a_cassette_with_no_model_endpoint(recorded, tmp_path,
 
     assert "replayed from cassette" in second["stdout"] and "OFFLINE test-double model" not in second["stdout"]
     assert {k: second.get(k) for k in COMPARED} == {k: first.get(k) for k in COMPARED}
+    # replayed answers were paid for once, when recorded: counted apart, at no cost
+    assert (second["llm_calls"], second["tokens"], second["cost_usd"]) == (0, 0, 0)
+    assert second["replayed"] == first["llm_calls"] > 0 and first["cost_usd"] > 0
+    assert f"{first['llm_calls']} replayed from a cassette (not billed)" in second["stdout"]
     assert second["exit"] == 0 and second["llm_retries"] == 0  # a refused connection would have been retried
     assert materialized() == first_assets
