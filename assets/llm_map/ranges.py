@@ -28,14 +28,6 @@ def partition_keys(context) -> list[str]:
     return [""]
 
 
-def over_partitions(context, rows, one: Callable[[str, pd.DataFrame], dg.Output]) -> dg.Output:
-    """`one(partition, frame)` for each partition of the range, then one output `{partition: frame}`.
-
-    `rows` is what the IO manager loaded: a DataFrame for one partition, `{partition: DataFrame}` for a range.
-    """
-    return per_partition(context, {"frame": rows}, lambda key, frame: one(key, frame))
-
-
 def per_partition(context, inputs: dict, one: Callable[..., dg.Output]) -> dg.Output:
     """`one(partition, **frames)` for each partition of the step, given each input's frame of that partition;
     one output: the frame, or `{partition: frame}` for a range, with counts summed over the days. A day that

@@ -153,3 +153,16 @@ def test_inflight_counter_counts_overlapping_requests():
 
     asyncio.run(both())
     assert counter.most == 2 and counter.now == 0
+
+
+def test_drafts_go_through_the_batch_api_when_a_run_asks(offline_llm, offline_server):
+    """Run config `mode: batch` sends a converted step's rows through the provider's Batch API; its `output` and
+    `after` hooks shape and remember the answers as in sync mode."""
+    offline_server.configure(batch_delay_s=0, batch_fail_rate=0, batch_expire_share=0, reset_counters=True)
+    result = dg.materialize([three_notes, content_ops.brand_memory, content_ops.drafts], resources=bind(offline_llm),
+                            partition_key=DAY, run_config={"ops": {"drafts": {"config": {"mode": "batch"}}}})
+    assert result.success and offline_server.counters()["batches_created"] == 1
+    drafts = result.output_for_node("drafts")
+    assert sorted(drafts.slug) == ["bad", "cold", "water"] and drafts.body.str.contains("Sources:").all()
+    remembered = MemoryResource().episodes(workflow="content_ops", kinds=["decision"])
+    assert sorted(e["item_key"] for e in remembered) == ["bad", "cold", "water"]
