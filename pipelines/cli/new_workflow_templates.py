@@ -26,10 +26,11 @@ from assets.checks.rejected_files import (
 )
 from assets.llm_map import llm_map
 from assets.prompt_evals import EvalSpec, eval_set_asset
+from pipelines.components.inbox_csv import read_day
 from pipelines.partitions import daily
 from pipelines.policy import workflow_job
 from pipelines.prompt_catalog import prompt_file
-from resources.state.inbox import file_day, inbox_dir, list_files
+from resources.state.inbox import file_day, inbox_dir
 from resources.state.resource import StateResource
 from sensors.file_drop import file_drop_sensor
 
@@ -60,32 +61,12 @@ def inbox(state: StateResource | None = None) -> Path:
     return inbox_dir(GROUP, "AIWF_{{NAME}}_DIR", state)
 
 
-def read_day(folder: Path, day: str) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The rows of every CSV file of `day` in `folder`, and the files that cannot be used: name -> reason."""
-    frames, rejected = [], {}
-    for path in list_files(folder, (".csv",)):
-        if file_day(path) != day:
-            continue
-        try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        except Exception as exc:  # pandas raises many types for a broken file
-            rejected[path.name] = f"unreadable csv file: {type(exc).__name__}: {str(exc)[:200]}"
-            continue
-        missing = [c for c in COLUMNS if c not in frame.columns]
-        if missing:
-            rejected[path.name] = f"missing column(s) {missing}"
-            continue
-        frames.append(frame[COLUMNS].assign(source_file=path.name))
-    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*COLUMNS, "source_file"])
-    return rows, rejected
-
-
 @dg.asset(partitions_def=daily, group_name=GROUP, kinds={"pandas", "csv"},
           check_specs=[readable_files_spec("{{name}}_files_are_all_readable", "{{name}}_rows", "file", daily)])
 def {{name}}_rows(context: dg.AssetExecutionContext, state: StateResource):
     """The day's rows from every {{name}} file dropped for it."""
     folder, day = inbox(state), context.partition_key
-    rows, rejected = read_day(folder, day)
+    rows, rejected = read_day(folder, day, COLUMNS)  # a file lacking a column, or unreadable, is rejected
     quarantine_rejected(context, state, workflow=GROUP, folder=folder, rejected=rejected,
                         error_class="invalid_file", partition_key=day)
     yield dg.Output(rows, metadata={"rows": len(rows), "folder": str(folder), **rejected_metadata(rejected)})
@@ -152,7 +133,7 @@ E-3,Please send me an invoice for my last purchase.,request
 E-4,Thanks for the quick help last week!,other
 '''
 
-TEST = '''"""{{name}}: a day's file labelled through the offline model with its checks passing, an unreadable file named,
+TEST_HEAD = '''"""{{name}}: a day's file labelled through the offline model with its checks passing, an unreadable file named,
 the file-drop sensor and the eval set. Written by `aiwf new workflow {{name}}`; grow it with the workflow."""
 
 import dagster as dg
@@ -164,7 +145,11 @@ from pipelines.{{name}}.workflow import {{name}}_csv_drop_sensor, {{name}}_rows,
 from resources.state.parquet_io_manager import ParquetIOManager
 from resources.state.resource import StateResource
 
-DAY = "2026-10-02"
+ANSWERS_CHECK = "{{name}}_labels_are_known_and_unique"
+'''
+
+# The test body both forms share: the head defines inbox, {{name}}_rows, the sensor, prompt_evals, ANSWERS_CHECK.
+TEST_BODY = '''DAY = "2026-10-02"
 
 
 def drop_file(rows: int = 20, name: str = f"{{name}}_{DAY}.csv") -> None:
@@ -189,7 +174,7 @@ def test_a_days_file_is_labelled_with_its_checks_passing(model):
         partition_key=DAY, instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
     assert result.success
     checks = {e.asset_check_key.name: e.passed for e in result.get_asset_check_evaluations()}
-    assert checks == {"{{name}}_files_are_all_readable": True, "{{name}}_labels_are_known_and_unique": True}
+    assert checks == {"{{name}}_files_are_all_readable": True, ANSWERS_CHECK: True}
     labels = pd.read_parquet(ParquetIOManager().path_for(dg.AssetKey("{{name}}_labels"), DAY))
     assert len(labels) == 20 and {"id", "text", "label", "confidence"} <= set(labels.columns)
 
@@ -213,6 +198,8 @@ def test_the_eval_set_is_labelled_with_every_compared_field():
     frame = load_eval_set(spec)
     assert len(frame) >= 1 and set(spec.fields) <= set(frame.columns)
 '''
+
+TEST = TEST_HEAD + TEST_BODY
 
 NEXT_STEPS = """
 Next:

@@ -240,11 +240,13 @@ def test_the_invariants_catch_a_workflow_built_without_the_policy():
 
 def test_workflows_are_discovered_by_their_folders():
     from pipelines.definitions import WORKFLOWS
-    from pipelines.discovery import workflow_names
+    from pipelines.discovery import component_workflow_names, python_workflow_names, workflow_names
 
     shipped = {"catalog", "content_ops", "memory_maintenance", "order_recovery", "returns_triage", "workflow_health"}
     assert shipped <= set(workflow_names())
-    assert [m.__name__ for m in WORKFLOWS] == [f"pipelines.{n}.workflow" for n in workflow_names()]
+    kinds = (("workflow", python_workflow_names()), ("defs", component_workflow_names()))  # workflow.py, defs.yaml
+    assert [m.__name__ for m in WORKFLOWS] == [f"pipelines.{n}.{module}" for n in workflow_names()
+                                              for module, names in kinds if n in names]
 
 
 def test_loading_the_definitions_does_no_io(tmp_path):

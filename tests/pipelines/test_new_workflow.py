@@ -1,6 +1,7 @@
 """`aiwf new workflow NAME` writes a working, tested workflow that is registered by its folder alone: in a copy of
 the project, `tickets` plus a 20-row tickets_2026-10-02.csv validates, passes its own tests, materializes through
-`dagster asset materialize` with its checks passing, and shows in `aiwf prompts list` and `aiwf report`."""
+`dagster asset materialize` with its checks passing, and shows in `aiwf prompts list` and `aiwf report`; its YAML form
+(`--yaml`: defs.yaml, a pipelines.components.LLMStep) does the same and `dg check defs` / `dg list defs` accept it."""
 
 import json
 import os
@@ -59,18 +60,18 @@ def test_every_file_written_is_valid_python_or_data():
             assert list(pd.read_csv(pd.io.common.StringIO(text)).columns) == ["id", "text", "label"]
 
 
-def test_a_scaffolded_workflow_validates_materializes_and_shows_in_prompts_list(tmp_path, offline_server):
+def _scaffold_and_materialize_a_day(tmp_path, offline_server, *flags: str,
+                                    checks: tuple[str, str]) -> tuple[Path, dict]:
+    """In a copy of the project: `aiwf new workflow tickets *flags`, its own tests, `dagster definitions validate`,
+    then a 20-row day materialized through `dagster asset materialize` with both `checks` passing."""
     project = _copy_project(tmp_path / "project")
     home = tmp_path / "home"
     env = {**os.environ, "PYTHONPATH": str(project), "AIWF_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
-           "OPENAI_BASE_URL": offline_server.url, "OPENAI_API_KEY": "sk-test", "PYTHONDONTWRITEBYTECODE": "1"}
+           "OPENAI_BASE_URL": offline_server.url, "OPENAI_API_KEY": "sk-test", "PYTHONDONTWRITEBYTECODE": "1",
+           "VIRTUAL_ENV": str(BIN.parent)}  # dg runs the project in this venv
     env.pop("AIWF_PG_URL", None)
-    made = _run([sys.executable, "-m", "pipelines.cli", "new", "workflow", "tickets"], project, env)
-    assert "wrote pipelines/tickets/workflow.py" in made.stdout
-    assert sorted(p.relative_to(project).as_posix() for p in project.rglob("*tickets*")) == [
-        "pipelines/tickets", "pipelines/tickets/prompts/tickets_label.eval.csv",
-        "pipelines/tickets/prompts/tickets_label.yaml", "tests/pipelines/test_tickets.py"]
-
+    made = _run([sys.executable, "-m", "pipelines.cli", "new", "workflow", "tickets", *flags], project, env)
+    assert "wrote tests/pipelines/test_tickets.py" in made.stdout
     _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/pipelines/test_tickets.py"],
          project, env)
 
@@ -85,12 +86,44 @@ def test_a_scaffolded_workflow_validates_materializes_and_shows_in_prompts_list(
                  "tickets_rows,tickets_labels", "--partition", DAY], project, env)
     log = done.stdout + done.stderr
     assert "RUN_SUCCESS" in log
-    for check, asset in (("tickets_files_are_all_readable", "tickets_rows"),
-                         ("tickets_labels_are_known_and_unique", "tickets_labels")):
+    for check, asset in zip(checks, ("tickets_rows", "tickets_labels")):
         assert f"Asset check '{check}' on '{asset}' passed." in log
-
     listed = _run([sys.executable, "-m", "pipelines.cli", "prompts", "list", "tickets_label"], project, env)
     assert "tickets_label@1" in listed.stdout and "live" in listed.stdout
+    return project, env
+
+
+def test_a_scaffolded_workflow_validates_materializes_and_shows_in_prompts_list(tmp_path, offline_server):
+    project, env = _scaffold_and_materialize_a_day(
+        tmp_path, offline_server, checks=("tickets_files_are_all_readable", "tickets_labels_are_known_and_unique"))
+    assert sorted(p.relative_to(project).as_posix() for p in project.rglob("*tickets*")) == [
+        "pipelines/tickets", "pipelines/tickets/prompts/tickets_label.eval.csv",
+        "pipelines/tickets/prompts/tickets_label.yaml", "tests/pipelines/test_tickets.py"]
     report = _run([sys.executable, "-m", "pipelines.cli", "report", "--workflow", "tickets", "--json"], project, env)
     tickets = json.loads(report.stdout.strip().splitlines()[-1])["workflows"]["tickets"]
     assert (tickets["runs_succeeded"], tickets["llm_calls"], tickets["checks"]) == (1, 20, {"passed": 2, "failed": 0})
+
+
+def test_every_yaml_file_written_is_valid_and_names_the_component():
+    import yaml
+
+    files = files_for("tickets", yaml=True)
+    assert "pipelines/tickets/workflow.py" not in files and "pipelines/tickets/__init__.py" not in files
+    defs = yaml.safe_load(files["pipelines/tickets/defs.yaml"])
+    assert defs["type"] == "pipelines.components.LLMStep" and defs["attributes"]["name"] == "tickets_labels"
+    prompt = yaml.safe_load(files["pipelines/tickets/prompts/tickets_label.yaml"])
+    assert prompt["name"] == "tickets_label" and "schema" not in prompt  # the schema is in defs.yaml
+    compile(files["tests/pipelines/test_tickets.py"], "test_tickets.py", "exec")
+
+
+def test_a_yaml_workflow_validates_materializes_and_shows_in_dg_and_prompts_list(tmp_path, offline_server):
+    """`aiwf new workflow tickets --yaml` (a folder of YAML plus a prompt file) does the same, and `dg check defs`
+    and `dg list defs` accept it."""
+    project, env = _scaffold_and_materialize_a_day(
+        tmp_path, offline_server, "--yaml", checks=("tickets_files_are_all_readable", "tickets_labels_fit_the_schema"))
+    assert sorted(p.relative_to(project).as_posix() for p in (project / "pipelines" / "tickets").rglob("*")) == [
+        "pipelines/tickets/defs.yaml", "pipelines/tickets/prompts", "pipelines/tickets/prompts/tickets_label.eval.csv",
+        "pipelines/tickets/prompts/tickets_label.yaml"]
+    assert "All definitions loaded successfully" in _run([str(BIN / "dg"), "check", "defs"], project, env).stdout
+    listed = _run([str(BIN / "dg"), "list", "defs", "--json"], project, env).stdout
+    assert {"tickets_rows", "tickets_labels"} <= {a["asset_key"] for a in json.loads(listed)["assets"]}
