@@ -4,13 +4,17 @@ Such text must not change routing or approvals, so aiwf never lets a model decid
 data to models fenced as data (`as_data`), and flags matching rows for human review (assets/checks/pii.py and
 the `contains_injection` approval rule). Each text is screened in every reading a model could make of it
 (resources/safety/normalize.py: folded Unicode, leetspeak, spaced letters, base64/hex/rot13/URL-encoded spans,
-hidden tag characters, reversed text) against multilingual phrase patterns (resources/safety/injection_patterns.py) and
-structural signs (chat-template tokens, fake role JSON, tag break-outs). Patterns stay conservative: "please
-ignore my previous email" is not an attack; "ignore all previous instructions" is.
+hidden tag characters, reversed text, HTML entities and tags, base32) against multilingual phrase patterns
+(resources/safety/injection_patterns.py) and structural signs (chat-template tokens, fake role JSON, tag
+break-outs). Patterns stay conservative: "please ignore my previous email" is not an attack; "ignore all previous
+instructions" is. Where no pattern matches, a small learned model (resources/safety/injection_model.py) reads the
+same views sentence by sentence, so new phrasings in the ~20 languages a shop sees are caught too
+(`learned_instruction`).
 """
 
 import re
 
+from resources.safety import injection_model
 from resources.safety.injection_lexicon import BENIGN_GAP
 from resources.safety.injection_patterns import PATTERNS, RELAXED, SQUASHED
 from resources.safety.normalize import disguised, strip_accents, views
@@ -78,7 +82,8 @@ def detect_injection(text: str) -> list[str]:
     reasons: list[str] = []
     hows: set[str] = set()
     hidden = disguised(text)
-    for how, reading in views(text):
+    all_views = views(text)
+    for how, reading in all_views:
         hits = _hits(reading, how) + (_glued(reading) if how == "spaced" else [])
         if how != "plain" or hidden:
             hits += [name for name, pattern in RELAXED.items() if pattern.search(reading) and name not in hits]
@@ -88,7 +93,22 @@ def detect_injection(text: str) -> list[str]:
         if hits and how == "plain" and not _hits(strip_accents(text.lower())):
             hows.add("unicode")  # only the folded reading matched: lookalikes or invisible characters
         reasons += new
-    return reasons + [f"obfuscation:{h}" for h in sorted(hows)] if reasons else []
+    if not reasons:
+        return _learned(text, all_views)
+    return reasons + [f"obfuscation:{h}" for h in sorted(hows)]
+
+
+# Readings the model is shown: it was trained on plain sentences, so not rot13, reversed or leet guesses.
+_MODEL_VIEWS = ("plain", "spaced", "cyrillic", "hidden", "base64", "base32", "hex", "url-encoded", "escaped",
+                "markup")
+
+
+def _learned(text: str, readings) -> list[str]:
+    """`learned_instruction` (with how it was read) when the model finds an instruction-like sentence."""
+    for how, reading in readings:
+        if how in _MODEL_VIEWS and injection_model.is_instruction(text if how == "plain" else reading):
+            return ["learned_instruction"] + ([] if how == "plain" else [f"obfuscation:{how}"])
+    return []
 
 
 def looks_like_injection(text: str) -> bool:

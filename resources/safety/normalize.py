@@ -9,6 +9,7 @@ gives a normalised text plus, for each of its characters, the offset it came fro
 import base64
 import binascii
 import codecs
+import html
 import re
 import unicodedata
 import urllib.parse
@@ -19,7 +20,9 @@ from typing import NamedTuple
 CONFUSABLES = str.maketrans({
     **dict(zip("аеорсухіјѕԁһӏԛԝвкмнтгпьАВЕКМНОРСТУХІЈЅ", "aeopcyxijsdhlqwbkmhtrnbABEKMHOPCTYXIJS")),
     **dict(zip("αβεικνορτυχωΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "abeikvoptuxwABEZHIKMNOPTYX")),
-    **dict(zip("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnopqrstuvwyz")),  # small capitals
+    **dict(zip("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢғ", "abcdefghijklmnopqrstuvwyzf")),  # small capitals
+    **dict(zip(_ARMENIAN := "օսոհցզաԳՍՕՏ", "ounhgqwqUOS")),
+    **dict(zip(_CHEROKEE := "ᎪᎬᎡᎢᏚᎠᏀᏔᏢᎫᎻᎷᏟᏞᏴᏦᏙᏃᏒᎥᏂ", "AERTSDGWPJHMCLBKVZSIN")),
     "ı": "i", "ɑ": "a", "ɡ": "g", "ℓ": "l", "‘": "'", "’": "'", "“": '"', "”": '"', "«": '"', "»": '"',
 })
 LEET = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a", "$": "s", "!": "i",
@@ -28,6 +31,9 @@ _LEET_TOKEN = re.compile(r"[A-Za-z0-9@$!|+€]+")
 _SEP = r"[ \t.\-_*·/|\u2190-\u2bff\U0001f000-\U0001faff]"  # spaces, dots, dashes, arrows, symbols, emoji
 _SPACED_RUN = re.compile(rf"(?<![^\W_])(?:[^\W_]{_SEP}{{1,3}}){{3,}}[^\W_](?![^\W_])")
 _B64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
+_B32 = re.compile(r"\b[A-Z2-7]{16,}={0,6}(?![A-Za-z0-9+/])")
+_MARKUP = re.compile(r"&(?:#\d{2,7}|#x[0-9a-f]{2,6}|[a-z]{2,8});|<[a-z!/][^<>]{0,200}>", re.I)
+_BLOCK_TAG = re.compile(r"</?(?:p|br|div|li|ul|ol|tr|td|th|h[1-6]|table|section|article|blockquote)\b[^<>]*>", re.I)
 _HEX = re.compile(r"\b(?:[0-9a-fA-F]{2}[\s:]?){8,}")
 _ESCAPES = re.compile(r"(?:\\u[0-9a-fA-F]{4}|\\x[0-9a-fA-F]{2}){3,}")
 
@@ -46,7 +52,7 @@ def is_invisible(ch: str) -> bool:
 
 
 _LOOKALIKES = frozenset("аеорсухіјѕԁһӏԛԝвкмнтгпьАВЕКМНОРСТУХІЈЅαβεικνορτυχωΑΒΕΖΗΙΚΜΝΟΡΤΥΧıɑɡℓ"
-                        "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ")
+                        "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢғ" + _ARMENIAN + _CHEROKEE)
 
 
 def disguised(text: str) -> bool:
@@ -114,6 +120,16 @@ def decoded_spans(text: str) -> list[View]:
             continue
         if (decoded := _printable(raw)) and re.search(r"[a-zA-Z]{3}", decoded):
             found.append(View("base64", decoded))
+    for m in _B32.finditer(text):
+        try:
+            raw = base64.b32decode(m.group(0) + "=" * (-len(m.group(0).rstrip("=")) % 8 if "=" not in m.group(0)
+                                                      else 0))
+        except (binascii.Error, ValueError):
+            continue
+        if (decoded := _printable(raw)) and re.search(r"[a-zA-Z]{3}", decoded):
+            found.append(View("base32", decoded))
+    if _MARKUP.search(text):
+        found.append(View("markup", unmarked(text)))
     for m in _HEX.finditer(text):
         if decoded := _printable(bytes.fromhex(re.sub(r"[\s:]", "", m.group(0)))):
             found.append(View("hex", decoded))
@@ -122,6 +138,13 @@ def decoded_spans(text: str) -> list[View]:
     if _ESCAPES.search(text):
         found.append(View("escaped", _ESCAPES.sub(lambda m: m.group(0).encode().decode("unicode_escape"), text)))
     return found
+
+
+def unmarked(text: str) -> str:
+    """HTML as a model reads it: entities decoded, comments and tags dropped (block tags become spaces), so
+    "Dis<b></b>regard" and "&#73;gnore" read as words."""
+    text = re.sub(r"<!--[\s\S]*?-->", "", html.unescape(html.unescape(text)))
+    return re.sub(r"<[a-z/][^<>]{0,200}>", "", _BLOCK_TAG.sub(" ", text), flags=re.I)
 
 
 def hidden_tags(text: str) -> str:
