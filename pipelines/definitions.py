@@ -15,8 +15,9 @@ from sensors.run_cost import run_cost_sensor
 from sensors.run_traces import run_traces_sensor
 from sensors.run_watchdog import run_watchdog_sensor
 
-# Every pipelines/<name>/workflow.py (a team's new folder is registered by being there: pipelines/discovery.py);
-# each exposes lists named assets, asset_checks, jobs, schedules and sensors.
+# Every pipelines/<name>/workflow.py and pipelines/<name>/defs.yaml (Dagster Components such as LLMStep, built by
+# Dagster's component loader): a team's new folder is registered by being there (pipelines/discovery.py); each
+# exposes lists named assets, asset_checks, jobs, schedules and sensors, and gets the shared policy below.
 WORKFLOWS = workflow_modules()
 
 

@@ -18,6 +18,16 @@ from pipelines.cli.new_workflow import files_for, new_workflow
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 DAY = "2026-10-02"
+SECOND_STEP = """---
+type: pipelines.components.LLMStep
+attributes:
+  name: tickets_urgency
+  input: {asset: tickets_labels}
+  prompt: prompts/tickets_label.yaml
+  output:
+    fields:
+      urgent: {type: bool}
+"""
 
 
 def _copy_project(to: Path) -> Path:
@@ -124,6 +134,10 @@ def test_a_yaml_workflow_validates_materializes_and_shows_in_dg_and_prompts_list
     assert sorted(p.relative_to(project).as_posix() for p in (project / "pipelines" / "tickets").rglob("*")) == [
         "pipelines/tickets/defs.yaml", "pipelines/tickets/prompts", "pipelines/tickets/prompts/tickets_label.eval.csv",
         "pipelines/tickets/prompts/tickets_label.yaml"]
+    with open(project / "pipelines" / "tickets" / "defs.yaml", "a") as defs:  # a second step reading the first
+        defs.write(SECOND_STEP)
     assert "All definitions loaded successfully" in _run([str(BIN / "dg"), "check", "defs"], project, env).stdout
-    listed = _run([str(BIN / "dg"), "list", "defs", "--json"], project, env).stdout
-    assert {"tickets_rows", "tickets_labels"} <= {a["asset_key"] for a in json.loads(listed)["assets"]}
+    listed = json.loads(_run([str(BIN / "dg"), "list", "defs", "--json"], project, env).stdout)
+    assert {"tickets_rows", "tickets_labels", "tickets_urgency"} <= {a["asset_key"] for a in listed["assets"]}
+    checks = {c["key"]: c.get("source", "") for c in listed["asset_checks"]}
+    assert checks["tickets_urgency:tickets_urgency_fit_the_schema"].startswith("pipelines/tickets/defs.yaml:")
