@@ -15,6 +15,7 @@ from typing import Callable
 from pipelines.cli.test_doubles import start_offline_model_if_needed  # also imported from here by benchmarks
 from resources import telemetry
 from resources.state.home import ensure_dagster_home, open_dagster_instance
+from resources.state.inbox import file_day
 
 SAMPLES = Path(__file__).parent / "demo_samples"  # what the demo seeds; no workflow reads it by default
 CATALOG_DAY = "2026-03-02"  # the day the sample catalog feeds are for
@@ -55,16 +56,23 @@ def _returns_dir() -> Path:
     return returns_dir()
 
 
-def _brief_days() -> list[str]:
-    from pipelines.content_ops.briefs import list_documents, read_document
+def _brief_day(path: Path) -> str:
+    from pipelines.content_ops.briefs import brief_day
 
-    days = set()
-    for path in list_documents(_briefs_dir()):
-        try:
-            days.add(read_document(path)["day"])
-        except ValueError:
-            continue
-    return sorted(days)
+    return brief_day(path)
+
+
+def _seeded_days(samples: str, target_dir: Callable[[], Path], day_of: Callable[[Path], str]
+                 ) -> Callable[[], list[str]]:
+    """The days of the demo's own sample files as seeded in the inbox (a brief without a date belongs to the
+    day it was dropped): the demo runs those, never every day of a team's real data beside them."""
+
+    def days() -> list[str]:
+        target = target_dir()
+        seeded = [target / p.name for p in (SAMPLES / samples).iterdir() if p.is_file()]
+        return sorted({day_of(path) for path in seeded if path.exists()})
+
+    return days
 
 
 def _catalog_dir() -> Path:
@@ -89,13 +97,6 @@ def _orders_dir() -> Path:
     return orders_dir()
 
 
-def _orders_days() -> list[str]:
-    from pipelines.order_recovery.feed import feed_files
-    from resources.state.inbox import file_day
-
-    return sorted({file_day(p) for p in feed_files()})
-
-
 def _seed_shop_orders(stack: ExitStack) -> None:
     """The demo's orders in the test-double shop; a real shop (no /_orders route) is left alone."""
     import os
@@ -113,18 +114,12 @@ def _seed_shop_orders(stack: ExitStack) -> None:
     print(f"seeded {added} demo order(s) into the test-double shop")
 
 
-def _returns_days() -> list[str]:
-    from pipelines.returns_triage.feed import feed_files
-    from resources.state.inbox import file_day
-
-    return sorted({file_day(p) for p in feed_files()})
-
-
 DEMO_JOBS: list[DemoStep] = [
-    DemoStep("content_ops_job", _brief_days, [_seed("briefs", _briefs_dir)]),
+    DemoStep("content_ops_job", _seeded_days("briefs", _briefs_dir, _brief_day), [_seed("briefs", _briefs_dir)]),
     DemoStep("catalog_job", _catalog_days, [_seed("catalog", _catalog_dir), _start_shop]),
-    DemoStep("order_recovery_job", _orders_days, [_seed("orders", _orders_dir), _start_shop, _seed_shop_orders]),
-    DemoStep("returns_triage_job", _returns_days, [_seed("returns", _returns_dir)]),
+    DemoStep("order_recovery_job", _seeded_days("orders", _orders_dir, file_day),
+             [_seed("orders", _orders_dir), _start_shop, _seed_shop_orders]),
+    DemoStep("returns_triage_job", _seeded_days("returns", _returns_dir, file_day), [_seed("returns", _returns_dir)]),
 ]
 
 
@@ -142,7 +137,7 @@ def run_demo(say: Callable[[str], None] = print, log_level: str = "WARNING") -> 
     store = local_state().store()
     audit_log = AuditLog(store)
     summary = {"assets_materialized": 0, "asset_checks_passed": 0, "asset_checks_failed": 0, "runs_failed": 0,
-               "run_ids": [], **dict.fromkeys(ORDER_FIGURES, 0)}
+               "run_ids": [], "rows_from_checkpoint": 0, **dict.fromkeys(ORDER_FIGURES, 0)}
     with ExitStack() as stack:
         offline = start_offline_model_if_needed(stack, say)
         instance = stack.enter_context(open_dagster_instance())  # under the first-use lock (resources/state/home.py)
@@ -165,6 +160,7 @@ def run_demo(say: Callable[[str], None] = print, log_level: str = "WARNING") -> 
                         summary["assets_materialized"] += 1
                         metadata = event.event_specific_data.materialization.metadata
                         _add_side_effects(summary, metadata)
+                        _add_figures(summary, metadata, ("rows_from_checkpoint",))  # llm_map rows not sent again
                         if event.asset_key.to_user_string() in ORDER_ASSETS:
                             _add_figures(summary, metadata, ORDER_FIGURES)
                     elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
@@ -220,6 +216,25 @@ def _print_summary(summary: dict, say: Callable[[str], None]) -> None:
         "`aiwf quarantine list` (rows set aside)")
 
 
+def cassette_gaps(summary: dict) -> str | None:
+    """A warning when a run recording a cassette was answered partly from this home: answers from the response
+    cache and rows resumed from llm_map checkpoints are not sent, so they are not recorded, and a replay on a
+    fresh home misses them. None when not recording or nothing is missing."""
+    from resources.llm.cassette import CassetteError, configured
+
+    try:
+        cassette = configured()
+    except CassetteError:
+        return None
+    missing = summary.get("cache_hits", 0) + summary.get("rows_from_checkpoint", 0)
+    if cassette is None or cassette[1] != "record" or not missing:
+        return None
+    return (f"WARNING: recording {cassette[0]}: {summary.get('cache_hits', 0)} answer(s) came from this home's "
+            f"response cache and {summary.get('rows_from_checkpoint', 0)} row(s) from llm_map checkpoints; they "
+            "were not sent, so they are not in the cassette, and a replay will miss them (cassette_miss). Record "
+            f"on a fresh home: AIWF_HOME=$(mktemp -d) AIWF_CASSETTE={cassette[0]} AIWF_CASSETTE_MODE=record aiwf demo")
+
+
 def add_cli(sub) -> None:
     parser = sub.add_parser("demo", help="materialize the demo workflows and print what happened")
     parser.add_argument("--json", action="store_true", help="end with one JSON line of figures")
@@ -229,6 +244,11 @@ def add_cli(sub) -> None:
         say = print
         summary = run_demo(say, log_level="DEBUG" if args.verbose else "WARNING")
         _print_summary(summary, say)
+        gaps = cassette_gaps(summary)
+        if gaps:
+            import sys
+
+            print(gaps, file=sys.stderr)
         if args.json:
             print(json.dumps(summary))
         return 0 if summary["runs_failed"] == 0 and summary["asset_checks_failed"] == 0 else 1
