@@ -78,10 +78,11 @@ class BatchEngine:
 
     async def _call(self, request: RowRequest, tier: str):
         try:
-            return await self.ai.acomplete(request.prompt or self.prompt, request.variables, tier=tier,
+            return await self.ai.acomplete(request.prompt or self.prompt, request.variables,
+                                           tier=self.budget.tier_for(tier),  # cheap near a budget across runs
                                            response_model=self.response_model)
-        except BudgetExceeded as exc:
-            raise BudgetExceeded(f"{exc}; stopped before sending row {request.keys[0]!r}") from None
+        except BudgetExceeded as exc:  # its kind kept: a budget across runs quarantines the rows not sent
+            raise type(exc)(f"{exc}; stopped before sending row {request.keys[0]!r}") from None
 
     async def _row(self, request: RowRequest) -> None:
         problem, attempts = None, 0

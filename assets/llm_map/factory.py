@@ -35,6 +35,7 @@ from pydantic import BaseModel
 from assets.llm_map.batch_mode import MODES, BatchSettings, answer_batch_mode
 from assets.llm_map.canary import canary_plan, effective_live
 from assets.llm_map.engine import BatchEngine, Budget, Validator, run_async
+from assets.llm_map.estimate import check_budget_left
 from assets.llm_map.lease import lease_name, partition_lease
 from assets.llm_map.progress import Progress, batch_line
 from assets.llm_map.ranges import per_partition
@@ -47,6 +48,8 @@ from resources.llm.ledger import CallLedger
 from resources.llm.prompt_files import PromptFile
 from resources.llm.prompts import Prompt
 from resources.llm.retry import BudgetExceeded
+from resources.llm.shared_budget import ERROR_CLASS as BUDGET_EXCEEDED
+from resources.llm.shared_budget import BudgetWindowExceeded
 from resources.state.checkpoints import Checkpoints, CheckpointWriter, Scope
 from resources.state.quarantine import Quarantine
 from resources.state.resource import state_of
@@ -88,11 +91,15 @@ def llm_map(name: str, *, source: str | dg.AssetKey | dg.AssetsDefinition, promp
             backfill_policy: dg.BackfillPolicy | None = None,
             inputs: dict[str, str | dg.AssetKey | dg.AssetsDefinition] | None = None, resources: Sequence[str] = (),
             prepare: Callable | None = None, output: Callable | None = None, after: Callable | None = None,
-            deps: Sequence = (), kinds: Sequence[str] = ()) -> dg.AssetsDefinition:
+            deps: Sequence = (), kinds: Sequence[str] = (), budget_downgrade: bool = True) -> dg.AssetsDefinition:
     """A partition-aware Dagster asset whose rows are `prompt` answered per upstream row (see module doc).
     Given a PromptFile, each run answers with the Store's live version, and a candidate with a share answers
     that share of rows (a canary: assets/llm_map/canary.py); the `prompt_version` column says which did.
-    `inputs`, `resources`, `prepare`, `output` and `after` fit a workflow's step (assets/llm_map/step.py)."""
+    `inputs`, `resources`, `prepare`, `output` and `after` fit a workflow's step (assets/llm_map/step.py).
+    Under budgets across runs (AIWF_BUDGETS: resources/llm/shared_budget.py) a partition whose estimate exceeds what
+    they have left fails before any request (unless tagged aiwf/force=true), rows past a spent budget are
+    quarantined as `budget_exceeded`, and at 90% strong-tier rows are asked on cheap (`budget_downgrade=False`:
+    never)."""
     prompt_file = prompt if isinstance(prompt, PromptFile) else None
     prompt = prompt_file.live_prompt if prompt_file else prompt
     if (text_columns is None) == (variables is None):
@@ -103,7 +110,8 @@ def llm_map(name: str, *, source: str | dg.AssetKey | dg.AssetsDefinition, promp
                       tuple(keep_columns), tier, escalate_to, escalate_on, concurrency, group_name or "default",
                       max_failure_rate, budget_usd, budget_tokens, workflow_budget_usd, workflow_budget_tokens,
                       max_input_tokens, mode=mode, batch=batch, prompt_file=prompt_file,
-                      hooks=StepHooks(prepare, output, after, tuple(inputs or {}), tuple(resources)))
+                      hooks=StepHooks(prepare, output, after, tuple(inputs or {}), tuple(resources)),
+                      downgrade=budget_downgrade)
     if mode not in MODES:
         raise ValueError(f"llm_map {name!r}: mode {mode!r} is not one of {MODES}")
     SPECS[name] = spec
@@ -186,6 +194,8 @@ def _run_batch(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResource
     todo = report.resume(good, canary.load(checkpoints, scope) if canary else checkpoints.load(scope))
     progress.phase(f"{len(todo):,} requests to send; {report.resumed:,} rows from checkpoints, "
                    f"{report.deduplicated:,} duplicates merged, {len(bad):,} bad rows quarantined")
+    check_budget_left(spec, context, llm, checkpoints.store, todo, ai.budget, mode=config.mode or spec.mode, tier=tier,
+                      concurrency=config.concurrency or spec.concurrency, what=progress.what)  # AIWF_BUDGETS
     writer = (canary.writer if canary else CheckpointWriter)(checkpoints, scope, spec.workflow, context.run_id)
     ai.write_with(writer)  # answers (cache, ledger, claim) commit with the checkpoints: a transaction per batch
     engine = BatchEngine(ai, prompt=spec.prompt, response_model=spec.response_model, tier=tier,
@@ -212,6 +222,10 @@ def _run_batch(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResource
     finally:
         writer.close()  # everything answered is durable, whatever stopped the batch
         ai.write_with(None)  # calls after the batch (the `after` hook's) commit on their own
+    if isinstance(stopped, BudgetWindowExceeded) and (config.mode or spec.mode) != "batch":
+        held = report.quarantine_unsent(todo, BUDGET_EXCEEDED, str(stopped))  # re-driven by `aiwf quarantine retry`
+        progress.phase(f"{held:,} rows not sent quarantined as {BUDGET_EXCEEDED}: {stopped}")
+        stopped = None
     progress.phase(("stopped: " if stopped else "done: ") + line())
     metadata = {**_metadata(report, writer, engine, models, ai), "lease_wait_s": round(waited, 1),
                 **(canary.metadata() if canary else {})}
@@ -253,7 +267,8 @@ def _budget(spec: LLMMapSpec, config: LLMMapConfig, llm: LLMResource, checkpoint
     already spent is read once, then tracked here."""
     caps = [c for c in (config.budget_usd or spec.budget_usd, llm.run_budget_usd) if c is not None]
     budget = Budget(run_usd=min(caps) if caps else None, run_tokens=config.budget_tokens or spec.budget_tokens,
-                    workflow_usd=spec.workflow_budget_usd, workflow_tokens=spec.workflow_budget_tokens)
+                    workflow_usd=spec.workflow_budget_usd, workflow_tokens=spec.workflow_budget_tokens,
+                    downgrade=spec.downgrade)  # near a budget across runs: strong-tier rows asked on cheap
     if budget.run_usd is not None or budget.run_tokens is not None:
         budget.spent_run = list(CallLedger(checkpoints.store).run_cost(run_id, partition or None))
     if budget.workflow_usd is not None or budget.workflow_tokens is not None:

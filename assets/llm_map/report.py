@@ -45,6 +45,7 @@ class LLMMapSpec:
     prompt_file: Any = None  # PromptFile when built from one: live version and canary read from the Store
     canary: Any = None  # CanaryMargins of the canary check (assets/llm_map/canary_check.py)
     hooks: StepHooks = field(default_factory=StepHooks)  # a workflow step's inputs, resources and hooks
+    downgrade: bool = True  # at 90% of a budget across runs (AIWF_BUDGETS), strong-tier rows are asked on cheap
 
     @property
     def output_columns(self) -> list[str]:
@@ -124,6 +125,14 @@ class RunReport:
         for key, row in zip(request.keys, request.rows):
             self.failed[key] = error_class
             self._put(key, row, error_class, reason, attempts)
+
+    def quarantine_unsent(self, todo: list[RowRequest], error_class: str, reason: str) -> int:
+        """Quarantine every row of `todo` that got neither an answer nor a failure (a budget stopped the batch
+        before sending it); how many rows."""
+        unsent = [r for r in todo if not any(k in self.results or k in self.failed for k in r.keys)]
+        for request in unsent:
+            self.fail(request, error_class, reason, 0)
+        return sum(len(r.keys) for r in unsent)
 
     def failure_rate(self) -> float:
         return (len(self.bad) + len(self.failed)) / self.rows_in if self.rows_in else 0.0

@@ -87,17 +87,18 @@ class BatchClient:
     def cached(self, request: ChatRequest) -> Answer | None:
         return self.session.caching.cached(request)
 
-    def reserve(self, requests: list[ChatRequest], what: str) -> tuple[float, int]:
-        """The budget gate for a batch: its estimated cost at the batch rate, held until `release`."""
+    def reserve(self, requests: list[ChatRequest], what: str):
+        """The budget gate for a batch: its estimated cost at the batch rate (its maximum on the budgets across
+        runs), held until `release`."""
         budget, usd, tokens = self.session.budget, 0.0, 0
         for request in requests:
             one_usd, one_tokens = budget.estimate(request, batch=True)
             usd, tokens = usd + one_usd, tokens + one_tokens
-        budget.reserve(usd, tokens, what)
-        return usd, tokens
+        most = sum(budget.maximum(r, batch=True) for r in requests) if budget.shared is not None else None
+        return budget.reserve(usd, tokens, what, most)
 
-    def release(self, held: tuple[float, int]) -> None:
-        self.session.budget.hold(*held, sign=-1)
+    def release(self, held) -> None:
+        self.session.budget.release(held)
 
     @_provider_errors
     def upload(self, data: bytes, name: str) -> str:

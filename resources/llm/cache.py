@@ -23,6 +23,15 @@ class ResponseCache:
         rows = self.store.execute(GET, (request_hash,))
         return _entry(rows[0]) if rows else None
 
+    def known(self, request_hashes: list[str]) -> set[str]:
+        """Which of these requests have an answer (what `aiwf estimate` counts free), read in slices of 500."""
+        found: set[str] = set()
+        for i in range(0, len(request_hashes), 500):
+            part = request_hashes[i:i + 500]
+            found.update(r[0] for r in self.store.execute(
+                f"SELECT request_hash FROM llm_cache WHERE request_hash IN ({', '.join('?' * len(part))})", part))
+        return found
+
     @staticmethod
     def get_in(cur, request_hash: str) -> dict | None:
         """`get` inside the caller's transaction (a claim reads the cache right after taking the request)."""

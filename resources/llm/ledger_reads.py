@@ -50,3 +50,11 @@ def grouped(store: Store, keys: str, figures: str, since: float, until: float, w
 def rows_after(store: Store, after_id: int) -> list[dict]:
     """Every ledger row with an id above `after_id`, in order: what a sync cursor follows."""
     return store.query("SELECT * FROM llm_calls WHERE id > ? ORDER BY id", (after_id,))
+
+
+def prompt_history(store: Store, prompt_name: str, prompt_version: str, limit: int = 2000) -> list[dict]:
+    """The latest answered chat calls of one prompt version (model, tier, tokens, latency, batch): what
+    `aiwf estimate` and llm_map's budget check expect the next rows to cost."""
+    return store.query(f"SELECT model, tier, tokens_in, tokens_out, latency_ms, batch FROM llm_calls WHERE kind = "
+                       f"'chat' AND prompt_name = ? AND prompt_version = ? AND {ANSWERED} ORDER BY id DESC LIMIT ?",
+                       (prompt_name, prompt_version, limit))

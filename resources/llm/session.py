@@ -27,6 +27,7 @@ from resources.llm.recording import Recorder, context_ids
 from resources.llm.request import ChatRequest, chat_request
 from resources.llm.retrying import Retrying
 from resources.llm.session_stats import SessionStats
+from resources.llm.shared_budget import shared_budgets
 from resources.llm.transport import Transport, adrive, drive
 from resources.llm.validating import Validating
 from resources.state.resource import state_of
@@ -49,7 +50,7 @@ class LLMSession:
         ttl_s = 2 * resource.request_timeout_s + 30  # a claim outlives one attempt with margin
         self.claims = RequestClaims(store, new_owner(self.ids.get("run_id")), ttl_s, resource.claim_wait_s,
                                     _run_log(context), self.cache) if resource.use_cache else None
-        self.budget = Budget(run_usd=budget_usd)
+        self.budget = Budget(run_usd=budget_usd, shared=shared_budgets(store, context))  # + AIWF_BUDGETS
         if budget_usd is not None and self.ids.get("run_id"):  # what the run spent before this step
             self.budget.spent_run = list(self.ledger.run_cost(self.ids["run_id"]))
         self.transport = Transport(resource)
@@ -64,7 +65,10 @@ class LLMSession:
         self.batches = BatchClient(self)
 
     def use_budget(self, budget: Budget) -> None:
-        """Make `budget` the one this session's requests reserve against (llm_map: the asset's caps)."""
+        """Make `budget` the one this session's requests reserve against (llm_map: the asset's caps); the
+        budgets across runs that cover the session stay in force."""
+        if budget.shared is None:
+            budget.shared = self.budget.shared
         self.budget = self.gate.budget = budget
 
     def write_with(self, sink) -> None:

@@ -160,6 +160,12 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("llm_calls", "ALTER TABLE llm_calls ADD COLUMN price_source TEXT"),
     ("llm_calls", "ALTER TABLE llm_calls ADD COLUMN unpriced INTEGER NOT NULL DEFAULT 0"),
     ("llm_calls", "ALTER TABLE llm_calls ADD COLUMN replayed INTEGER NOT NULL DEFAULT 0"),
+    # resources/state/spend.py: what each budget across runs (AIWF_BUDGETS) spent and holds, per window
+    ("llm_budget_spend", """CREATE TABLE IF NOT EXISTS llm_budget_spend (
+        budget TEXT NOT NULL, window_key TEXT NOT NULL, spent_usd {float} NOT NULL DEFAULT 0,
+        reserved_usd {float} NOT NULL DEFAULT 0, updated {float} NOT NULL, PRIMARY KEY (budget, window_key))"""),
+    # resources/llm/ledger.py: which provider answered (its base URL's host; resources/llm/providers.py)
+    ("llm_calls", "ALTER TABLE llm_calls ADD COLUMN provider TEXT"),
     # new steps go here, at the end
 ]
 
