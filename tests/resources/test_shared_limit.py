@@ -34,26 +34,28 @@ def endpoint() -> str:
 @pytest.mark.integration
 def test_a_refused_request_is_not_charged(limit_url):
     url = endpoint()
-    first, other = SharedRateLimiter(limit_url, url, 600), SharedRateLimiter(limit_url, url, 600)  # two "processes"
+    # 1/s, so that a loaded machine's pauses between two calls are small beside the waits the test reads.
+    first, other = SharedRateLimiter(limit_url, url, 60), SharedRateLimiter(limit_url, url, 60)  # two "processes"
     assert first.reserve() == 0
     wait = first.reserve()
-    assert 0.05 < wait <= 0.12  # 10/s: the next slot is 0.1 s away
+    assert 0.5 < wait <= 1.11  # the next slot is 1 s away (plus up to 10% jitter)
     for _ in range(5):  # asking again (or dying) while waiting reserves nothing ahead
-        assert 0.0 < other.reserve() <= 0.12  # not 0.2: nothing was reserved ahead
-    time.sleep(0.1)
-    assert other.reserve() == 0 and first.reserve() > 0.05
+        assert 0.0 < other.reserve() <= 1.11  # not 2 s: nothing was reserved ahead
+    time.sleep(1.0)
+    assert other.reserve() == 0 and first.reserve() > 0.5
 
 
 @pytest.mark.integration
 def test_tokens_are_settled_and_models_have_their_own_budget(limit_url):
     url = endpoint()
-    limiter = SharedRateLimiter(limit_url, url, None, 6000, model_limits={"big": (None, 60_000)})  # 100 tok/s
+    limiter = SharedRateLimiter(limit_url, url, None, 600, model_limits={"big": (None, 6000)})  # 10 tok/s
+    # Waits are read, not slept; time passing between calls (a loaded machine) only shortens them.
     assert limiter.reserve(tokens=50, model="small") == 0
-    assert limiter.reserve(tokens=50, model="small") == pytest.approx(0.5, abs=0.05)
+    assert 4.5 < limiter.reserve(tokens=50, model="small") <= 5.02
     limiter.settle(estimated=50, actual=10, model="small")  # the answer was smaller: 40 tokens come back
-    assert limiter.reserve(tokens=50, model="small") == pytest.approx(0.1, abs=0.05)
+    assert 0.5 < limiter.reserve(tokens=50, model="small") <= 1.02
     assert limiter.reserve(tokens=50, model="big") == 0  # its own budget, ten times larger
-    assert limiter.reserve(tokens=50, model="big") == pytest.approx(0.05, abs=0.03)
+    assert 0.25 < limiter.reserve(tokens=50, model="big") <= 0.502
 
 
 @pytest.mark.integration
@@ -66,7 +68,7 @@ def test_a_bad_url_is_a_clear_error():
     assert "s3cret" not in str(err.value)
 
 
-def _worker(base_url: str, limit_url: str | None, rpm: int, seconds: float, home: str, out) -> None:
+def _worker(base_url: str, limit_url: str | None, rpm: int, seconds: float, home: str, ready, go, out) -> None:
     import os
 
     os.environ["AIWF_HOME"] = home
@@ -76,6 +78,9 @@ def _worker(base_url: str, limit_url: str | None, rpm: int, seconds: float, home
     llm = LLMResource(base_url=base_url, api_key="sk-test", use_cache=False, requests_per_minute=rpm,
                       rate_limit_url=limit_url)
     session, prompt, sent = llm.session(), Prompt("ping", "1", template="ping {i}"), 0
+    session.complete(prompt, {"i": -1})  # imports and connections before the clock starts, not inside it
+    ready.put(os.getpid())
+    go.wait(120)
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         session.complete(prompt, {"i": sent})
@@ -84,35 +89,46 @@ def _worker(base_url: str, limit_url: str | None, rpm: int, seconds: float, home
 
 
 def run_workers(server, limit_url, rpm: int, seconds: float, tmp_path, n: int = 3) -> list[float]:
-    """`n` processes calling as fast as they can through LLMSession; the server's arrival times."""
+    """`n` warmed-up processes calling as fast as they can through LLMSession, all released at once; the
+    server's arrival times of the requests sent after the release."""
+    import httpx
+
     server.configure(latency_ms=0, jitter_ms=0, fail_429_rate=0, fail_500_rate=0, timeout_rate=0, reset_counters=True)
     ctx = multiprocessing.get_context("spawn")
-    out = ctx.Queue()
-    procs = [ctx.Process(target=_worker, args=(server.url, limit_url, rpm, seconds, str(tmp_path / f"w{i}"), out))
-             for i in range(n)]
+    ready, go, out = ctx.Queue(), ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=_worker, args=(server.url, limit_url, rpm, seconds, str(tmp_path / f"w{i}"),
+                                                ready, go, out)) for i in range(n)]
     for p in procs:
         p.start()
+    for _ in procs:  # a loaded machine may take seconds to start a process: the clock starts when all are up
+        ready.get(timeout=180)
+    server.configure(reset_counters=True)  # the warm-up requests are not counted
+    go.set()
     sent = [out.get(timeout=120) for _ in procs]
     for p in procs:
         p.join(30)
-    import httpx
-
     arrivals = httpx.get(f"{server.root_url}/_control?arrivals=1").json()["arrivals"]
     assert len(arrivals) == sum(sent)
     return sorted(arrivals)
+
+
+# A request is charged by the limiter, then built, sent and received: a loaded machine may deliver a few of them
+# late together. Counted at the server, a window holds what the limiter let through in the window plus this much.
+DELIVERY_SLACK_S = 0.5
 
 
 @pytest.mark.integration
 @pytest.mark.parametrize("backend", ["redis", "postgres"])
 def test_three_processes_share_one_budget(offline_server, backend, tmp_path, request):
     limit_url = request.getfixturevalue("redis_url" if backend == "redis" else "pg_url")
-    # 20 requests/s shared: after the first second, 3 s of any window hold at most 1 + 20 x 3 requests.
-    times = run_workers(offline_server, limit_url, 1200, 4.0, tmp_path)
-    assert most_in_window(times, 3.0) <= 1 + 60 + 1
-    assert len(times) >= 0.9 * 20 * 4  # and the budget is used, not starved
+    rate, seconds, window = 20, 4.0, 3.0  # 1200 requests/min shared by three processes
+    times = run_workers(offline_server, limit_url, rate * 60, seconds, tmp_path)
+    # Any 3 s at the server hold at most one burst request + 20/s x (3 s + the delivery slack).
+    assert most_in_window(times, window) <= 1 + rate * (window + DELIVERY_SLACK_S)
+    assert len(times) >= 0.75 * rate * seconds  # and the budget is used, not starved
     # Without the shared limiter each process has its own 20/s: together about three times as many.
-    alone = run_workers(offline_server, None, 1200, 2.0, tmp_path)
-    assert most_in_window(alone, 1.0) > 1.5 * 21
+    alone = run_workers(offline_server, None, rate * 60, seconds, tmp_path)
+    assert most_in_window(alone, window) >= 2 * (1 + rate * (window + DELIVERY_SLACK_S))
 
 
 def test_per_process_limiter_has_per_model_budgets_too():
@@ -121,10 +137,10 @@ def test_per_process_limiter_has_per_model_budgets_too():
     limits = model_limits({"big": 6000}, {"small": 600})
     assert limits == {"big": (6000, None), "small": (None, 600)}
     limiter = RateLimiter(requests_per_minute=60, model_limits=limits)  # 1/s shared by unnamed models
-    assert limiter.reserve(model="other") == 0 and limiter.reserve(model="other") == pytest.approx(1.0, abs=0.01)
+    assert limiter.reserve(model="other") == 0 and 0.75 < limiter.reserve(model="other") <= 1.0
     assert limiter.reserve(model="big") == 0  # its own 100/s budget
     assert limiter.reserve(tokens=10, model="small") == 0  # 1/s requests (the default) and 10 tokens/s of its own
-    assert limiter.reserve(tokens=10, model="small") == pytest.approx(1.0, abs=0.01)
+    assert 0.75 < limiter.reserve(tokens=10, model="small") <= 1.0
 
 
 @pytest.mark.integration
