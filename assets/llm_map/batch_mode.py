@@ -5,7 +5,7 @@ of at most `max_requests` requests and `max_bytes` bytes, uploaded and submitted
 (`session.batches`, resources/llm/batch_api.py). Each file and batch id is recorded in the Store before anything waits, so a run
 that crashed, was killed or failed re-attaches to the partition's batches and never submits a row twice.
 Answers are validated like synchronous ones (structured output with one repair request, the `escalate_on`
-validator with escalation to the strong tier, both sent synchronously), checkpointed as they are read, and
+validator with escalation to the strong tier, `reask_on` with a re-ask carrying the problems, all sent synchronously), checkpointed as they are read, and
 billed once at the batch rate. Requests a batch failed or let expire are sent synchronously
 (`failed="sync"`, the default) or quarantined (`failed="quarantine"`). Terminating the run cancels its batches.
 
@@ -302,7 +302,7 @@ def _consume(job: BatchRun, book: BatchBook, row: BatchRow, batch, by_key: dict,
 
 def _accept(job: BatchRun, request: RowRequest, calls: dict, body: dict, offline: bool, later: list) -> None:
     """Validate one batch answer as the synchronous path does: repair, then verify, escalating when rejected."""
-    engine = job.engine
+    engine, request.sent = job.engine, request.sent + 1  # the provider answered it in a batch
     try:
         result = engine.ai.batches.answer(_call(job, request, calls), body, offline)
     except LLMError as err:
@@ -312,6 +312,16 @@ def _accept(job: BatchRun, request: RowRequest, calls: dict, body: dict, offline
             engine.fail(request, err.error_class, str(err), err.attempts + 1)
         return
     problem = _verify(job, request, result)
+    refused = engine.refusal(request, result) if problem is None else None
+    if refused is not None:
+        engine.spend(result.cost_usd, result.tokens_in + result.tokens_out)  # paid for, not kept
+        if refused.startswith("reask_on raised"):
+            engine.fail(request, "validator_error", f"{refused} (batch answer, tier {job.tier})", 1)
+        elif engine.reask(request, refused):
+            later.append((job.tier, request))  # asked again synchronously, the problems in `feedback`
+        else:
+            engine.fail(request, "invalid_after_reask", f"{refused} (batch answer, tier {job.tier})", 1)
+        return
     if problem is None:
         engine.succeed(request, result, job.tier, False)
     elif job.escalate_to and not problem.startswith("validator raised"):
@@ -325,7 +335,7 @@ def _accept(job: BatchRun, request: RowRequest, calls: dict, body: dict, offline
 
 def _verify(job: BatchRun, request: RowRequest, result) -> str | None:
     problem = job.engine.verify(request, result)
-    return None if problem is None else str(problem)
+    return None if problem is None else str(problem)  # "validator raised ...": escalating cannot help
 
 
 def _send_later(job: BatchRun, later: list[tuple[str, RowRequest]]) -> None:
@@ -345,7 +355,7 @@ def _send_later(job: BatchRun, later: list[tuple[str, RowRequest]]) -> None:
         engine = BatchEngine(base.ai, prompt=base.prompt, response_model=base.response_model, tier=tier,
                              escalate_to=None if escalating else job.escalate_to, validator=base.validator,
                              concurrency=base.concurrency, budget=base.budget, succeed=succeed, fail=base.fail,
-                             spend=base.spend)
+                             spend=base.spend, reask_on=base.reask_on, max_reasks=base.max_reasks)
         run_async(engine.run(requests))
         base.escalated += engine.escalated
 

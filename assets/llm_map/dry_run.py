@@ -29,7 +29,7 @@ class DryRun:
 def answer_rows(spec: LLMMapSpec, session, frame: pd.DataFrame, step: MapStep, *, prompt: Prompt | None = None,
                 concurrency: int | None = None, escalate: bool = True) -> DryRun:
     """Answer `frame` as the asset would (its `prepare` hook, row checks, dedupe, validator and escalation, its
-    `output` hook), with `prompt` (default: the spec's) and `session`; nothing is written anywhere."""
+    `output` hook, re-asks), with `prompt` (default: the spec's) and `session`; nothing is written anywhere."""
     spec = dataclasses.replace(spec, prompt=prompt or spec.prompt)
     if spec.hooks.prepare is not None:
         frame = spec.hooks.prepare(frame, step)
@@ -45,9 +45,11 @@ def answer_rows(spec: LLMMapSpec, session, frame: pd.DataFrame, step: MapStep, *
                          concurrency=concurrency or spec.concurrency,
                          budget=Budget(run_usd=spec.budget_usd, run_tokens=spec.budget_tokens),
                          succeed=lambda *a: report.succeed(None, *a), fail=report.fail,
-                         spend=lambda usd, tokens: None)  # kept answers only, as a partition's data cost
+                         spend=lambda usd, tokens: None,  # kept answers only, as a partition's data cost
+                         reask_on=spec.reask_on, max_reasks=spec.max_reasks)
     run_async(engine.run(todo))
     answered = report.frame(good)
+    step.quarantined, step.asked = report.quarantined(), report.asked
     return DryRun(answered, spec.hooks.shape(answered, step), dict(report.reasons), report.data_cost()[0])
 
 

@@ -9,7 +9,9 @@ resource's requests/tokens-per-minute limiter); each answer is checkpointed as i
 failed, was cancelled or killed resumes with only the missing rows, cache or not. Bad rows and rows that
 still fail are quarantined with the reason; above `max_failure_rate` the asset fails. Budgets are checked
 before each request. With `escalate_on` (a validator: row, answer -> problem or None), a rejected cheap
-answer is asked again on the strong tier. Run config (LLMMapConfig) overrides the tier, concurrency and
+answer is asked again on the strong tier. With `reask_on` (row, answer -> problems or None), a refused answer is
+asked again with the problems in the prompt's `{feedback}` variable, up to `max_reasks` times, then quarantined
+(the order of the two: assets/llm_map/engine.py). Run config (LLMMapConfig) overrides the tier, concurrency and
 budgets for one run, e.g. a re-drive of quarantined rows on the strong tier.
 With `mode="batch"` (or run config `mode`) the rows go through the provider's Batch API at half price
 (assets/llm_map/batch_mode.py: recorded batches, re-attach after a crash, in-process wait then batch_jobs_sensor).
@@ -34,7 +36,7 @@ from pydantic import BaseModel
 
 from assets.llm_map.batch_mode import MODES, BatchSettings, answer_batch_mode
 from assets.llm_map.canary import canary_plan, effective_live
-from assets.llm_map.engine import BatchEngine, Budget, Validator, run_async
+from assets.llm_map.engine import BatchEngine, Budget, Reask, Validator, run_async
 from assets.llm_map.estimate import check_budget_left
 from assets.llm_map.lease import lease_name, partition_lease
 from assets.llm_map.progress import Progress, batch_line
@@ -81,7 +83,8 @@ def llm_map(name: str, *, source: str | dg.AssetKey | dg.AssetsDefinition, promp
             response_model: type[BaseModel] | None = None, text_columns: Sequence[str] | None = None,
             variables: Callable[[dict], dict] | None = None, row_model: type[BaseModel] | None = None,
             keep_columns: Sequence[str] = (), tier: str = "cheap", escalate_to: str | None = "strong",
-            escalate_on: Validator | None = None, concurrency: int = 8,
+            escalate_on: Validator | None = None, reask_on: Reask | None = None, max_reasks: int = 1,
+            concurrency: int = 8,
             partitions_def: dg.PartitionsDefinition | None = None, group_name: str | None = None,
             max_failure_rate: float = 0.05, budget_usd: float | None = None, budget_tokens: int | None = None,
             workflow_budget_usd: float | None = None, workflow_budget_tokens: int | None = None,
@@ -106,12 +109,15 @@ def llm_map(name: str, *, source: str | dg.AssetKey | dg.AssetsDefinition, promp
         raise ValueError(f"llm_map {name!r}: give exactly one of text_columns or variables")
     if not 0 <= max_failure_rate <= 1 or concurrency < 1:
         raise ValueError(f"llm_map {name!r}: max_failure_rate must be in [0, 1] and concurrency >= 1")
+    if reask_on is not None and "{feedback}" not in f"{prompt.system}\n{prompt.template}":
+        raise ValueError(f"llm_map {name!r}: reask_on needs a {{feedback}} variable in {prompt.ref} (\"\" on the "
+                         "first ask) to tell the model what was refused")
     spec = LLMMapSpec(name, prompt, key_column, response_model, text_columns, variables, row_model,
                       tuple(keep_columns), tier, escalate_to, escalate_on, concurrency, group_name or "default",
                       max_failure_rate, budget_usd, budget_tokens, workflow_budget_usd, workflow_budget_tokens,
                       max_input_tokens, mode=mode, batch=batch, prompt_file=prompt_file,
                       hooks=StepHooks(prepare, output, after, tuple(inputs or {}), tuple(resources)),
-                      downgrade=budget_downgrade)
+                      reask_on=reask_on, max_reasks=max_reasks, downgrade=budget_downgrade)
     if mode not in MODES:
         raise ValueError(f"llm_map {name!r}: mode {mode!r} is not one of {MODES}")
     SPECS[name] = spec
@@ -202,7 +208,8 @@ def _run_batch(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResource
                          escalate_to=escalate, validator=spec.escalate_on,
                          concurrency=config.concurrency or spec.concurrency,
                          budget=_budget(spec, config, llm, checkpoints, context.run_id, partition),
-                         succeed=lambda *a: report.succeed(writer, *a), fail=report.fail, spend=writer.spend)
+                         succeed=lambda *a: report.succeed(writer, *a), fail=report.fail, spend=writer.spend,
+                         reask_on=spec.reask_on, max_reasks=spec.max_reasks)
     started = time.monotonic()
 
     def line() -> str:
@@ -235,6 +242,7 @@ def _run_batch(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResource
     report.check_failure_rate(metadata)
     report.resolve_redriven()
     answered = report.frame(good)
+    step.quarantined, step.asked = report.quarantined(), report.asked
     table = spec.hooks.shape(answered, step)
     if spec.hooks.after is not None:
         metadata.update(spec.hooks.after(answered, table, step) or {})

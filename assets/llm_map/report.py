@@ -45,12 +45,15 @@ class LLMMapSpec:
     prompt_file: Any = None  # PromptFile when built from one: live version and canary read from the Store
     canary: Any = None  # CanaryMargins of the canary check (assets/llm_map/canary_check.py)
     hooks: StepHooks = field(default_factory=StepHooks)  # a workflow step's inputs, resources and hooks
+    reask_on: Callable | None = None  # row, answer -> problems: asked again with them (assets/llm_map/engine.py)
+    max_reasks: int = 1
     downgrade: bool = True  # at 90% of a budget across runs (AIWF_BUDGETS), strong-tier rows are asked on cheap
 
     @property
     def output_columns(self) -> list[str]:
         fields = list(self.response_model.model_fields) if self.response_model else ["text"]
-        return [self.key_column, *self.keep_columns, *fields, *META_COLUMNS]
+        return [self.key_column, *self.keep_columns, *fields, *META_COLUMNS,
+                *(["llm_reasks"] if self.reask_on else [])]
 
 
 def model_key(spec: LLMMapSpec, llm, tier: str) -> str:
@@ -72,6 +75,8 @@ class RunReport:
         self.failed: dict[str, str] = {}  # row key -> error class
         self.reasons: dict[str, str] = {}  # row key -> why it failed (bad input or the model)
         self.versions: dict[str, str] = {}  # row key -> prompt version answering it (canary runs)
+        self.failures: dict[str, dict] = {}  # row key -> {row, error_class, reason, attempts} of this run's failures
+        self.asked: set[str] = set()  # row keys whose request reached the provider in this run (not the cache)
         self.rows_in = self.resumed = self.sent = self.deduplicated = 0
 
     def _put(self, row_key: str, row: dict, error_class: str, reason: str, attempts: int = 1) -> None:
@@ -112,6 +117,10 @@ class RunReport:
         """Checkpoint the answer for every row that asked it: its cost (what the answer cost when paid for, also
         when it came from the cache) and this run's spend are booked once, on the first row."""
         output = result.parsed.model_dump(mode="json") if self.spec.response_model else {"text": result.text}
+        if self.spec.reask_on is not None:  # kept with the answer: a resumed row still says it was re-asked
+            output["llm_reasks"] = request.reasks
+        if request.sent:
+            self.asked.update(request.keys)
         for i, key in enumerate(request.keys):
             cost, tokens = (result.answer_cost_usd, result.answer_tokens) if i == 0 else (0.0, 0)
             spent = (result.cost_usd, result.tokens_in + result.tokens_out) if i == 0 else (0.0, 0)
@@ -122,9 +131,18 @@ class RunReport:
                                  "cost_usd": cost, "tokens": tokens, "offline": result.offline}
 
     def fail(self, request: RowRequest, error_class: str, reason: str, attempts: int) -> None:
+        if request.sent:
+            self.asked.update(request.keys)
         for key, row in zip(request.keys, request.rows):
+            self.failures[key] = {"row": row, "error_class": error_class, "reason": reason, "attempts": attempts}
             self.failed[key] = error_class
             self._put(key, row, error_class, reason, attempts)
+
+    def quarantined(self) -> dict[str, dict]:
+        """Every row this run quarantined (bad input, then the model's failures): row key -> row, class, reason."""
+        bad = {b.row_key: {"row": b.row, "error_class": b.error_class, "reason": b.reason, "attempts": 0}
+               for b in self.bad}
+        return {**bad, **self.failures}
 
     def quarantine_unsent(self, todo: list[RowRequest], error_class: str, reason: str) -> int:
         """Quarantine every row of `todo` that got neither an answer nor a failure (a budget stopped the batch

@@ -26,6 +26,9 @@ class RowRequest:
     est_tokens_in: int
     rows: list[dict] = field(default_factory=list)
     prompt: Any = None  # a canary's candidate Prompt for this request (None: the asset's live prompt)
+    feedback: list[str] = field(default_factory=list)  # a re-ask's problems (assets/llm_map/engine.py)
+    reasks: int = 0  # times this request was asked again with feedback
+    sent: int = 0  # answers (or errors) this run got from the provider, not the cache
 
 
 @dataclass

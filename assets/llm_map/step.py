@@ -6,7 +6,8 @@ into its own table and records what it decided. Three optional hooks carry that,
 - `prepare(frame, step) -> frame`: the rows to answer, e.g. with columns looked up through resources (memory),
   computed once per row before any request; a row it cannot use raises `RowRejected` from `variables` instead.
 - `output(answered, step) -> frame`: the step's table from the answered rows (key, kept columns, answer fields,
-  `llm_model`, `prompt_version`, ...). Pure: shadow runs call it to compare like with like.
+  `llm_model`, `prompt_version`, ...); `step.quarantined` and `step.asked` say which rows failed and which were
+  sent to the provider in this run, for a table that lists both. Pure: shadow runs call it to compare like with like.
 - `after(answered, table, step) -> dict | None`: side work once the answers are durable (memory, audit); its
   dict is added to the materialization metadata. Never called by a shadow run.
 """
@@ -28,6 +29,8 @@ class MapStep:
     inputs: dict[str, pd.DataFrame] = field(default_factory=dict)  # the other upstream tables, this partition's
     input_hashes: dict[str, str] = field(default_factory=dict)  # row key -> hash of what its request asked
     shadow: bool = False  # a shadow run: hooks must not write anything production reads
+    quarantined: dict[str, dict] = field(default_factory=dict)  # row key -> {row, error_class, reason, attempts}
+    asked: set[str] = field(default_factory=set)  # row keys sent to the provider in this run (not cache/checkpoint)
 
     @property
     def run_id(self) -> str:

@@ -1,35 +1,42 @@
 """The planner asset: for each work item the strong model proposes a plan over a tool registry, rules check it
 before anything runs, an invalid plan is re-planned once with the problems, then quarantined with the reason.
 
-The prompt gets the item's variables plus `tools` (the registry, one line per tool), `rules` (what the
-validator enforces, in words), `episodes` (how similar items went in earlier partitions), `feedback` (the
-problems of a refused plan, empty on the first try) and `draft` (a starting plan as one JSON line, or empty).
-Plans are kept by (item state hash, prompt version and hash), so a re-run of a partition asks no model.
+Built by the row engine (`llm_map`), so plans get concurrency within the provider limit, row checkpoints, per-row
+quarantine, shadow runs (`aiwf shadow --asset recovery_plans ...`), canaries and Batch API mode. The rules are
+the engine's re-ask hook (`reask_on`): a refused plan is asked again with the rules' problems in the `feedback`
+variable (a new request: its own hash, ledger row and budget check), at most `max_reasks` times, then the item is
+quarantined (`invalid_after_reask`) with the problems as its reason; an item the model cannot answer, or that
+cannot be read, is quarantined too, and the other items are planned (the step fails on no single item).
 
-Not on the row engine (`llm_map`) yet, and why: a refused plan is asked again with the rules' problems in the
-prompt (`feedback`), and the engine's second try (`escalate_on`) re-sends the same variables to another tier,
-which cannot carry them; that needs a re-ask hook in assets/llm_map/engine.py. Until then the planner keeps its
-own row guarantees: one item's failure is quarantined and the others are planned, the plan store resumes a
-partition without asking again, and items are planned one after another (a day has a few dozen orders).
+The prompt gets the item's variables plus `tools` (the registry, one line per tool), `rules` (what the
+validator enforces, in words), `episodes` (how similar items went in earlier partitions, looked up before any
+request by the `prepare` hook), `feedback` (the problems of a refused plan, empty on the first ask) and `draft`
+(a starting plan as one JSON line, or empty). A plan is kept as the row's checkpoint (by the item's variables,
+prompt version and hash, and the rules in force), so a re-run of a partition asks no model; a change of rules
+re-checks kept plans (answered again from the cache, re-asked only if they now break a rule).
+
+The table: one row per item, planned or quarantined (`status`, `steps` for a person, `plan` as JSON for the
+executor, `errors`, `attempts`, `model`, `prompt`, `offline`, `cached`: no request sent for it in this run).
+Each item planned or refused in this run is remembered (memory, an episode) and audited (`after` hook).
 """
 
 import hashlib
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Callable
 
 import dagster as dg
 import pandas as pd
 
+from assets.llm_map.factory import llm_map
+from assets.llm_map.rows import RowRejected
 from assets.planner import records
 from assets.planner.plan import as_data, describe, plan_hash, plan_line, plan_model
-from assets.planner.rules import PlanRule, validate
-from assets.planner.store import PlanStore
-from assets.pools import LLM_POOL
+from assets.planner.rules import ALWAYS, PlanRule, validate
 from resources.connectors.tools import ToolRegistry
+from resources.llm.prompt_files import PromptFile
 from resources.llm.prompts import Prompt
-from resources.llm.retry import LLMError
-from resources.state.quarantine import Quarantine, quarantine_row
+from resources.state.resource import state_of
 
 COLUMNS = ["status", "steps", "summary", "plan", "plan_hash", "errors", "attempts", "model", "prompt", "offline",
            "cached", "state_hash"]
@@ -41,7 +48,7 @@ class PlannerSpec:
 
     workflow: str
     registry: ToolRegistry
-    prompt: Prompt
+    prompt: Prompt | PromptFile  # a PromptFile answers with the Store's live version and its canary
     rules: list[PlanRule]
     key_column: str
     variables: Callable[[dict], dict]  # the item's own prompt variables (data fenced as data)
@@ -61,98 +68,93 @@ def state_hash(item: dict) -> str:
     return hashlib.sha256(json.dumps(item, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 
-def make_plan(ai, memory, spec: PlannerSpec, item: dict, partition_key: str) -> dict:
-    """One item's plan: asked of the strong model, validated, re-planned once with the problems."""
-    variables = {**spec.variables(item), "tools": spec.registry.describe(), "rules": spec.rules_text,
-                 "episodes": records.recall(ai, memory, workflow=spec.workflow, text=spec.situation(item),
-                                            partition_key=partition_key, outcome_asset=spec.outcome_asset),
-                 "feedback": "", "draft": plan_line(spec.registry, spec.draft(item)) if spec.draft else ""}
-    model, answer, problems = plan_model(spec.registry), None, []
-    for attempt in (1, 2):
-        if problems:
-            variables["feedback"] = ("Your previous plan was refused by the rules:\n"
-                                     + "\n".join(f"- {p}" for p in problems) + "\nReturn a corrected plan.\n")
-        answer = ai.complete(spec.prompt, variables, tier="strong", response_model=model)
-        plan = as_data(answer.parsed)
-        problems = validate(plan, item, spec.registry, spec.rules)
-        if not problems:
-            break
-    return {"status": "planned" if not problems else "quarantined", "plan": plan, "errors": problems,
-            "attempts": attempt, "model": answer.model, "offline": answer.offline}
-
-
 def planner_asset(name: str, *, source: str, spec: PlannerSpec, partitions_def=None, group_name: str | None = None,
-                  noun: str = "items", description: str | None = None) -> dg.AssetsDefinition:
-    """A table asset with one plan per item of `source` (a DataFrame asset), readable by a person."""
-
-    @dg.asset(name=name, ins={"items": dg.AssetIn(source)}, partitions_def=partitions_def, group_name=group_name,
-              kinds={"openai", "pandas"}, pool=LLM_POOL, required_resource_keys={"llm", "memory", "state"},
-              description=description or f"A validated plan per {noun[:-1]} over the {spec.workflow} tools.")
-    def _planner(context: dg.AssetExecutionContext, items: pd.DataFrame) -> dg.Output[pd.DataFrame]:
-        res, partition = context.resources, context.partition_key if context.has_partition_key else ""
-        ai, store = res.llm.session(context), res.state.store()
-        # the version live in the Store (promote/rollback): plans are kept, asked and recorded under it
-        run_spec = replace(spec, prompt=ai.prompt_in_force(spec.prompt))
-        plans, rows = PlanStore(store, run_spec.workflow), []
-        for item in items_of(items):
-            key, digest = str(item[run_spec.key_column]), state_hash(item)
-            kept = plans.cached_plan(digest, _prompt_key(run_spec))
-            stale = kept is not None and kept["status"] == "planned" and validate(
-                kept["plan"], item, run_spec.registry, run_spec.rules)
-            if kept is None or stale:  # never planned, or the rules changed since
-                made = _fresh(context, ai, res.memory, run_spec, item, partition, digest, plans, store)
-            else:  # kept under today's rules too: reused, no model asked
-                made = {**kept, "cached": True}
-            rows.append(_row(run_spec, key, made, digest))
-        frame = pd.DataFrame(rows, columns=[run_spec.key_column, *COLUMNS])
-        return dg.Output(frame, metadata={**_figures(frame, noun), **ai.metadata(),
-                                          "plans": dg.MetadataValue.md(_table(frame, run_spec.key_column))})
-
-    return _planner
+                  noun: str = "items", description: str | None = None, concurrency: int = 8,
+                  max_reasks: int = 1, max_failure_rate: float = 1.0, mode: str = "sync") -> dg.AssetsDefinition:
+    """A table asset with one plan per item of `source` (a DataFrame asset), readable by a person.
+    `max_failure_rate` 1.0: a refused plan is the planner's outcome for that item, never the step's failure."""
+    return llm_map(
+        name, source=source, prompt=spec.prompt, key_column=spec.key_column, response_model=plan_model(spec.registry),
+        variables=lambda row: plan_variables(spec, row), keep_columns=["state_hash", "situation"], tier="strong",
+        escalate_to=None, reask_on=lambda row, plan: validate(as_data(plan), row, spec.registry, spec.rules),
+        max_reasks=max_reasks, concurrency=concurrency, partitions_def=partitions_def, group_name=group_name,
+        max_failure_rate=max_failure_rate, max_input_tokens=12000, mode=mode, resources=["memory"],
+        prepare=lambda frame, step: with_episodes(spec, frame, step),
+        output=lambda answered, step: plans_table(spec, answered, step),
+        after=lambda answered, table, step: record_plans(spec, answered, table, step, noun),
+        description=description or f"A validated plan per {noun[:-1]} over the {spec.workflow} tools.")
 
 
-def _fresh(context, ai, memory, spec: PlannerSpec, item: dict, partition: str, digest: str, plans: PlanStore,
-           store) -> dict:
-    """Plan one item now, keep the plan, quarantine a refused one, and record it (memory, audit trail)."""
-    key = str(item[spec.key_column])
+def with_episodes(spec: PlannerSpec, frame: pd.DataFrame, step) -> pd.DataFrame:
+    """Each item with its state hash, its one-line situation and how similar items went in earlier partitions."""
+    items = items_of(frame)
+    situations = [_situation(spec, i) for i in items]
+    return frame.assign(
+        state_hash=[state_hash(i) for i in items], situation=situations,
+        episodes=[records.recall(step.session, step.resources.memory, workflow=spec.workflow, text=text,
+                                 partition_key=step.partition, outcome_asset=spec.outcome_asset)
+                  if text else "(none)" for text in situations])
+
+
+def plan_variables(spec: PlannerSpec, row: dict) -> dict:
+    """The prompt variables of one item; `rules_in_force` (not rendered) makes a change of rules re-check plans."""
     try:
-        made = make_plan(ai, memory, spec, item, partition)
-    except LLMError as exc:  # this item only; not kept, so the next run asks again
-        made = {"status": "quarantined", "plan": None, "errors": [str(exc)], "attempts": exc.attempts,
-                "model": None, "offline": False, "error_class": exc.error_class}
-    else:
-        plans.keep_plan(digest, _prompt_key(spec), status=made["status"], plan=made["plan"],
-                        errors=made["errors"], attempts=made["attempts"], model=made["model"], offline=made["offline"])
-    if made["status"] == "planned":  # a re-drive that now plans the item closes its quarantine row
-        Quarantine(store).resolve(context.asset_key.to_user_string(), partition, key)
-    else:
-        quarantine_row(context, store, row_key=key, row={"item": item, "plan": made["plan"]},
-                       error_class=made.get("error_class", "plan_rejected"), reason="; ".join(made["errors"]),
-                       attempts=made["attempts"], workflow=spec.workflow, partition_key=partition)
-    tools = " -> ".join(s["tool"] for s in (made["plan"] or {}).get("steps", []))
-    records.remember(ai, memory, context, workflow=spec.workflow, item_key=key, text=spec.situation(item),
-                     output={"status": made["status"], "tools": tools, "errors": made["errors"]},
-                     asset_key=context.asset_key.to_user_string(), partition_key=partition, input_hash=digest,
-                     model=made["model"], prompt_version=spec.prompt.ref,
-                     check=("plan_rules", not made["errors"], made["errors"]))
-    records.audit(store, context, "plan_made" if made["status"] == "planned" else "plan_rejected",
-                  {"workflow": spec.workflow, "item_key": key, "tools": tools, "errors": made["errors"],
-                   "attempts": made["attempts"]}, partition, prompt=spec.prompt.ref, state_hash=digest)
-    return {**made, "cached": False}
+        return {**spec.variables(row), "tools": spec.registry.describe(), "rules": spec.rules_text,
+                "episodes": row.get("episodes") or "(none)", "feedback": "",
+                "draft": plan_line(spec.registry, spec.draft(row)) if spec.draft else "",
+                "rules_in_force": ",".join(getattr(r, "__name__", repr(r)) for r in [*ALWAYS, *spec.rules])}
+    except (KeyError, AttributeError) as exc:  # an item the workflow cannot read: this item only
+        raise RowRejected("invalid_row", f"cannot build the plan request: {exc!r}") from None
 
 
-def _prompt_key(spec: PlannerSpec) -> str:
-    return f"{spec.prompt.ref}:{spec.prompt.hash}"
+def plans_table(spec: PlannerSpec, answered: pd.DataFrame, step) -> pd.DataFrame:
+    """One row per item: the planned ones (answered) and the ones this run quarantined, in upstream order."""
+    key, rows = spec.key_column, []
+    for r in answered.to_dict(orient="records"):
+        plan = as_data({"steps": r["steps"], "summary": r["summary"]})
+        rows.append({key: str(r[key]), "status": "planned", "steps": describe(plan), "summary": plan["summary"],
+                     "plan": json.dumps(plan), "plan_hash": plan_hash(plan), "errors": "",
+                     "attempts": 1 + int(r.get("llm_reasks") or 0), "model": r["llm_model"],
+                     "prompt": f"{spec.prompt.name}@{r['prompt_version']}", "offline": bool(r["llm_offline"]),
+                     "cached": str(r[key]) not in step.asked, "state_hash": r["state_hash"]})
+    for item_key, failed in step.quarantined.items():
+        rows.append({key: item_key, "status": "quarantined", "steps": "", "summary": "", "plan": None,
+                     "plan_hash": None, "errors": failed["reason"], "attempts": int(failed["attempts"]),
+                     "model": None, "prompt": None, "offline": False, "cached": item_key not in step.asked,
+                     "state_hash": (failed["row"] or {}).get("state_hash")})
+    order = {k: i for i, k in enumerate(step.input_hashes)}
+    rows.sort(key=lambda r: order.get(r[key], len(order)))
+    return pd.DataFrame(rows, columns=[key, *COLUMNS])
 
 
-def _row(spec: PlannerSpec, key: str, made: dict, digest: str) -> dict:
-    plan = made.get("plan")
-    return {spec.key_column: key, "status": made["status"], "steps": describe(plan) if plan else "",
-            "summary": (plan or {}).get("summary", ""), "plan": json.dumps(plan) if plan else None,
-            "plan_hash": plan_hash(plan) if plan else None, "errors": "; ".join(made["errors"]),
-            "attempts": int(made["attempts"]), "model": made.get("model"),
-            "prompt": spec.prompt.ref, "offline": bool(made.get("offline")), "cached": bool(made["cached"]),
-            "state_hash": digest}
+def record_plans(spec: PlannerSpec, answered: pd.DataFrame, table: pd.DataFrame, step, noun: str) -> dict:
+    """Each item planned or refused in this run (not a kept plan) in memory and the audit trail; the figures."""
+    store, asset = state_of(step.session.resource).store(), step.context.asset_key.to_user_string()
+    situations = {**{k: (f["row"] or {}).get("situation") for k, f in step.quarantined.items()},
+                  **dict(zip(answered[spec.key_column].astype(str), answered.situation))}
+    for r in table[~table.cached].to_dict(orient="records"):
+        r = {k: None if isinstance(v, float) and v != v else v for k, v in r.items()}  # NaN: not known
+        item_key, planned = r[spec.key_column], r["status"] == "planned"
+        plan = json.loads(r["plan"]) if r["plan"] else None
+        errors = [e for e in r["errors"].split("; ") if e]
+        tools = " -> ".join(s["tool"] for s in (plan or {}).get("steps", []))
+        records.remember(step.session, step.resources.memory, step.context, workflow=spec.workflow,
+                         item_key=item_key, text=situations.get(item_key) or item_key, asset_key=asset,
+                         output={"status": r["status"], "tools": tools, "errors": errors},
+                         partition_key=step.partition, input_hash=r["state_hash"], model=r["model"],
+                         prompt_version=r["prompt"], check=("plan_rules", planned, errors))
+        records.audit(store, step.context, "plan_made" if planned else "plan_rejected",
+                      {"workflow": spec.workflow, "item_key": item_key, "tools": tools, "errors": errors,
+                       "attempts": r["attempts"]}, step.partition, prompt=r["prompt"], state_hash=r["state_hash"])
+    return {**_figures(table, noun), "plans": dg.MetadataValue.md(_table(table, spec.key_column))}
+
+
+def _situation(spec: PlannerSpec, item: dict) -> str:
+    """The item in one line ("" for an item the workflow cannot read: its request is refused later, with why)."""
+    try:
+        return spec.situation(item)
+    except (KeyError, AttributeError, TypeError):
+        return ""
 
 
 def _figures(frame: pd.DataFrame, noun: str) -> dict:

@@ -1,8 +1,8 @@
-"""What the planner and executor keep in aiwf's Store: item snapshots, plans, and each item's run.
+"""What the planner and executor keep in aiwf's Store: item snapshots and each item's run (plans themselves are
+the planner's row checkpoints: assets/planner/factory.py).
 
 - snapshots: an item's state as first seen in a partition (first write wins), so a re-run plans from the
   same state even after this workflow changed the item (a refund raises `refunded`).
-- plans: by (workflow, item state hash, prompt version and hash): a re-run reuses the plan and asks no model.
 - runs: per (workflow, partition, item) the plan pinned for execution, its attempt, status and evidence; a
   held or interrupted saga resumes from here, and a finished one is never run again in that partition.
 """
@@ -17,7 +17,7 @@ FINISHED = ("completed", "rejected", "escalated")  # a run in one of these is ne
 
 
 class PlanStore:
-    """Snapshots, cached plans and runs of one workflow."""
+    """Snapshots and runs of one workflow."""
 
     def __init__(self, store: Store, workflow: str):
         self.store, self.workflow = store, workflow
@@ -37,21 +37,6 @@ class PlanStore:
                 (*where, json.dumps(state, default=str), time.time()))
             rows = self.store.query(sql, where)
         return json.loads(rows[0]["state"])
-
-    def cached_plan(self, state_hash: str, prompt: str) -> dict | None:
-        rows = self.store.query("SELECT * FROM planner_plans WHERE workflow = ? AND state_hash = ? AND prompt = ?",
-                                (self.workflow, state_hash, prompt))
-        return _decode(rows[0], "plan", "errors") if rows else None
-
-    def keep_plan(self, state_hash: str, prompt: str, *, status: str, plan: dict | None, errors: list[str],
-                  attempts: int, model: str | None, offline: bool) -> None:
-        self.store.execute(
-            "INSERT INTO planner_plans (workflow, state_hash, prompt, status, plan, errors, attempts, model, offline, "
-            "ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workflow, state_hash, prompt) DO UPDATE SET "
-            "status = excluded.status, plan = excluded.plan, errors = excluded.errors, attempts = excluded.attempts, "
-            "model = excluded.model, offline = excluded.offline, ts = excluded.ts",
-            (self.workflow, state_hash, prompt, status, json.dumps(plan) if plan is not None else None,
-             json.dumps(errors), attempts, model, int(offline), time.time()))
 
     def run(self, partition_key: str, item_key: str) -> dict | None:
         rows = self.store.query("SELECT * FROM planner_runs WHERE workflow = ? AND partition_key = ? AND item_key = ?",

@@ -18,9 +18,9 @@ RULES = [r.at_most_steps(6), r.money_within("refund", "refundable"), r.at_most_o
 RULES_TEXT = ("- at most 6 steps\n- at most one refund, and never more than the order's refundable amount\n"
               "- coupons of at most 20%\n- a customer message, if any, is the last step")
 
-# Plans are kept by order state and this prompt's version and hash: bump the version when the playbook's
-# drafts below change, or days already planned keep their old plans.
-PLAN = prompt_file("order_recovery_plan").live_prompt  # prompts/order_recovery_plan.yaml
+# Plans are checkpointed by the order's prompt variables (its state, the draft below, the rules in force) and
+# this prompt's version and hash: a change to the drafts or the rules re-asks the orders it touches.
+PLAN = prompt_file("order_recovery_plan")  # prompts/order_recovery_plan.yaml: the Store's live version answers
 
 
 def variables(order: dict) -> dict:
