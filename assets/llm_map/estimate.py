@@ -3,8 +3,8 @@ a partition against the budgets across runs (AIWF_BUDGETS) it falls under. No mo
 
 Rows to do are the partition's valid rows less those checkpointed under the prompt in force; rows whose request
 the cache already answers are counted apart (`rows_cached`, free). Tokens per request come from the ledger's
-history of the prompt version in force: median and p90 of its answered calls on the asset's tier, plus the
-escalation tier's calls in the proportion they were made; a version with no history counts characters/4 of each
+history of the prompt version in force: median and p90 of its answered calls on the asset's tier, as many per
+request as it made (repairs), plus the escalation tier's calls in the proportion they were made; a version with no history counts characters/4 of each
 rendered request and its output cap (the prompt is flagged in `no_history`). Cost is at current prices, the
 model's batch price in batch mode; wall time is the history's median latency over the asset's concurrency, or
 the rate limit where that is slower (batch mode: the provider's batch window is not predicted).
@@ -87,10 +87,11 @@ def estimate(spec: LLMMapSpec, llm, store, todo: list[RowRequest], *, mode: str 
     history = prompt_history(store, spec.prompt.name, spec.prompt.version)
     escalate = spec.escalate_to if spec.escalate_on and spec.escalate_to != tier else None
     base = [h for h in history if h["tier"] == tier]
-    calls = [(llm.model_for(tier), 1.0, base)]
+    asked = len({h["request_hash"] for h in base}) or 1  # requests answered: a repair is a second call of one
+    calls = [(llm.model_for(tier), len(base) / asked, base)]
     if escalate and base:
-        calls.append((llm.model_for(escalate), len([h for h in history if h["tier"] == escalate]) / len(base),
-                      [h for h in history if h["tier"] == escalate]))
+        stronger = [h for h in history if h["tier"] == escalate]
+        calls.append((llm.model_for(escalate), len(stronger) / asked, stronger))
     if not base:
         out.no_history.add(spec.prompt.ref)
         cap = [c.max_tokens_out or DEFAULT_OUTPUT_TOKENS for _, c in send]

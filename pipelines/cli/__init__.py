@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines.cli import actions as actions_cli
     from pipelines.cli import audit as audit_cli
     from pipelines.cli import demo, new_workflow, review, test_doubles, ui
+    from pipelines.cli import estimate as estimate_cli
     from pipelines.cli import prompts as prompts_cli
     from pipelines.cli import quarantine as quarantine_cli
     from pipelines.cli import report as report_cli
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     prompts_cli.add_cli(sub)
     actions_cli.add_cli(sub)
     new_workflow.add_cli(sub)
+    estimate_cli.add_cli(sub)
     # Each capability registers its own subcommands here with add_cli(sub).
     return parser
 

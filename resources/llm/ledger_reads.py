@@ -53,8 +53,9 @@ def rows_after(store: Store, after_id: int) -> list[dict]:
 
 
 def prompt_history(store: Store, prompt_name: str, prompt_version: str, limit: int = 2000) -> list[dict]:
-    """The latest answered chat calls of one prompt version (model, tier, tokens, latency, batch): what
+    """The latest answered chat calls of one prompt version (model, tier, request, tokens, latency, batch): what
     `aiwf estimate` and llm_map's budget check expect the next rows to cost."""
-    return store.query(f"SELECT model, tier, tokens_in, tokens_out, latency_ms, batch FROM llm_calls WHERE kind = "
+    return store.query(f"SELECT model, tier, request_hash, tokens_in, tokens_out, latency_ms, batch FROM llm_calls "
+                       f"WHERE kind = "
                        f"'chat' AND prompt_name = ? AND prompt_version = ? AND {ANSWERED} ORDER BY id DESC LIMIT ?",
                        (prompt_name, prompt_version, limit))
