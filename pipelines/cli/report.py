@@ -16,6 +16,7 @@ def collect(since: float, until: float, workflow: str | None = None, with_series
     import dagster as dg
 
     from pipelines.definitions import defs
+    from pipelines.reporting.budgets import budget_figures
     from pipelines.reporting.report import build_report
     from pipelines.reporting.runs import collect_runs
     from pipelines.reporting.series import build_series
@@ -30,6 +31,7 @@ def collect(since: float, until: float, workflow: str | None = None, with_series
     with open_dagster_instance() as instance:
         runs = collect_runs(instance, since, until, index, lambda ids: approval_workflows(store, ids))
     report = build_report(store, runs, index, since, until, workflow)
+    report["budgets"] = budget_figures(store)  # AIWF_BUDGETS: spend in each budget's current window
     if not with_series:
         return report, None
     tables = ParquetIOManager(state=state)
@@ -72,6 +74,10 @@ def print_summary(report: dict, say=print) -> None:
         lat = m["latency_ms"]
         say(f"model {model}: {m['calls']} calls, {_money(m['cost_usd'])}, latency p50/p95/p99 "
             f"{lat['p50']}/{lat['p95']}/{lat['p99']} ms{_cost_notes(m)}")
+    from pipelines.reporting.budgets import budget_lines
+
+    for line in budget_lines(report.get("budgets", {})):
+        say(line)
     unpriced = {model: m["unpriced_calls"] for model, m in report["models"].items() if m.get("unpriced_calls")}
     if unpriced:
         say(f"unpriced: {', '.join(f'{model} ({n} calls)' for model, n in unpriced.items())} cost more than shown; "

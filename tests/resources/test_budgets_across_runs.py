@@ -105,6 +105,19 @@ def test_rows_past_a_spent_budget_are_quarantined_then_redriven(priced, offline_
     assert Quarantine(local_store()).rows("probe_summaries") == []
 
 
+def test_the_report_shows_each_budget_in_its_window(priced):
+    from pipelines.cli.report import print_summary
+    from pipelines.reporting.budgets import budget_figures
+
+    priced(1.0)
+    BudgetSpend(local_store()).settle([(BUDGET, load_budgets()[0].window_key())], 0.0, 0.85)
+    budgets = budget_figures(local_store())
+    assert budgets[BUDGET]["status"] == "warning" and budgets["tag:team=growth"]["status"] == "ok"
+    lines = []
+    print_summary({"since": "a", "until": "b", "workflows": {}, "models": {}, "budgets": budgets}, lines.append)
+    assert any(line.startswith("budget workflow:shared_wf") and "(85%), warning" in line for line in lines)
+
+
 def test_at_90_percent_strong_rows_are_asked_on_the_cheap_tier(priced, offline_server, offline_llm):
     priced(1.0)
     window = load_budgets()[0].window_key()
