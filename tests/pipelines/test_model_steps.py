@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from aiwf_state import local_store
 
+from benchmarks.kill_resume import InFlight, write_briefs
 from pipelines.catalog import workflow as catalog
 from pipelines.cli.demo import SAMPLES
 from pipelines.content_ops import workflow as content_ops
@@ -92,24 +93,6 @@ def test_product_copy_quarantines_the_bad_row_and_the_unsold_product(poisoned, a
     assert len(table) == len(products) - 2 and set(table.prompt) == {"seo_product_description@1"}
 
 
-class InFlight:
-    """ASGI middleware: the most chat completions the server was answering at once."""
-
-    def __init__(self, app):
-        self.app, self.now, self.most = app, 0, 0
-
-    async def __call__(self, scope, receive, send):
-        counted = scope["type"] == "http" and scope["path"].endswith("/chat/completions")
-        if counted:
-            self.now += 1
-            self.most = max(self.most, self.now)
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            if counted:
-                self.now -= 1
-
-
 @pytest.fixture
 def slow_server():
     server = OfflineLLMServer(latency_ms=300)
@@ -120,13 +103,8 @@ def slow_server():
 
 def test_drafts_of_a_40_brief_day_keep_several_requests_in_flight(slow_server, tmp_path, monkeypatch):
     server, counter = slow_server
-    source = (SAMPLES / "briefs" / "cold-brew-basics.md").read_text()
     folder = tmp_path / "briefs"
-    folder.mkdir()
-    for i in range(40):
-        text = source.replace("slug: cold-brew-basics", f"slug: brief-{i:02d}").replace(
-            "title: Cold brew basics", f"title: Cold brew basics {i}").replace("12 and 18 hours", f"{i + 12} hours")
-        (folder / f"brief-{i:02d}.md").write_text(text.replace("---\n", f"---\ndate: {DAY}\n", 1))
+    write_briefs(folder, 40)
     monkeypatch.setenv("AIWF_BRIEFS_DIR", str(folder))
     resources = bind(LLMResource(base_url=server.url, api_key="sk-test"))
     upstream = [content_ops.topic_briefs, content_ops.research_notes, content_ops.brand_memory]
