@@ -1,7 +1,7 @@
 """Blind injection set (issue 22): fresh phrasings in 20 languages, encodings, and benign hard negatives.
 
 Written before the detector's misses were looked at and never trained or tuned on: the training corpus
-(resources/safety/injection_corpus.py) must not import this module, and tests/resources/test_injection_blind.py
+(benchmarks/injection_corpus.py) must not import this module, and tests/resources/test_injection_learned.py
 checks that no blind text appears in it. Each language has attacks of mixed intents (drop the earlier rules,
 reveal the hidden setup, switch persona, force an answer, a fake policy banner, an instruction hidden in a brief,
 send data out, a forged chat turn) and ordinary customer messages that use "ignore", "instructions", "system",

@@ -80,11 +80,30 @@ def _attacks(lang: str, rng: random.Random) -> list[str]:
     return out
 
 
+_ITEMS = ["Camping tent", "Rain jacket", "Stand mixer", "Smartphone", "Side table", "E-reader", "Trail shoes",
+          "Burr grinder", "Linen shirt", "Desk lamp", "Saucepan set", "Robot vacuum", "Monitor", "Kettle"]
+_KINDS = ["outdoor", "apparel", "kitchen", "electronics", "home", "coffee"]
+
+
+def records(rng: random.Random, n: int = 400) -> list[str]:
+    """Record-like rows the checks scan (product lines, order lines, fields): data, never instructions."""
+    out = []
+    for _ in range(n):
+        item, kind, price = rng.choice(_ITEMS), rng.choice(_KINDS), f"{rng.randint(5, 1999)}.{rng.choice(['0', '00', '99'])}"
+        out.append(rng.choice([
+            f"Product: {item} ({kind}), EUR {price}", f"Order O-{rng.randint(1000, 9999)}: {rng.randint(1, 4)} x {item}",
+            f"{item} - {kind} - {price} EUR - in stock", f"SKU {rng.randint(100, 999)}-{rng.randint(10, 99)}, {item}, "
+            f"size {rng.choice(['S', 'M', 'L', '42', '38'])}", f"Reason: {rng.choice(['damaged', 'wrong size', 'late'])}"
+            f" ({item})", f"category={kind}; price={price}; name={item}", f"{item} ({kind}) returned, refund {price} EUR"]))
+    return out
+
+
 def _benign(lang: str, rng: random.Random) -> list[str]:
     b = _clauses(lang, "benign") + [c.strip() for c in MORE_BENIGN[lang].split("|")]
     out = [_cap(x) + ("" if x[-1] in "?？" else ".") for x in b]
     out += [f"{_cap(x)}. {_cap(y)}." for x in b for y in rng.sample(b, 8) if x != y]
     out += [f"{d} {_cap(x)}." for x in b for d in rng.sample(_DOCS, 2)]
+    out += [f"{_cap(x)} ({y})" for x in b for y in rng.sample(b, 1) if x != y]
     return out
 
 
@@ -95,6 +114,7 @@ def corpus(seed: int = 7) -> list[tuple[str, int, str]]:
     for lang in LEXICON:
         rows += [(t, 1, lang) for t in _attacks(lang, rng)] + [(t, 0, lang) for t in _benign(lang, rng)]
         rows += [(t, 0, f"catalogue:{lang}") for t in catalogue_texts(lang, 300, rng)]
+    rows += [(t, 0, "records") for t in records(rng)]
     for attacks, benign in TRAIN_PARTS:
         rows += [(t, 1, "cases") for t in attacks] + [(t, 0, "cases") for t in benign]
     rows += [(t, int(attack), "demo") for _, t, attack in cases.demo_texts()]

@@ -1,7 +1,7 @@
 """Train the learned injection screen and write resources/safety/injection_model.npz (numpy only, no network).
 
 Logistic regression on hashed features (resources/safety/injection_model.features), full-batch Adam with L2,
-each (group, label) weighted equally (software messages at half weight) so a language with many composed attacks does not learn "this language is
+each (group, label) weighted equally (real cases triple, software messages half) so a language with many composed attacks does not learn "this language is
 an attack". The threshold is chosen on rows built from held-out clauses (phrasings the model
 never saw; benign false positives at most `--fp`), then the model is refit on everything. Prints the validation figures as JSON.
 Run: `python -m benchmarks.train_injection`.
@@ -48,7 +48,9 @@ def _weights(rows: list[tuple[str, int, str]]) -> np.ndarray:
     counts: dict[tuple[str, int], int] = {}
     for _, label, group in rows:
         counts[(group, label)] = counts.get((group, label), 0) + 1
-    background = {group: 0.5 if group.startswith("catalogue:") else 1.0 for _, _, group in rows}
+    # Hand-written real cases count triple; software messages half (background, not customer text).
+    background = {group: 3.0 if group in ("cases", "demo") else 0.5 if group.startswith("catalogue:") else 1.0
+                  for _, _, group in rows}
     return np.array([background[group] / counts[(group, label)] for _, label, group in rows])
 
 

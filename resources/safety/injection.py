@@ -14,7 +14,6 @@ same views sentence by sentence, so new phrasings in the ~20 languages a shop se
 
 import re
 
-from resources.safety import injection_model
 from resources.safety.injection_lexicon import BENIGN_GAP
 from resources.safety.injection_patterns import PATTERNS, RELAXED, SQUASHED
 from resources.safety.normalize import disguised, strip_accents, views
@@ -105,6 +104,8 @@ _MODEL_VIEWS = ("plain", "spaced", "cyrillic", "hidden", "base64", "base32", "he
 
 def _learned(text: str, readings) -> list[str]:
     """`learned_instruction` (with how it was read) when the model finds an instruction-like sentence."""
+    from resources.safety import injection_model  # numpy and the weights: only once a text needs the model
+
     for how, reading in readings:
         if how in _MODEL_VIEWS and injection_model.is_instruction(text if how == "plain" else reading):
             return ["learned_instruction"] + ([] if how == "plain" else [f"obfuscation:{how}"])

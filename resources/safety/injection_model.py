@@ -24,6 +24,7 @@ _SENTENCE = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？；])\s*|\n+")
 _WORD = re.compile(r"\w+")
 MAX_WINDOWS = 400
 MIN_CHARS = 16
+MIN_LETTERS = 8
 
 
 def features(text: str) -> np.ndarray:
@@ -77,8 +78,9 @@ def score(text: str) -> float:
 
 
 def max_score(text: str) -> float:
-    """The highest score over the text's sentence windows."""
-    return max((score(w) for w in windows(text)), default=0.0)
+    """The highest score over the text's sentence windows; windows with too few letters to read as an
+    instruction (a price, an id, "A.") are not scored."""
+    return max((score(w) for w in windows(text) if sum(ch.isalpha() for ch in w) >= MIN_LETTERS), default=0.0)
 
 
 def is_instruction(text: str) -> bool:

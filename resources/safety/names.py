@@ -48,6 +48,45 @@ LONE_FIRST = re.compile(rf"(?<=[a-z,] )(?P<name>{_WORD})(?![ \t]*[A-ZÀ-Þ])")
 AMBIGUOUS_FIRST = frozenset("mark grace max frank jack will may rose eva lea nina paula sofia victoria".split())
 
 
+# Names in any case and across a line break after a strong cue: "regards,\njohn smith", "NAME: MARIA GARCIA",
+# "signed by mr. thomas müller", "Best,\nLukas\nBauer". Two words, neither an ordinary one.
+_ANY_WORD = r"[^\W\d_]+(?:['’-][^\W\d_]+)*"
+_ANY_TITLE = r"(?:mrs?|ms|miss|dr|prof|herr|frau|mme|sr|sra)\.?\s+"
+# Cues are matched on the lower-cased text (a case-insensitive alternation is several times slower on the hot path).
+ANY_CASE_CUE = re.compile(
+    r"\b(?:(?:kind |best |warm )?regards|best|thanks|cordialement|saludos|cordiali saluti|viele gr[üu](?:ß|ss)e|"
+    r"mit freundlichen gr[üu](?:ß|ss)en|name|customer|client|kunde|kundin|from|contact person|recipient|"
+    r"ansprechpartner(?:in)?|empf[äa]nger|destinataire|destinatario|my name is|signed by|for|this is|i am|i'm)\b")
+NAME_AFTER_CUE = re.compile(
+    rf"[ \t]*[,:]?\s*(?P<title>(?i:{_ANY_TITLE}))?(?P<name>{_ANY_WORD}(?:[ \t]+|[ \t]*\n[ \t]*){_ANY_WORD})")
+_WEAK_CUES = frozenset(("for", "this is", "i am", "i'm", "best", "thanks"))
+ORDINARY = NOT_NAMES | frozenset("""
+a an and or of to in on at is are was be my your our his her their this that with by please order parcel package
+item items it we you he she they me us as so not but if all any one two the for from has have had will would can
+""".split())
+
+
+def _any_case_names(text: str) -> list[tuple[int, int]]:
+    """Names in any case and across a line break after a cue: "regards,\njohn smith", "NAME: MARIA GARCIA",
+    "signed by mr. thomas müller", "Best,\nLukas\nBauer". Two words, neither an ordinary one; after a weak cue
+    ("for", "this is") only a title or a known first name makes it a name."""
+    low = text.lower()
+    if len(low) != len(text):
+        low = "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in text)
+    spans = []
+    for cue in ANY_CASE_CUE.finditer(low):
+        m = NAME_AFTER_CUE.match(text, cue.end())
+        if not m:
+            continue
+        first, last = m.group("name").split()
+        if first.lower() in ORDINARY or last.lower() in ORDINARY:
+            continue
+        if cue.group(0) in _WEAK_CUES and not m.group("title") and first.lower() not in FIRST_NAMES:
+            continue  # "this is blue velvet", "for DHL pickup"
+        spans.append(m.span("name"))
+    return spans
+
+
 def _words(m: re.Match) -> list[re.Match]:
     """The name's words, trailing non-name words ("Thanks, Anna Team") dropped; none if it starts with one."""
     words = list(re.finditer(r"\S+", m.group("name")))
@@ -70,4 +109,4 @@ def find_names(text: str) -> list[tuple[int, int]]:
             if pattern is FIRST_LAST and (len(words) < 2 or words[-1].group(0).lower() in NOT_SURNAMES):
                 continue
             spans.append((m.start("name"), m.start("name") + words[-1].end()))
-    return spans
+    return spans + _any_case_names(text)

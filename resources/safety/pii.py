@@ -56,15 +56,18 @@ def _before(text: str, start: int, width: int = 30) -> str:
 
 
 def _emails(text: str):
-    for m in pat.EMAIL.finditer(text):
+    at_sign = "@" in text or "＠" in text
+    for m in pat.EMAIL.finditer(text) if at_sign else ():
         if m.group(1).lower() not in pat.FILE_TLDS:
             yield m.span()
-    for pattern in (pat.EMAIL_SPACED_AT, pat.EMAIL_BRACKETED):
+    for pattern in (pat.EMAIL_SPACED_AT, pat.EMAIL_BRACKETED) if at_sign else (pat.EMAIL_BRACKETED,):
         yield from (m.span() for m in pattern.finditer(text))
-    for m in pat.EMAIL_WORDS.finditer(text):
+    low = text.lower()
+    for m in pat.EMAIL_WORDS.finditer(text) if any(w in low for w in pat.AT_WORD_HINTS) else ():
         local = m.group("local")
-        shouted = m.group("at") == "AT" and (m.group("dot") or "DOT") == "DOT"
-        deliberate = bool(re.search(r"[._\d-]|\sdot\s", local, re.I)) or shouted
+        shouted = m.group("at").isupper() and (m.group("dot") or "DOT").isupper()
+        spelled = m.group("at").lower() != "at"  # "arobase", "chiocciola": nobody writes these in prose
+        deliberate = bool(re.search(rf"[._\d-]|\s(?:{pat._DOT_WORD})\s", local, re.I)) or shouted or spelled
         if local.lower() not in _COMMON_WORDS and (deliberate or pat.EMAIL_CONTEXT.search(_before(text, m.start()))):
             yield m.span()
 
@@ -82,7 +85,7 @@ def _phones(text: str):
 def _phone_span(text: str, m: re.Match) -> tuple[int, int] | None:
     """The longest run of the candidate's digit groups that is a phone number in its context."""
     before = _before(text, m.start(), 24)
-    if pat.NOT_PHONE_CONTEXT.search(before):
+    if pat.NOT_PHONE_CONTEXT.search(before) or pat.ID_TOKEN_BEFORE.search(before):
         return None
     if pat.DATE_SHAPE.match(m.group(0)) or pat.IBAN_HEAD_BEFORE.search(before):
         return None  # a date, or the digits of an IBAN
@@ -138,6 +141,10 @@ def _ssns(text: str):
     for m in pat.SSN_BARE.finditer(text):
         if ssn_ok(*m.groups()) and pat.SSN_CONTEXT.search(_before(text, m.start())):
             yield m.span()
+    for m in pat.SSN_SPACED_DIGITS.finditer(text):  # "7 1 2 - 4 4 - 0 9 8 1", only after an SSN word
+        parts = [g.replace(" ", "") for g in m.groups()]
+        if ssn_ok(*parts) and pat.SSN_CONTEXT.search(_before(text, m.start())):
+            yield m.span()
 
 
 def _ips(text: str):
@@ -149,6 +156,28 @@ def _ips(text: str):
             small = pattern is pat.IPV4 and all(int(o) <= 31 for o in m.group(0).split("."))
             if small and not pat.IP_CONTEXT.search(before):
                 continue  # "python 3.12.1.0": small numbers with no network word read as a version
+            yield m.span()
+    yield from _defanged_ips(text)
+
+
+def _defanged_ips(text: str):
+    """IPs written so they do not link: "192[.]168[.]1[.]1", "10 . 0 . 0 . 1", "2001[:]db8[:]:1". Bracketed forms
+    are deliberate; spaced forms ("10 . 0 . 0 . 1", "192 dot 168 ...") need a network word or a large octet."""
+    if not pat.DEFANG_HINT.search(text):
+        return
+    for m in pat.IPV4_DEFANGED.finditer(text):
+        raw = m.group(0)
+        if "." in raw and not re.search(r"[\s\[({]|dot", raw, re.I):
+            continue  # plain dotted: IPV4 above
+        octets = re.findall(r"\d+", raw)
+        before = re.sub(r"\s+(?:is|was|at|on)\s*$", " ", _before(text, m.start(), 20))
+        if not ip_ok(".".join(octets)) or pat.NOT_IP_CONTEXT.search(before):
+            continue
+        bracketed = bool(re.search(r"[\[({]", raw))
+        if bracketed or pat.IP_CONTEXT.search(before) or any(int(o) > 31 for o in octets[:2]):
+            yield m.span()
+    for m in pat.IPV6_DEFANGED.finditer(text) if "[:]" in text else ():
+        if "[:]" in m.group(0) and ip_ok(m.group(0).replace("[:]", ":")):
             yield m.span()
 
 

@@ -12,13 +12,19 @@ TLDS = ("com|net|org|edu|gov|mil|int|io|co|uk|de|fr|es|it|nl|be|ch|at|eu|info|bi
 _LB = r"[\[\(\{<]\s*"
 _RB = r"\s*[\]\)\}>]"
 EMAIL = re.compile(r"(?<![\w.+'-])[A-Za-z0-9][\w.%+'-]*@(?:[A-Za-z0-9-]+\.)+([A-Za-z]{2,24})(?![\w-])")
-EMAIL_SPACED_AT = re.compile(r"(?<![\w.+-])[A-Za-z0-9][\w.+-]*\s+@\s+(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}(?![\w-])")
+EMAIL_SPACED_AT = re.compile(r"(?<![\w.+-])[A-Za-z0-9][\w.+-]*\s+@\s+(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}(?![\w-])|"
+                             rf"(?<![\w.+-])[A-Za-z0-9][\w.+-]*\s?@\s?(?:[A-Za-z0-9-]+\s?\.\s?)+(?:{TLDS})\b")
 EMAIL_BRACKETED = re.compile(
-    rf"(?<![\w.+-])[A-Za-z0-9][\w.+-]*\s*{_LB}(?:at|@){_RB}\s*[A-Za-z0-9-]+(?:(?:\s*{_LB}dot{_RB}\s*|\.)"
-    r"[A-Za-z0-9-]+)*(?:\s*" + _LB + r"dot" + _RB + r"\s*|\.)[A-Za-z]{2,24}(?![\w-])", re.I)
+    rf"(?<![\w.+-])[A-Za-z0-9][\w.+-]*\s*{_LB}(?:at|@){_RB}\s*[A-Za-z0-9-]+(?:(?:\s*{_LB}(?:dot|\.){_RB}\s*|\.)"
+    r"[A-Za-z0-9-]+)*(?:\s*" + _LB + r"(?:dot|\.)" + _RB + r"\s*|\.)[A-Za-z]{2,24}(?![\w-])", re.I)
+# "at" and "dot" as spelled out in the languages a European shop sees ("marie arobase orange point fr").
+_AT_WORD = r"at|arobase|arroba|chiocciola|ät|malpa|małpa|zavinac|zavináč|snabel-a"
+_DOT_WORD = r"dot|punkt|point|punto|ponto|kropka|tecka|tečka|piste|prik"
+AT_WORD_HINTS = (" at", "arobase", "arroba", "chiocciola", "ät", "malpa", "małpa", "zavin", "snabel")  # cheap pre-check
 EMAIL_WORDS = re.compile(
-    rf"(?<![\w.+-])(?P<local>[A-Za-z0-9][\w.+-]*(?:\s+dot\s+[\w+-]+)*)\s+(?P<at>at)\s+[A-Za-z0-9-]+"
-    rf"(?:(?:\s+dot\s+|\.)[A-Za-z0-9-]+)*(?:\s+(?P<dot>dot)\s+|\.)(?:{TLDS})\b", re.I)
+    rf"(?<![\w.+-])(?P<local>[A-Za-z0-9][\w.+-]*(?:\s+(?:{_DOT_WORD})\s+[\w+-]+)*)\s+(?P<at>{_AT_WORD})\s+"
+    rf"[A-Za-z0-9-]+(?:(?:\s+(?:{_DOT_WORD})\s+|\.)[A-Za-z0-9-]+)*(?:\s+(?P<dot>{_DOT_WORD})\s+|\.)(?:{TLDS})\b",
+    re.I)
 EMAIL_CONTEXT = re.compile(r"(?i)\b(?:e-?mail|mail|contact|write|reach|correo|courriel|kontakt|adresse|address)\b")
 FILE_TLDS = {"png", "jpg", "jpeg", "gif", "svg", "webp", "css", "js", "ico", "pdf", "txt", "py"}
 
@@ -34,25 +40,33 @@ NOT_PHONE_CONTEXT = re.compile(
     r"case|ticket|version|v|build|batch|lot|part|model|item|article|epoch|timestamp|id|ups|dhl|fedex|usps|parcel|"
     r"shipment|transaction|txn|po|bestellung|rechnung|commande|facture|pedido|factura|ordine|fattura|barcode|"
     r"zip|postcode|code|price|qty|quantity|room)(?:-?\d{1,2})?\b\W{0,3}(?:(?:no|nr|number|num|#|id)\b\W{0,3})?$")
+# A letters-and-digits token right before the digits ("1Z 999 AA1 01 2345 6784"): the tail of an id, not a phone.
+ID_TOKEN_BEFORE = re.compile(r"(?:[A-Za-z]\d|\d[A-Za-z])\w*\s$")
 DATE_SHAPE = re.compile(r"^(?:(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:19|20)?\d{2})(?!\d)")
 IBAN_HEAD_BEFORE = re.compile(r"\b[A-Za-z]{2}\d{2}(?:[ .\-]?[A-Za-z0-9]{4})*[ .\-]?$")
 NOT_PHONE_CONTEXT = re.compile(
     r"(?i)\b(?:order|invoice|ref|reference|sku|tracking|track|account|acct|iban|card|isbn|ean|gtin|upc|serial|sn|"
     r"case|ticket|version|v|build|batch|lot|part|model|item|article|epoch|timestamp|id|ups|dhl|fedex|usps|parcel|"
     r"shipment|transaction|txn|po|bestellung|rechnung|commande|facture|pedido|factura|ordine|fattura|barcode|"
-    r"zip|postcode|code|price|qty|quantity|room)\b\W{0,3}(?:(?:no|nr|number|num|#|id)\b\W{0,3})?$")
+    r"zip|postcode|code|price|qty|quantity|room|pallet|carton|box|size|sizes|chart)\b\W{0,3}(?:(?:no|nr|number|num|#|id)\b\W{0,3})?$")
 
 CARD = re.compile(r"(?<![\w+.,-])\d(?:[ .\-]{0,3}\d){12,18}(?![\d]|[.\-]\d)")
 IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ .\-]?[A-Za-z0-9]){10,30}")
 
-SSN = re.compile(r"(?<![\w-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d]|-\w)")
+SSN = re.compile(r"(?<![\w-])(\d{3})( ?[-./_] ?| )(\d{2})\2(\d{4})(?![\d]|-\w)")
+SSN_SPACED_DIGITS = re.compile(r"(\d(?<![\w-]\d)(?: \d){2})\s*[-.]?\s*(\d \d)\s*[-.]?\s*(\d(?: \d){3})(?![\w])")
 SSN_BARE = re.compile(r"(?<![\w-])(\d{3})(\d{2})(\d{4})(?![\w-])")
 SSN_CONTEXT = re.compile(
-    r"(?i)\b(?:ssn|ss ?#|ss(?: no\.?| number| num)|social security(?: number| no\.?)?|taxpayer(?: id)?|tin)(?!\w)"
-    r"[^\n]{0,14}$")
+    r"(?i)\b(?:ssn|ss ?#|ss(?: no\.?| number| num)|soc\.? ?sec\.?(?: no\.?| number| #)?|social security(?: number| no\.?)?|"
+    r"taxpayer(?: id)?|tin)(?!\w)[^\n]{0,24}$")
 
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 IPV4 = re.compile(rf"(?<![\w.:])(?:{_OCTET}\.){{3}}{_OCTET}(?![\w]|\.\d)")
+# Defanged IPv4 as threat reports and tickets write it: "192[.]168[.]1[.]1", "10 . 0 . 0 . 1", "8.8.8[.]8".
+_DEFANGED_DOT = r"(?:\s?(?:\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\})\s?|\s+(?:dot|\.)\s+|\.)"
+IPV4_DEFANGED = re.compile(rf"(?<![\w.:\[({{])(?:{_OCTET}{_DEFANGED_DOT}){{3}}{_OCTET}(?![\w]|\.\d|\[\.)", re.I)
+DEFANG_HINT = re.compile(r"\d\s?(?:[\[({]|\s\.\s|\s+(?:dot|DOT)\s)|\[:\]")  # what any defanged form contains
+IPV6_DEFANGED = re.compile(r"(?<![\w:.\]])(?:[0-9A-Fa-f]{0,4}(?:\[:\]|:)){2,7}[0-9A-Fa-f]{0,4}(?![\w:\[])")
 IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 IP_CONTEXT = re.compile(r"(?i)(?:\b(?:ip|ipv4|ipv6|host|server|from|address|addr|client|peer|proxy|gateway|dns|"
                         r"ping|ssh|connect\w*|login|logged in|remote|src|dst|source|destination)\b\W{0,6}|@|://)$")
@@ -92,8 +106,9 @@ STREET = re.compile(
 _EU_CITY = r"(?P<city>,?\s+\d{4,5}\s+[^\W\d_][\w'’-]+(?:[\s-][^\W\d_][\w'’-]+)?)?"
 # "Unter den Linden 77, 10117 Berlin": no street word, but number, postcode and city in the European order.
 EU_POSTAL = re.compile(
-    r"(?<![\w,.])(?P<name>[A-ZÀ-Þ][\w'’.-]+(?:\s+[\w'’.-]+){0,3}?)\s+\d{1,4}[a-z]?,\s*(?P<postcode>\d{5}|\d{4})\s+"
-    r"[A-ZÀ-Þ][\w'’-]+(?:[\s-][A-ZÀ-Þ][\w'’-]+)?")
+    r"(?<![\w,.])(?:(?:ul|al|os|pl)\.\s+)?(?P<name>[A-ZÀ-Þ][\w'’.-]+(?:[ \t]+[\w'’.-]+){0,3}?)[ \t]+"
+    r"\d{1,4}[a-zA-Z]?(?:/\d{1,4})?(?:,[ \t]*|[ \t]*\n[ \t]*)(?P<postcode>\d{5}|\d{4}|\d{3} \d{2}|\d{2}-\d{3})[ \t]+"
+    r"[A-ZÀ-Þ][\w'’-]+(?:[ \t-][A-ZÀ-Þ][\w'’-]+)?(?:[ \t]\d{1,2}\b)?")
 EU_STREET = re.compile(
     r"(?i)\b(?P<name>[^\W\d_]{3,}(?P<suffix>straße|strasse|str\.|gasse|platz|allee|weg|ring|damm|ufer|chaussee|"
     rf"laan|gracht|straat|plein|kade|steeg))\s+\d{{1,4}}\s?[a-z]?\b{_EU_CITY}")
