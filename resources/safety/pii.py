@@ -1,8 +1,9 @@
 """Sensitive-data filter: find and redact PII and secrets before text leaves for an external model.
 
-Types: email (also "name [at] domain [dot] com" and fullwidth forms), phone (libphonenumber's numbering plans),
-card (Luhn and issuer prefix, any separators), iban (mod-97 and country length, any case or grouping), ssn (US
-ranges), ip (IPv4 and IPv6), dob (a date after a birth word), address (street addresses in any case, European
+Types: email (also "name [at] domain [dot] com", "arobase"/"punkt" spellings and fullwidth forms), phone
+(libphonenumber's numbering plans), card (Luhn and issuer prefix, any separators), iban (mod-97 and country
+length, any case or grouping), ssn (US ranges; dashed, spaced, dotted), ip (IPv4 and IPv6, also defanged:
+"192[.]168[.]1[.]1", "10 . 0 . 0 . 1"), dob (a date after a birth word), address (street addresses in any case, European
 forms, PO boxes), secret (API key shapes, JWTs, private keys, credentials in URLs, key=value secrets,
 high-entropy strings) and person (best effort, resources/safety/names.py). Wide patterns
 (resources/safety/pii_patterns.py) find candidates; validators (resources/safety/validators.py) and context
