@@ -74,6 +74,10 @@ def print_summary(report: dict, say=print) -> None:
         lat = m["latency_ms"]
         say(f"model {model}: {m['calls']} calls, {_money(m['cost_usd'])}, latency p50/p95/p99 "
             f"{lat['p50']}/{lat['p95']}/{lat['p99']} ms{_cost_notes(m)}")
+    if len(report.get("providers", {})) > 1:  # one line per provider once more than one answered (failover)
+        for host, p in report["providers"].items():
+            say(f"provider {host}: {p['calls']} calls, {p['llm_retries']} failed attempts, {_money(p['cost_usd'])}, "
+                f"latency p50/p95 {p['latency_ms']['p50']}/{p['latency_ms']['p95']} ms{_cost_notes(p)}")
     from pipelines.reporting.budgets import budget_lines
 
     for line in budget_lines(report.get("budgets", {})):

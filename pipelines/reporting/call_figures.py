@@ -16,6 +16,8 @@ from pipelines.reporting.workflow_index import UNATTRIBUTED, WorkflowIndex
 from resources.llm import ledger_reads
 from resources.state.store import Store
 
+UNRECORDED = "(not recorded)"  # ledger rows from before the provider column
+
 
 @dataclass
 class CallGroup:
@@ -84,10 +86,15 @@ def _by_workflow(store: Store, keys: str, figures: str, since: float, until: flo
 
 
 def call_groups(store: Store, since: float, until: float, index: WorkflowIndex,
-                run_workflows: Mapping[str, str]) -> dict[tuple[str, str], CallGroup]:
-    """(workflow, model) -> CallGroup for ledger rows with since <= ts < until."""
+                run_workflows: Mapping[str, str]) -> dict[tuple[str, str, str], CallGroup]:
+    """(workflow, model, provider) -> CallGroup for ledger rows with since <= ts < until; the provider is the host
+    that answered (resources/llm/providers.py), UNRECORDED for rows written before the ledger named it."""
     figures = f"{ledger_reads.FIGURES}, {ledger_reads.latency_tenths(store)}"
-    return _by_workflow(store, "asset_key, model", figures, since, until, index, run_workflows)
+    groups = _by_workflow(store, "asset_key, model, provider", figures, since, until, index, run_workflows)
+    out: dict[tuple[str, str, str], CallGroup] = {}
+    for (workflow, model, provider), group in groups.items():
+        out.setdefault((workflow, model, provider or UNRECORDED), CallGroup()).merge(group)
+    return out
 
 
 def daily_costs(store: Store, since: float, until: float, index: WorkflowIndex,

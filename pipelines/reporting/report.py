@@ -98,13 +98,13 @@ def build_report(store: Store, runs: list[RunFacts], index: WorkflowIndex, since
     decided = state_figures.decisions(store, since, until)
     quarantined = state_figures.quarantined(store, since, until)
     effects = state_figures.side_effects(store, since, until)
-    names = sorted({w for w, _ in groups} | {r.workflow for r in runs} | set(requested)
+    names = sorted({k[0] for k in groups} | {r.workflow for r in runs} | set(requested)
                    | {w for w, _ in decided} | set(quarantined) | set(effects))
     if workflow is not None:
         names, groups = [workflow], {k: g for k, g in groups.items() if k[0] == workflow}
     workflows = {}
     for name in names:
-        calls = _call_figures([g for (w, _), g in groups.items() if w == name])
+        calls = _call_figures([g for k, g in groups.items() if k[0] == name])
         mine = [r for r in runs if r.workflow == name]
         fx = effects.get(name, {})
         workflows[name] = {
@@ -115,8 +115,14 @@ def build_report(store: Store, runs: list[RunFacts], index: WorkflowIndex, since
             "side_effects": {"sent": fx.get("sent", 0), "skipped": sum(r.skipped for r in mine),
                              "failed": fx.get("failed", 0), "in_doubt": fx.get("in_doubt", 0)},
         }
-    models = {}
-    for model in sorted({m for _, m in groups}):
-        figures = _call_figures([g for (_, m), g in groups.items() if m == model])
-        models[model] = {"calls": figures.pop("llm_calls"), **figures}
-    return {"since": iso(since), "until": iso(until), "workflows": workflows, "models": models}
+    return {"since": iso(since), "until": iso(until), "workflows": workflows, "models": _per(groups, 1),
+            "providers": _per(groups, 2)}
+
+
+def _per(groups: dict[tuple, CallGroup], part: int) -> dict:
+    """Call figures per model (part 1 of the group key) or per provider (part 2: the host that answered)."""
+    out = {}
+    for name in sorted({k[part] for k in groups}):
+        figures = _call_figures([g for k, g in groups.items() if k[part] == name])
+        out[name] = {"calls": figures.pop("llm_calls"), **figures}
+    return out

@@ -60,8 +60,9 @@ class Caching:
             self.ledger.record_many(reply.rows)
             return
         response = {"text": answer.text, "offline": answer.offline}
-        self.store_answer(request.hash, request.model, response, reply.rows, answer.tokens_in, answer.tokens_out,
-                          answer.cost_usd)
+        # keyed by the model that answered: a fallback's other model has its own hash (resources/llm/failover.py)
+        self.store_answer(answer.request_hash, answer.model, response, reply.rows, answer.tokens_in,
+                          answer.tokens_out, answer.cost_usd)
 
     def store_answer(self, key: str, model: str, response: dict, rows: list, tokens_in: int, tokens_out: int,
                      cost: float) -> None:

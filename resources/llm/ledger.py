@@ -9,7 +9,7 @@ from resources.state.store import Store
 COLUMNS = (
     "ts run_id asset_key partition_key kind model prompt_name prompt_version prompt_hash request_hash "
     "tokens_in tokens_out cost_usd latency_ms cache_hit attempt status error_class offline tier batch "
-    "cached_tokens reasoning_tokens provider_cost_usd price_source unpriced replayed"
+    "cached_tokens reasoning_tokens provider_cost_usd price_source unpriced replayed provider"
 ).split()
 
 
@@ -52,6 +52,7 @@ class CallRecord:
     price_source: str | None = None  # the price used (resources/llm/pricing.py): file@hash or catalogue version
     unpriced: bool = False  # no price known for the model: cost_usd is 0 because unknown, not because free
     replayed: bool = False  # answered from a replay cassette: nobody paid, cost 0, counted apart from calls
+    provider: str | None = None  # the endpoint that answered (or failed): its base URL's host, never a key
     ts: float = field(default_factory=time.time)
 
 

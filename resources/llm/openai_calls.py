@@ -61,10 +61,13 @@ def response_format(model: type[BaseModel]) -> dict:
     return {"type": "json_schema", "json_schema": {"schema": schema, "name": model.__name__, "strict": True}}
 
 
-def make_client(cls, resource):
-    """The openai client; with a cassette configured (resources/llm/cassette.py) its `http_client` records into
-    or replays from it, and a replay needs no key or reachable endpoint."""
+def make_client(cls, resource, provider=None):
+    """The openai client (of a fallback `provider`, with its own URL and key, when given); with a cassette
+    configured (resources/llm/cassette.py) its `http_client` records into or replays from it, and a replay needs
+    no key or reachable endpoint."""
     kwargs = resource.client_kwargs()
+    if provider is not None and provider.index:
+        kwargs.update(base_url=provider.base_url, api_key=provider.api_key)
     tape = resource.cassette_config()
     if tape is not None:
         from resources.llm import cassette

@@ -31,17 +31,21 @@ class Recorder:
     """Writes (or holds back) ledger rows of one session, totals them in `stats` and calls each hook per row."""
 
     def __init__(self, ledger: CallLedger, stats: SessionStats, ids: dict, hooks: list[Hook] | None = None,
-                 replayed: bool = False):
+                 replayed: bool = False, primary=None):
         self.ledger, self.stats, self.ids, self.hooks = ledger, stats, ids, hooks or []
         self.replayed = replayed  # answers come from a replay cassette: nobody pays for them
+        self.primary = primary  # the Provider of requests that name none (resources/llm/providers.py)
 
     def record_of(self, request: ChatRequest, *, status: str, usage=None, batch: bool = False, **fields) -> CallRecord:
         """The ledger row of one attempt of `request` (priced here from its usage: resources/llm/pricing.py)."""
         from resources.llm.pricing import ledger_fields
 
-        prompt = request.prompt
-        money = ledger_fields(request.model, usage, batch=batch, replayed=self.replayed) if usage is not None else {}
+        prompt, provider = request.prompt, request.provider or self.primary
+        base_url = provider.base_url if provider is not None else None  # priced in the answering provider's prices
+        money = ledger_fields(request.model, usage, batch=batch, replayed=self.replayed,
+                              base_url=base_url) if usage is not None else {}
         return CallRecord(kind=request.kind, model=request.model, request_hash=request.hash, status=status,
+                          provider=provider.host if provider is not None else None,
                           prompt_name=prompt.name if prompt else None,
                           prompt_version=prompt.version if prompt else None,
                           prompt_hash=prompt.hash if prompt else None, tier=request.tier, batch=batch, **money,

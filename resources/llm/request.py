@@ -34,6 +34,7 @@ class ChatRequest:
     max_tokens_out: int | None = None
     inputs: tuple = ()  # embedding texts (redacted when the resource redacts PII)
     dims: int | None = None
+    provider: Any = None  # the Provider it goes to (resources/llm/providers.py); None: the primary
 
     @property
     def est_tokens(self) -> int:
@@ -89,6 +90,32 @@ def embedding_requests(resource, texts: list[str], model: str | None) -> list[Ch
     model, dims = model or resource.embeddings_model(), resource.embedding_dimensions
     return [ChatRequest("embedding", model, request_hash({"model": model, "input": t, "dims": dims}),
                         est_tokens_in=len(t) // 4 + 1, inputs=(t,), dims=dims) for t in texts]
+
+
+def on_provider(request: ChatRequest, provider) -> ChatRequest | None:
+    """`request` as `provider` is asked it, or None when that provider cannot answer it.
+
+    The cache rule across providers: an answer is keyed by the model that answered. A fallback asked for a tier
+    whose model it names differently gets the request hashed with its own model name (so its answer is cached
+    apart, and reused only for that model); one serving the same model name keeps the hash, as the same model
+    behind another OpenAI-compatible endpoint (Azure, a gateway) gives an equivalent answer: give a fallback that
+    serves something else under the same name a model name of its own. The primary's hashes never change.
+    Embeddings go only to a provider with the same embedding model (other vectors would not match the stored ones).
+    """
+    if provider.index == 0:
+        return request
+    if request.kind != "chat":
+        same = provider.models.get("embedding") == request.model
+        return dataclasses.replace(request, provider=provider) if same else None
+    model = request.model
+    if request.tier in provider.models and model == provider.primary_models.get(request.tier):
+        model = provider.models[request.tier]  # the tier's model there; a model asked by name keeps its name
+    if model == request.model:
+        return dataclasses.replace(request, provider=provider)
+    prompt = request.prompt
+    payload = {"model": model, "messages": request.messages, "params": request.params, "schema": request.schema,
+               "prompt": [prompt.name, prompt.version, prompt.hash] if prompt is not None else None}
+    return dataclasses.replace(request, model=model, hash=request_hash(payload), provider=provider)
 
 
 def batch_of(requests: list[ChatRequest]) -> ChatRequest:

@@ -16,13 +16,14 @@ import dagster as dg
 from pydantic import Field
 
 from resources.llm.answer import OFFLINE_HEADER, Completion
+from resources.llm.providers import FALLBACK_KEYS, FALLBACK_URLS, ProviderConfig
 from resources.offline.keys import OFFLINE_KEY
 from resources.state.resource import StateResource
 
 if TYPE_CHECKING:  # the session (and `openai` with it) is imported when a step opens one, not with definitions
     from resources.llm.session import LLMSession
 
-__all__ = ["LLMResource", "Completion", "OFFLINE_HEADER"]
+__all__ = ["LLMResource", "ProviderConfig", "Completion", "OFFLINE_HEADER"]
 
 
 DEFAULT_MODELS = {"cheap": "gpt-4o-mini", "strong": "gpt-4o", "embedding": "text-embedding-3-small"}
@@ -70,6 +71,10 @@ class LLMResource(dg.ConfigurableResource):
     cassette_mode: str | None = Field(default=None, description="`record` or `replay` (default). Defaults to "
                                       "AIWF_CASSETTE_MODE.")
     state: StateResource | None = Field(default=None, description="Where the call ledger and cache live.")
+    fallbacks: list[ProviderConfig] = Field(default=[], description="Providers to fail over to, in order, after "
+                                            "the primary (then AIWF_FALLBACK_BASE_URLS): resources/llm/failover.py.")
+    failover_retry_after_s: float = Field(default=30.0, description="With a fallback, a 429 asking to wait longer "
+                                          "than this moves the request to the next provider instead of waiting.")
 
     def session(self, context=None, budget_usd: float | None = None) -> "LLMSession":
         """A session bound to an asset, op or check context (or none), collecting metadata for the UI."""
@@ -78,11 +83,17 @@ class LLMResource(dg.ConfigurableResource):
         return LLMSession(self, context, budget_usd if budget_usd is not None else self.run_budget_usd)
 
     def redacts_pii(self) -> bool:
-        """Whether prompts are redacted: as configured, else always unless the endpoint is the offline test
-        double (which the `aiwf` commands start with its own well-known key; nothing leaves the machine)."""
+        """Whether prompts are redacted: as configured, else always unless every endpoint (fallbacks included) is
+        the offline test double (which the `aiwf` commands start with its own well-known key; nothing leaves the
+        machine)."""
         if self.redact_pii is not None:
             return self.redact_pii
-        return (self.api_key or os.environ.get("OPENAI_API_KEY")) != OFFLINE_KEY
+        if (self.api_key or os.environ.get("OPENAI_API_KEY")) != OFFLINE_KEY:
+            return True
+        urls = [u for u in os.environ.get(FALLBACK_URLS, "").split(",") if u.strip()]
+        keys = [k.strip() for k in os.environ.get(FALLBACK_KEYS, "").split(",")]
+        return any(f.api_key != OFFLINE_KEY for f in self.fallbacks) or \
+            any((keys[i] if i < len(keys) else "") != OFFLINE_KEY for i in range(len(urls)))
 
     def cassette_config(self) -> tuple[str, str] | None:
         """(path, mode) of the cassette model calls go through, or None: real requests."""

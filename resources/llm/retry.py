@@ -28,6 +28,15 @@ class CircuitOpen(LLMUnavailable):
     """The endpoint failed the same way too many times in a row: nothing is sent until its probe answers."""
 
 
+class Throttled(LLMUnavailable):
+    """The provider asked to wait longer than the failover threshold (a long Retry-After): the request moves to the
+    next provider (resources/llm/failover.py) instead of waiting."""
+
+    def __init__(self, message: str, *, wait_s: float, **kwargs):
+        super().__init__(message, **kwargs)
+        self.wait_s = wait_s
+
+
 class BudgetExceeded(LLMError):
     """The run would pass its budget; nothing was sent."""
 
@@ -47,6 +56,12 @@ def backoff_s(attempt: int, exc: BaseException, base_s: float, max_s: float) -> 
     """Wait before attempt+1: the server's Retry-After when the error carries one, else exponential backoff."""
     response = getattr(exc, "response", None)
     return backoff.backoff_s(attempt, base_s, max_s, backoff.retry_after_s(getattr(response, "headers", None)))
+
+
+def retry_after(exc: BaseException) -> float | None:
+    """The seconds the provider asked to wait (Retry-After), or None when it did not say."""
+    response = getattr(exc, "response", None)
+    return backoff.retry_after_s(getattr(response, "headers", None))
 
 
 def error_class(exc: BaseException) -> str:

@@ -49,9 +49,12 @@ def cause(exc: openai.APIError, secrets: list) -> str:
 class Retrying:
     """Sends through `inner` (the transport) until an attempt is answered or retrying cannot help."""
 
-    def __init__(self, inner, resource, limiter, breaker: EndpointBreaker, recorder: Recorder, keep, slice_s: float):
+    def __init__(self, inner, resource, limiter, breaker: EndpointBreaker, recorder: Recorder, keep, slice_s: float,
+                 api_key: str | None = None, failover_after_s: float | None = None):
         self.inner, self.resource, self.limiter, self.breaker = inner, resource, limiter, breaker
         self.recorder, self.keep, self.slice_s = recorder, keep, slice_s
+        self.secrets = [api_key or resource.api_key]  # this provider's key, scrubbed from every cause
+        self.failover_after_s = failover_after_s  # a longer Retry-After moves the request on (None: waits)
 
     def request(self, request: ChatRequest):
         for attempt in range(1, self.resource.max_attempts + 1):
@@ -80,7 +83,7 @@ class Retrying:
                           latency_ms=(time.perf_counter() - started) * 1000)
         # The provider's text may echo the key: scrubbed, and the openai exception (whose str and response
         # carry it too) is not chained into logs or run storage.
-        why = cause(exc, [self.resource.api_key])
+        why = cause(exc, self.secrets)
         self.breaker.failed(kind, why)
         if not retry.is_retryable(exc):
             raise retry.LLMRequestRejected(f"{request.what} rejected the request: {why}", error_class=kind,
@@ -88,6 +91,11 @@ class Retrying:
         if attempt >= self.resource.max_attempts:
             raise retry.LLMUnavailable(f"{request.what} failed {attempt} attempts; last: {why}", error_class=kind,
                                        attempts=attempt) from None
+        if kind == "rate_limit" and self.failover_after_s is not None:
+            asked = retry.retry_after(exc)
+            if asked is not None and asked > self.failover_after_s:
+                raise retry.Throttled(f"{request.what} asked to wait {asked:g} s: {why}", wait_s=asked,
+                                      error_class=kind, attempts=attempt) from None
         return retry.backoff_s(attempt, exc, self.resource.backoff_base_s, self.resource.backoff_max_s)
 
     def _answered(self, request: ChatRequest, raw, attempt: int, started: float) -> Reply:

@@ -19,9 +19,11 @@ from resources.llm.cache import ResponseCache
 from resources.llm.caching import Caching, InFlight
 from resources.llm.claims import RequestClaims, new_owner
 from resources.llm.embeddings import Embeddings
+from resources.llm.failover import ByProvider, Failover
 from resources.llm.instrumented import span_hooks
 from resources.llm.ledger import CallLedger
 from resources.llm.prompts import Prompt
+from resources.llm.providers import providers_of
 from resources.llm.rate_limit import model_limits, shared_limiter
 from resources.llm.recording import Recorder, context_ids
 from resources.llm.request import ChatRequest, chat_request
@@ -44,8 +46,10 @@ class LLMSession:
         store = self.store = state_of(resource).store()
         self.ledger, self.cache, self.stats = CallLedger(store), ResponseCache(store), SessionStats()
         self._live: dict[str, Prompt] = {}  # prompt file name -> the version live in the Store (read once)
+        self.providers = providers_of(resource)  # the primary, then its fallbacks (resources/llm/failover.py)
         self.recorder = Recorder(self.ledger, self.stats, self.ids, span_hooks(step_of(context), self.ids),
-                                 replayed=(resource.cassette_config() or ("", ""))[1] == "replay")
+                                 replayed=(resource.cassette_config() or ("", ""))[1] == "replay",
+                                 primary=self.providers[0])
         self.limiter = limiter_for(resource)
         ttl_s = 2 * resource.request_timeout_s + 30  # a claim outlives one attempt with margin
         self.claims = RequestClaims(store, new_owner(self.ids.get("run_id")), ttl_s, resource.claim_wait_s,
@@ -54,15 +58,26 @@ class LLMSession:
         if budget_usd is not None and self.ids.get("run_id"):  # what the run spent before this step
             self.budget.spent_run = list(self.ledger.run_cost(self.ids["run_id"]))
         self.transport = Transport(resource)
-        breaker = EndpointBreaker(resource.base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1",
-                                  resource.breaker_failures, resource.breaker_cooldown_s)
-        retrying = Retrying(self.transport, resource, self.limiter, breaker, self.recorder, self._keep, ttl_s / 3)
-        self.gate = BudgetGate(retrying, self.budget)
-        self.validating = Validating(self.gate, self.ledger, resource.api_key)
-        self.caching = Caching(self.validating, resource, store, self.cache, self.claims, self.recorder)
-        self.embeddings = Embeddings(self.gate, resource, self.cache, self.claims, self.recorder)
+        retrying = [self._retrying(p, ttl_s / 3) for p in self.providers]
+        self.gate = BudgetGate(retrying[0] if len(retrying) == 1 else ByProvider(retrying), self.budget)
+        self.validating = Validating(self.gate, self.ledger, [p.api_key for p in self.providers])
+        failover = len(self.providers) > 1
+        self.caching = Caching(Failover(self.validating, self.providers) if failover else self.validating, resource,
+                               store, self.cache, self.claims, self.recorder)
+        self.embeddings = Embeddings(Failover(self.gate, self.providers) if failover else self.gate, resource,
+                                     self.cache, self.claims, self.recorder)
         self.inflight = InFlight(self.recorder)
         self.batches = BatchClient(self)
+
+    def _retrying(self, provider, slice_s: float) -> Retrying:
+        """A provider's retry loop: its own limiter, breaker and key; all but the last may hand a long wait on."""
+        resource, last = self.resource, provider.index == len(self.providers) - 1
+        limiter = self.limiter if provider.index == 0 else shared_limiter(
+            provider.base_url, provider.requests_per_minute, provider.tokens_per_minute, None,
+            resource.rate_limit_url or os.environ.get(RATE_LIMIT_URL) or None)
+        breaker = EndpointBreaker(provider.base_url, resource.breaker_failures, resource.breaker_cooldown_s)
+        return Retrying(self.transport, resource, limiter, breaker, self.recorder, self._keep, slice_s,
+                        provider.api_key, None if last else resource.failover_retry_after_s)
 
     def use_budget(self, budget: Budget) -> None:
         """Make `budget` the one this session's requests reserve against (llm_map: the asset's caps); the

@@ -29,34 +29,50 @@ class Transport:
 
     def __init__(self, resource):
         self.resource = resource
-        self._sync: openai.OpenAI | None = None
+        self._sync: openai.OpenAI | None = None  # the primary's clients
         self._async: openai.AsyncOpenAI | None = None
+        self._others: dict = {}  # (provider index, async?) -> a fallback's client (resources/llm/failover.py)
 
     def request(self, request: ChatRequest):
         return (yield request)  # the driver sends it
 
-    def client(self) -> openai.OpenAI:
+    def client(self, provider=None) -> openai.OpenAI:
+        """The blocking client of `provider` (None: the primary)."""
+        if provider is not None and provider.index:
+            return self._other(provider, openai.OpenAI)
         if self._sync is None:
             self._sync = make_client(openai.OpenAI, self.resource)
         return self._sync
 
-    def aclient(self) -> openai.AsyncOpenAI:
+    def aclient(self, provider=None) -> openai.AsyncOpenAI:
+        if provider is not None and provider.index:
+            return self._other(provider, openai.AsyncOpenAI)
         if self._async is None:
             self._async = make_client(openai.AsyncOpenAI, self.resource)
         return self._async
 
+    def _other(self, provider, cls):
+        key = (provider.index, cls is openai.AsyncOpenAI)
+        if key not in self._others:
+            self._others[key] = make_client(cls, self.resource, provider)
+        return self._others[key]
+
     def send(self, request: ChatRequest):
+        client = self.client(request.provider)
         if request.kind == "chat":
-            return RawChat(self.client().post(CHAT_PATH, body=chat_body(request), cast_to=httpx.Response))
-        return self.client().embeddings.with_raw_response.create(**_embed_kwargs(request))
+            return RawChat(client.post(CHAT_PATH, body=chat_body(request), cast_to=httpx.Response))
+        return client.embeddings.with_raw_response.create(**_embed_kwargs(request))
 
     async def asend(self, request: ChatRequest):
+        client = self.aclient(request.provider)
         if request.kind == "chat":
-            return RawChat(await self.aclient().post(CHAT_PATH, body=chat_body(request), cast_to=httpx.Response))
-        return await self.aclient().embeddings.with_raw_response.create(**_embed_kwargs(request))
+            return RawChat(await client.post(CHAT_PATH, body=chat_body(request), cast_to=httpx.Response))
+        return await client.embeddings.with_raw_response.create(**_embed_kwargs(request))
 
     async def aclose(self) -> None:
-        """Close the async client: its connections belong to the event loop that is about to end."""
+        """Close the async clients: their connections belong to the event loop that is about to end."""
+        for key in [k for k in self._others if k[1]]:
+            await self._others.pop(key).close()
         if self._async is not None:
             await self._async.close()
             self._async = None

@@ -16,9 +16,9 @@ from resources.safety.secrets import configured_secrets, scrub
 class Validating:
     """Between the cache and the budget: the cache keeps only valid answers; the repair passes the budget too."""
 
-    def __init__(self, inner, ledger, api_key: str | None):
+    def __init__(self, inner, ledger, api_keys: list):
         self.inner, self.ledger = inner, ledger
-        self.secrets = configured_secrets([api_key])  # read once per session: no env lookups per answer
+        self.secrets = configured_secrets(api_keys)  # every provider's key, read once per session
 
     def request(self, request: ChatRequest):
         reply = yield from self.inner.request(request)
@@ -51,4 +51,5 @@ class Validating:
         parsed = request.response_model.model_validate_json(text) if request.response_model else None
         usage = reply.usage
         return Answer(text, parsed, request.model, False, reply.offline, usage.input, usage.output, reply.cost,
-                      request.hash, reply.cost, usage.input + usage.output, request.prompt, usage)
+                      request.hash, reply.cost, usage.input + usage.output, request.prompt, usage,
+                      replayed=reply.replayed)

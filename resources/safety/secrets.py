@@ -9,7 +9,8 @@ from resources.safety.pii import redact_secrets
 
 MASK = "[SECRET]"
 # Variables whose values are secrets whatever they look like.
-SECRET_VARIABLES = ("OPENAI_API_KEY", "AIWF_AUDIT_KEY", "AIWF_REVIEW_SECRET", "AIWF_REVIEW_TOKENS")
+SECRET_VARIABLES = ("OPENAI_API_KEY", "AIWF_FALLBACK_API_KEYS", "AIWF_AUDIT_KEY", "AIWF_REVIEW_SECRET",
+                    "AIWF_REVIEW_TOKENS")
 
 
 def configured_secrets(extra: Iterable[str | None] = ()) -> list[str]:

@@ -16,7 +16,20 @@ from opentelemetry.trace import SpanKind
 from resources.telemetry import capture_content, ids
 from resources.telemetry.provider import current
 
-PROVIDER = "openai"  # the API spoken (OpenAI or any OpenAI-compatible server)
+PROVIDER = "openai"  # the API spoken (OpenAI or any OpenAI-compatible server), and OpenAI's own name
+KNOWN_HOSTS = ((".openai.azure.com", "azure.ai.openai"), ("api.openai.com", "openai"))  # host suffix -> convention
+
+
+def provider_name(host: str | None) -> str:
+    """gen_ai.provider.name of the endpoint that answered (a ledger row's `provider`, its host): the conventions'
+    well-known name where the host says it, else the host itself (a gateway, a self-hosted server); "openai" for
+    rows that name none."""
+    if not host:
+        return PROVIDER
+    for suffix, name in KNOWN_HOSTS:
+        if host.split(":")[0].endswith(suffix):
+            return name
+    return host
 OPERATIONS = {"chat": "chat", "embedding": "embeddings"}  # ledger kind -> gen_ai.operation.name
 
 
@@ -30,7 +43,7 @@ def record_call(step, ids: dict, request, record, response=None, batch_id: str |
     operation = OPERATIONS.get(request.kind, request.kind)
     model = request.model
     response_model = getattr(response, "model", None) or (model if status == "ok" else None)
-    common = {"gen_ai.operation.name": operation, "gen_ai.provider.name": PROVIDER,
+    common = {"gen_ai.operation.name": operation, "gen_ai.provider.name": provider_name(record.provider),
               "gen_ai.request.model": model, "gen_ai.response.model": response_model}
     if telemetry.tracer is not None:
         end = time.time_ns()
