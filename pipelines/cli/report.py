@@ -89,12 +89,15 @@ def print_summary(report: dict, say=print) -> None:
 
 
 def _cost_notes(m: dict) -> str:
-    """Unpriced calls, replayed answers and the provider's own cost beside ours, where there are any."""
+    """Unpriced calls, replayed answers, possibly-paid attempts and the provider's own cost beside ours, where there
+    are any."""
     notes = []
     if m.get("unpriced_calls"):
         notes.append(f"{m['unpriced_calls']} unpriced")
     if m.get("replayed"):
         notes.append(f"{m['replayed']} replayed from a cassette (not billed)")
+    if m.get("possibly_paid"):
+        notes.append(f"{m['possibly_paid']} possibly paid (sent by a worker that died before the answer; not in cost)")
     if m.get("provider_cost_calls"):
         notes.append(f"provider says {_money(m['provider_cost_usd'])} for {m['provider_cost_calls']} calls "
                      f"({'+' if m['provider_cost_diff_usd'] >= 0 else '-'}${abs(m['provider_cost_diff_usd']):.4f} "

@@ -33,10 +33,11 @@ class CallGroup:
     provider_cost_usd: float = 0.0  # what providers that report a cost said ...
     provider_ours_usd: float = 0.0  # ... and what we priced those same calls at
     provider_calls: int = 0
+    possibly_paid: int = 0  # attempts sent by a worker that died before the answer: maybe billed, never recorded
     latencies: list[np.ndarray] = field(default_factory=list)  # milliseconds, one array per SQL group
 
     def add(self, calls, retries, hits, cost, tokens, unpriced=0, replayed=0, provider=0.0, provider_ours=0.0,
-            provider_calls=0, tenths: str | None = None) -> None:
+            provider_calls=0, possibly_paid=0, tenths: str | None = None) -> None:
         """Add one SQL group's figures (ledger_reads.FIGURES, then optionally its latencies)."""
         self.calls += int(calls or 0)
         self.retries += int(retries or 0)
@@ -48,12 +49,14 @@ class CallGroup:
         self.provider_cost_usd += float(provider or 0)
         self.provider_ours_usd += float(provider_ours or 0)
         self.provider_calls += int(provider_calls or 0)
+        self.possibly_paid += int(possibly_paid or 0)
         if tenths:
             self.latencies.append(np.array(tenths.split(","), dtype=np.int64) / 10)
 
     def merge(self, other: "CallGroup") -> None:
         self.add(other.calls, other.retries, other.cache_hits, other.cost_usd, other.tokens, other.unpriced_calls,
-                 other.replayed, other.provider_cost_usd, other.provider_ours_usd, other.provider_calls)
+                 other.replayed, other.provider_cost_usd, other.provider_ours_usd, other.provider_calls,
+                 other.possibly_paid)
         self.latencies += other.latencies
 
 

@@ -61,6 +61,7 @@ def _call_figures(groups: list[CallGroup]) -> dict:
             "llm_retries": retries, "cache_hits": hits, "cache_hit_rate": ratio(hits, hits + calls),
             "retry_rate": ratio(retries, calls + retries), "latency_ms": nearest_rank(_latencies(groups)),
             "unpriced_calls": sum(g.unpriced_calls for g in groups), "replayed": sum(g.replayed for g in groups),
+            "possibly_paid": sum(g.possibly_paid for g in groups),
             **_provider_figures(groups)}
 
 

@@ -42,6 +42,7 @@ class Answer:
     answer_tokens: int = 0
     prompt: Any = field(default=None, repr=False, compare=False)  # the Prompt (version) that answered
     usage: "Usage | None" = field(default=None, repr=False, compare=False)
+    replayed: bool = False  # served from a replay cassette: nobody paid, and the response cache never keeps it
 
     @property
     def prompt_ref(self) -> str | None:

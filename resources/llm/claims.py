@@ -5,7 +5,8 @@ helps once an answer is stored). So the sender of a cache miss first takes a lea
 hash (resources/state/leases.py); a second sender that finds it taken waits for the answer to appear in the
 cache instead of sending. The claim ends once the answer is stored, or when the sender gives up; a waiter that
 finds it gone looks at the cache once more, then sends itself. A sender that died stops renewing: its claim
-expires (at once when its process is seen gone on this host) and a waiter takes over. Waits are bounded
+expires (at once when its process is seen gone on this host, or its run is finished in the Dagster instance) and
+a waiter takes over. Waits are bounded
 (`claim_wait_s`): past it the waiter sends itself rather than hang. Identical requests within one session are
 merged earlier, in memory (resources/llm/caching.py InFlight).
 """
@@ -15,7 +16,7 @@ import time
 import uuid
 from typing import Callable
 
-from resources.state.leases import Holder, Leases, gone, owner_name
+from resources.state.leases import Holder, Leases, gone, owner_label, owner_name
 from resources.state.store import Store
 
 log = logging.getLogger("aiwf.llm.claims")
@@ -28,12 +29,32 @@ def new_owner(run_id: str | None) -> str:
     return owner_name(f"{run_id or 'no-run'}/{uuid.uuid4().hex[:8]}")
 
 
+def run_of(owner: str) -> str:
+    """The run id in a claim owner's name (`new_owner`)."""
+    return owner_label(owner).partition("/")[0]
+
+
+def finished_runs(context) -> Callable[[str], bool]:
+    """Whether a run (by id) has finished or failed in the context's Dagster instance: its claims are dead work."""
+
+    def finished(run_id: str) -> bool:
+        try:
+            run = context.instance.get_run_by_id(run_id) if run_id != "no-run" else None
+        except Exception:  # no context, no instance, or not a run id: only the TTL (or a gone process) tells
+            return False
+        return run is not None and run.is_finished
+
+    return finished
+
+
 class RequestClaims:
     """Claims on request hashes for one session; `plan` waits for the other sender's answer (or None)."""
 
     def __init__(self, store: Store, owner: str, ttl_s: float, wait_s: float,
-                 say: Callable[[str], None] | None = None, cache=None):
+                 say: Callable[[str], None] | None = None, cache=None,
+                 finished: Callable[[str], bool] = lambda run_id: False):
         self.leases, self.owner, self.ttl_s, self.wait_s = Leases(store), owner, ttl_s, wait_s
+        self.finished = finished  # run id -> the run has ended (`finished_runs`): its claims are taken at once
         self.cache = cache  # a ResponseCache: `claim` reads it and takes the request in one transaction
         self.say = say or log.info
         self.waited = 0  # requests this session waited for instead of sending
@@ -87,6 +108,10 @@ class RequestClaims:
                 self.leases.renew(PREFIX + request_hash, self.owner, self.ttl_s)
                 self.taken[request_hash] = now
 
+    def dead(self, owner: str) -> bool:
+        """A holder whose process is gone from this host, or whose run has finished or failed."""
+        return gone(owner) or self.finished(run_of(owner))
+
     def release(self, request_hash: str) -> None:
         """Give the claim up (after its answer is stored, or when sending failed)."""
         if self.taken.pop(request_hash, None) is not None:
@@ -110,6 +135,8 @@ class RequestClaims:
                 return found(entry)
             if holder is None:
                 return None
+            if self.dead(holder.owner) and self.take(request_hash, holder.owner) is None:  # dead work: ours now
+                return self._recheck(request_hash, answer)
         else:
             holder = self.take(request_hash)
             if holder is None:
@@ -126,7 +153,7 @@ class RequestClaims:
             if result is not None:
                 return result
             current = self.leases.holder(PREFIX + request_hash)
-            stale = current.owner if current is not None and gone(current.owner) else None
+            stale = current.owner if current is not None and self.dead(current.owner) else None
             if (current is None or stale) and self.take(request_hash, stale) is None:
                 result = self._recheck(request_hash, answer)
                 if result is None:

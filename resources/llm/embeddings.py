@@ -63,7 +63,7 @@ class Embeddings:
         for slot, item in zip(slots, sorted(result.data, key=lambda d: d.index)):
             vectors[slot] = list(item.embedding)
             self.recorder.stats.used(requests[slot].hash, cost, share.input)
-            if self.resource.use_cache:
+            if self.resource.use_cache and not reply.replayed:  # a cassette's vectors stay the cassette's
                 self.cache.put(requests[slot].hash, requests[slot].model, vectors[slot], share.input, 0, cost)
         self.recorder.ledger.record_many(reply.rows)
         self._release(requests, slots)

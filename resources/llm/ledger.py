@@ -15,6 +15,14 @@ COLUMNS = (
 
 INSERT = f"INSERT INTO llm_calls ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 _BOOLS = frozenset(("cache_hit", "offline", "batch", "unpriced", "replayed"))
+# An attempt about to be sent, before it leaves (llm_sent); settling it deletes that row with the attempt's own.
+SENT_COLUMNS = ("request_hash ts run_id asset_key partition_key kind model prompt_name prompt_version prompt_hash "
+                "attempt tier provider").split()
+SENT = (f"INSERT INTO llm_sent ({', '.join(SENT_COLUMNS)}) VALUES ({', '.join('?' * len(SENT_COLUMNS))}) "
+        "RETURNING id")
+# Attempts of the request sent earlier and never settled (their worker died): possibly paid, answer unknown.
+UNSETTLED = (f"INSERT INTO llm_calls ({', '.join(SENT_COLUMNS)}, status, error_class) "
+             f"SELECT {', '.join(SENT_COLUMNS)}, 'unknown', 'killed_in_flight' FROM llm_sent WHERE request_hash = ?")
 
 
 def _values(rec: "CallRecord") -> list:
@@ -54,6 +62,7 @@ class CallRecord:
     replayed: bool = False  # answered from a replay cassette: nobody paid, cost 0, counted apart from calls
     provider: str | None = None  # the endpoint that answered (or failed): its base URL's host, never a key
     ts: float = field(default_factory=time.time)
+    sent_id: int | None = field(default=None, repr=False, compare=False)  # its llm_sent row, deleted as it is written
 
 
 class CallLedger:
@@ -63,17 +72,36 @@ class CallLedger:
         self.store = store
 
     def record(self, rec: CallRecord) -> None:
-        self.store.execute(INSERT, _values(rec))
+        self.record_many([rec])
 
     def record_many(self, records: list[CallRecord]) -> None:
-        if records:
+        if any(r.sent_id is not None for r in records):  # the row and the end of its sent one in one transaction
+            self.store.transact(lambda cur: self.record_in(cur, records))
+        elif records:
             self.store.executemany(INSERT, [_values(r) for r in records])
 
     @staticmethod
     def record_in(cur, records: list[CallRecord]) -> None:
-        """Rows written inside the caller's transaction: an answer's ledger row commits with its cache entry."""
+        """Rows written inside the caller's transaction: an answer's ledger row commits with its cache entry (and
+        its attempt's llm_sent row goes in the same commit)."""
         if records:
             cur.executemany(INSERT, [_values(r) for r in records])
+            if sent := [(r.sent_id,) for r in records if r.sent_id is not None]:
+                cur.executemany("DELETE FROM llm_sent WHERE id = ?", sent)
+
+    def sent(self, rec: CallRecord) -> int:
+        """Note an attempt about to be sent (its id goes on the attempt's row: `sent_id`); attempts of the same
+        request left unsettled by a dead worker become `unknown` rows (possibly paid) in the same transaction."""
+
+        def work(cur):
+            cur.execute("SELECT 1 FROM llm_sent WHERE request_hash = ? LIMIT 1", (rec.request_hash,))
+            if cur.fetchone() is not None:  # rare: only after a kill (or two senders without claims)
+                cur.execute(UNSETTLED, (rec.request_hash,))
+                cur.execute("DELETE FROM llm_sent WHERE request_hash = ?", (rec.request_hash,))
+            cur.execute(SENT, [getattr(rec, c) for c in SENT_COLUMNS])
+            return int(cur.fetchone()[0])
+
+        return self.store.transact(work)
 
     def rows(self, run_ids: list[str] | None = None) -> list[dict]:
         if run_ids is None:

@@ -14,7 +14,7 @@ ANSWERED = "status = 'ok' AND cache_hit = 0 AND replayed = 0"
 _GATEWAY = f"{ANSWERED} AND provider_cost_usd IS NOT NULL"  # answered, and the provider said what it cost
 SLICE = 250_000  # ledger ids per statement
 # calls, retries, cache hits, cost, tokens; unpriced calls, replayed answers; the provider's cost, ours for the
-# same calls, and how many calls it said
+# same calls, and how many calls it said; attempts possibly paid (sent by a worker that died before the answer)
 FIGURES = (f"SUM(CASE WHEN {ANSWERED} THEN 1 ELSE 0 END), SUM(CASE WHEN status = 'error' THEN 1 ELSE 0 END), "
            "SUM(CASE WHEN cache_hit <> 0 THEN 1 ELSE 0 END), "
            f"SUM(CASE WHEN {ANSWERED} THEN cost_usd ELSE 0 END), "
@@ -22,7 +22,8 @@ FIGURES = (f"SUM(CASE WHEN {ANSWERED} THEN 1 ELSE 0 END), SUM(CASE WHEN status =
            f"SUM(CASE WHEN {ANSWERED} AND unpriced <> 0 THEN 1 ELSE 0 END), "
            "SUM(CASE WHEN status = 'ok' AND replayed <> 0 THEN 1 ELSE 0 END), "
            f"SUM(CASE WHEN {_GATEWAY} THEN provider_cost_usd ELSE 0 END), "
-           f"SUM(CASE WHEN {_GATEWAY} THEN cost_usd ELSE 0 END), SUM(CASE WHEN {_GATEWAY} THEN 1 ELSE 0 END)")
+           f"SUM(CASE WHEN {_GATEWAY} THEN cost_usd ELSE 0 END), SUM(CASE WHEN {_GATEWAY} THEN 1 ELSE 0 END), "
+           "SUM(CASE WHEN status = 'unknown' THEN 1 ELSE 0 END)")
 _LATENCIES = {  # answered requests' latencies in tenths of a millisecond (halves up), joined in one string per group
     "sqlite": "group_concat(CASE WHEN {answered} THEN CAST(latency_ms * 10 + 0.5 AS INTEGER) END)",
     "postgres": "string_agg(CAST(CASE WHEN {answered} THEN CAST(FLOOR(latency_ms * 10 + 0.5) AS BIGINT) END AS TEXT), "

@@ -36,13 +36,15 @@ class Recorder:
         self.replayed = replayed  # answers come from a replay cassette: nobody pays for them
         self.primary = primary  # the Provider of requests that name none (resources/llm/providers.py)
 
-    def record_of(self, request: ChatRequest, *, status: str, usage=None, batch: bool = False, **fields) -> CallRecord:
-        """The ledger row of one attempt of `request` (priced here from its usage: resources/llm/pricing.py)."""
+    def record_of(self, request: ChatRequest, *, status: str, usage=None, batch: bool = False, replayed: bool = False,
+                  **fields) -> CallRecord:
+        """The ledger row of one attempt of `request` (priced here from its usage: resources/llm/pricing.py);
+        `replayed`: this answer came from a cassette (as every answer does when the session replays one)."""
         from resources.llm.pricing import ledger_fields
 
         prompt, provider = request.prompt, request.provider or self.primary
         base_url = provider.base_url if provider is not None else None  # priced in the answering provider's prices
-        money = ledger_fields(request.model, usage, batch=batch, replayed=self.replayed,
+        money = ledger_fields(request.model, usage, batch=batch, replayed=self.replayed or replayed,
                               base_url=base_url) if usage is not None else {}
         return CallRecord(kind=request.kind, model=request.model, request_hash=request.hash, status=status,
                           provider=provider.host if provider is not None else None,
@@ -50,6 +52,11 @@ class Recorder:
                           prompt_version=prompt.version if prompt else None,
                           prompt_hash=prompt.hash if prompt else None, tier=request.tier, batch=batch, **money,
                           **fields, **self.ids)
+
+    def sent(self, request: ChatRequest, attempt: int) -> int:
+        """Write ahead that an attempt of `request` is about to be sent (its id settles it: `row(sent_id=...)`),
+        so a worker killed before the answer leaves a trace the next attempt reconciles."""
+        return self.ledger.sent(self.record_of(request, status="sent", attempt=attempt))
 
     def row(self, request: ChatRequest, *, held: list | None = None, response=None, **fields) -> CallRecord:
         """One row, written now or appended to `held` (an answer's rows commit with its cache entry)."""

@@ -11,6 +11,7 @@ import openai
 
 from resources.llm import retry
 from resources.llm.breaker import EndpointBreaker
+from resources.llm.cassette import REPLAYED_HEADER
 from resources.llm.instrumented import wants_response
 from resources.llm.openai_calls import OFFLINE_HEADER, RawChat, message
 from resources.llm.pricing import Usage
@@ -22,10 +23,11 @@ from resources.safety.secrets import scrub
 class Reply:
     """An answered attempt as the layers above the retry loop see it, with its ledger rows held back."""
 
-    __slots__ = ("raw", "usage", "cost", "offline", "rows", "answer")
+    __slots__ = ("raw", "usage", "cost", "offline", "rows", "answer", "replayed")
 
-    def __init__(self, raw, usage: Usage, cost: float, offline: bool, rows: list):
+    def __init__(self, raw, usage: Usage, cost: float, offline: bool, rows: list, replayed: bool = False):
         self.raw, self.usage, self.cost, self.offline, self.rows, self.answer = raw, usage, cost, offline, rows, None
+        self.replayed = replayed  # a cassette's answer (its REPLAYED_HEADER): recorded, never cached
 
 
 def pauses(seconds: float, slice_s: float, keep):
@@ -60,13 +62,14 @@ class Retrying:
         for attempt in range(1, self.resource.max_attempts + 1):
             self.breaker.before(request.what)
             yield from self._throttle(request)
+            sent = self.recorder.sent(request, attempt)  # in the ledger before it leaves: never paid unrecorded
             started = time.perf_counter()
             try:
                 raw = yield from self.inner.request(request)
             except openai.APIError as exc:
-                yield from pauses(self._failed(request, exc, attempt, started), self.slice_s, self.keep)
+                yield from pauses(self._failed(request, exc, attempt, started, sent), self.slice_s, self.keep)
                 continue
-            return self._answered(request, raw, attempt, started)
+            return self._answered(request, raw, attempt, started, sent)
         raise AssertionError("unreachable")  # _failed raises on the last attempt
 
     def _throttle(self, request: ChatRequest):
@@ -76,11 +79,11 @@ class Retrying:
             if self.limiter.reserves_ahead:
                 return
 
-    def _failed(self, request: ChatRequest, exc, attempt: int, started: float) -> float:
+    def _failed(self, request: ChatRequest, exc, attempt: int, started: float, sent: int | None = None) -> float:
         """Record the failed attempt; return how long to wait, or raise when retrying cannot help."""
         kind = retry.error_class(exc)
         self.recorder.row(request, status="error", attempt=attempt, error_class=kind,
-                          latency_ms=(time.perf_counter() - started) * 1000)
+                          latency_ms=(time.perf_counter() - started) * 1000, sent_id=sent)
         # The provider's text may echo the key: scrubbed, and the openai exception (whose str and response
         # carry it too) is not chained into logs or run storage.
         why = cause(exc, self.secrets)
@@ -98,10 +101,10 @@ class Retrying:
                                       error_class=kind, attempts=attempt) from None
         return retry.backoff_s(attempt, exc, self.resource.backoff_base_s, self.resource.backoff_max_s)
 
-    def _answered(self, request: ChatRequest, raw, attempt: int, started: float) -> Reply:
+    def _answered(self, request: ChatRequest, raw, attempt: int, started: float, sent: int | None = None) -> Reply:
         latency = (time.perf_counter() - started) * 1000
         self.breaker.answered()
-        offline = raw.headers.get(OFFLINE_HEADER) == "1"
+        offline, replayed = raw.headers.get(OFFLINE_HEADER) == "1", raw.headers.get(REPLAYED_HEADER) == "1"
         if isinstance(raw, RawChat):  # counts from the body; the ChatCompletion only for a span
             usage, parsed = Usage.from_openai(raw.data().get("usage")), raw.parse() if wants_response() else None
         else:
@@ -109,6 +112,6 @@ class Retrying:
             usage = Usage.from_openai(getattr(parsed, "usage", None))
         rows: list = []
         record = self.recorder.row(request, status="ok", attempt=attempt, latency_ms=latency, usage=usage,
-                                   offline=offline, response=parsed, held=rows)
+                                   offline=offline, response=parsed, held=rows, replayed=replayed, sent_id=sent)
         self.limiter.settle(request.est_tokens, usage.input + usage.output, request.model)
-        return Reply(raw, usage, record.cost_usd, offline, rows)
+        return Reply(raw, usage, record.cost_usd, offline, rows, replayed)

@@ -17,7 +17,7 @@ from resources.llm.breaker import EndpointBreaker
 from resources.llm.budget import Budget, BudgetGate
 from resources.llm.cache import ResponseCache
 from resources.llm.caching import Caching, InFlight
-from resources.llm.claims import RequestClaims, new_owner
+from resources.llm.claims import RequestClaims, finished_runs, new_owner
 from resources.llm.embeddings import Embeddings
 from resources.llm.failover import ByProvider, Failover
 from resources.llm.instrumented import span_hooks
@@ -53,7 +53,8 @@ class LLMSession:
         self.limiter = limiter_for(resource)
         ttl_s = 2 * resource.request_timeout_s + 30  # a claim outlives one attempt with margin
         self.claims = RequestClaims(store, new_owner(self.ids.get("run_id")), ttl_s, resource.claim_wait_s,
-                                    _run_log(context), self.cache) if resource.use_cache else None
+                                    _run_log(context), self.cache,
+                                    finished_runs(context)) if resource.use_cache else None
         self.budget = Budget(run_usd=budget_usd, shared=shared_budgets(store, context))  # + AIWF_BUDGETS
         if budget_usd is not None and self.ids.get("run_id"):  # what the run spent before this step
             self.budget.spent_run = list(self.ledger.run_cost(self.ids["run_id"]))

@@ -166,6 +166,13 @@ MIGRATIONS: list[tuple[str, str]] = [
         reserved_usd {float} NOT NULL DEFAULT 0, updated {float} NOT NULL, PRIMARY KEY (budget, window_key))"""),
     # resources/llm/ledger.py: which provider answered (its base URL's host; resources/llm/providers.py)
     ("llm_calls", "ALTER TABLE llm_calls ADD COLUMN provider TEXT"),
+    # resources/llm/ledger.py: attempts sent and not yet settled (a write-ahead row; one a killed worker leaves
+    # behind is turned into a possibly-paid `unknown` ledger row by the next attempt of the same request)
+    ("llm_sent", """CREATE TABLE IF NOT EXISTS llm_sent (
+        id {id}, request_hash TEXT NOT NULL, ts {float} NOT NULL, run_id TEXT, asset_key TEXT, partition_key TEXT,
+        kind TEXT NOT NULL, model TEXT NOT NULL, prompt_name TEXT, prompt_version TEXT, prompt_hash TEXT,
+        attempt INTEGER NOT NULL, tier TEXT, provider TEXT)"""),
+    ("llm_sent", "CREATE INDEX IF NOT EXISTS llm_sent_request ON llm_sent (request_hash)"),
     # new steps go here, at the end
 ]
 

@@ -222,3 +222,25 @@ def test_answers_written_through_a_sink_commit_together_and_are_never_paid_twice
     assert Leases(store).holder(PREFIX + first.request_hash) is None and not session.caching.unflushed
     assert offline_llm.session().complete(PROMPT, {"text": TEXT}).cached  # another session: from the cache
     assert offline_server.counters()["answered"]["chat.completions"] == 1
+
+
+@pytest.mark.parametrize("status, waits", [("FAILURE", 0), ("STARTED", 1)])
+def test_a_claim_of_a_run_that_ended_is_taken_over_at_once(offline_server, offline_llm, status, waits):
+    from types import SimpleNamespace
+
+    import dagster as dg
+    from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus
+
+    from resources.llm.claims import finished_runs, new_owner
+
+    offline_llm.model_copy(update={"use_cache": False}).session().complete(PROMPT, {"text": TEXT})
+    request_hash = CallLedger(local_store()).rows()[0]["request_hash"]
+    with dg.instance_for_test() as instance:
+        other = instance.add_run(DagsterRun(job_name="earlier", run_id="e" * 36, status=DagsterRunStatus[status]))
+        Leases(local_store()).take(PREFIX + request_hash, new_owner(other.run_id), ttl_s=600)  # left behind
+        llm = offline_llm.model_copy(update={"claim_wait_s": 0.3})  # a live holder is waited for, briefly here
+        ai = llm.session()  # as a step's session is given its context (the run's Dagster instance)
+        ai.claims.finished = finished_runs(SimpleNamespace(instance=instance))
+        answer = ai.complete(PROMPT, {"text": TEXT})
+    assert not answer.cached and ai.claims.waited == waits  # an ended run's claim: sent here, without waiting
+    assert offline_server.counters()["answered"]["chat.completions"] == 2

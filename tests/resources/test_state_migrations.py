@@ -14,7 +14,7 @@ TABLES = {"llm_calls", "llm_cache", "llm_batches", "prompt_versions", "prompt_st
           "audit_logs", "audit_outbox", "review_sessions", "review_keys", "approvals", "approval_decisions",
           "approval_corrections", "action_ledger", "action_history", "sql_before_images", "aiwf_leases",
           "quarantine", "llm_checkpoints", "llm_workflow_spend", "planner_snapshots", "planner_plans",
-          "planner_runs", "inventory_events", "llm_budget_spend"}
+          "planner_runs", "inventory_events", "llm_budget_spend", "llm_sent"}
 # Steps the previous version's homes may lack: the columns added last, per component (its SCHEMA list then).
 ADDED_LATER = {"llm_calls": 1, "llm_cache": 1, "prompts": 1, "llm_checkpoints": 1}
 
