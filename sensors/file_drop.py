@@ -10,6 +10,9 @@ Three more guards keep a partition from running twice:
   was materialized after the day's newest file is recorded without a run: turning a sensor on replays nothing;
 - a day with a run of the job queued or in progress waits for a later tick: a partition never runs twice at once;
 - a day whose digest already has a run (tag `aiwf/inbox`, set by any sensor on the folder) is recorded as is.
+
+And one keeps a fresh server from flooding: at most `AIWF_SENSOR_MAX_RUNS` (default 3) runs of the job are queued or
+in progress at once; the other days wait, oldest first, for later ticks (sensors/run_lookup.py `launch_room`).
 """
 
 import json
@@ -21,7 +24,7 @@ import dagster as dg
 
 from resources.state.inbox import files_digest, group_by_day, list_files, stat_signature
 from resources.state.resource import StateResource
-from sensors.run_lookup import instance_of, partitions_in_flight, tag_values
+from sensors.run_lookup import MAX_RUNS_ENV, instance_of, launch_room, partitions_in_flight, tag_values
 
 INBOX_TAG = "aiwf/inbox"  # "<day>:<digest>" of the files a run was launched for
 
@@ -52,7 +55,8 @@ def file_drop_sensor(name: str, *, folder: Callable[[StateResource], Path], job,
         context.log.info(f"{len(days)} day(s) in {directory}, {len(changed)} changed, {len(requests)} run(s)")
         if requests:
             return dg.SensorResult(run_requests=requests, cursor=cursor)
-        why = (f"{len(changed)} changed day(s) already run, materialized or waiting" if changed
+        why = (f"{len(changed)} changed day(s) already run, materialized or waiting (for a run of the day, or "
+               f"for room under {MAX_RUNS_ENV})" if changed
                else f"no new or changed {'/'.join(watched)} files in {directory}")
         return dg.SensorResult(skip_reason=why, cursor=cursor)
 
@@ -99,6 +103,7 @@ def _requests(context, name: str, job, first_asset: dg.AssetKey, changed: dict, 
     launched = tag_values(instance, INBOX_TAG, list(keys.values()))
     busy = partitions_in_flight(instance, job.name, list(changed))
     today = datetime.now(timezone.utc).date().isoformat()
+    room, capped = launch_room(instance, job.name), []
     requests = []
     for day, paths in sorted(changed.items()):
         if partitions is not None and not partitions.has_partition_key(day):
@@ -111,11 +116,15 @@ def _requests(context, name: str, job, first_asset: dg.AssetKey, changed: dict, 
             continue
         if day not in seen and _materialized_since(instance, first_asset, day, paths):
             continue
-        if day in busy:
+        if day in busy or len(requests) >= room:
             _hold(entries, seen, day)
+            capped += [] if day in busy else [day]
             continue
         requests.append(dg.RunRequest(run_key=keys[day], partition_key=day, tags={
             "aiwf/trigger": name, INBOX_TAG: keys[day], "aiwf/files": ", ".join(p.name for p in paths)[:200]}))
+    if capped:
+        context.log.info(f"{len(capped)} day(s) from {capped[0]} wait for room: {MAX_RUNS_ENV} caps {job.name}'s "
+                         f"runs queued or in progress")
     return requests
 
 

@@ -8,7 +8,8 @@ leaves its batch unacknowledged: it is delivered again and lands once.
 Runs are asked for from what the inbox holds, not from the batch in hand: a window's run_key is the window and
 the digest of its message ids, so a tick that died before asking is made good by the next one with the same key.
 A window is asked for once its messages stop arriving (the tick emptied the queue, or brought nothing for it),
-never while a run of the job for that partition is in flight, and never again for a digest already run.
+never while a run of the job for that partition is in flight, and never again for a digest already run; at most
+`AIWF_SENSOR_MAX_RUNS` runs of the job are queued or in progress at once, the other windows wait for later ticks.
 Lag (messages waiting, the oldest's age) is recorded as an observation of `first_asset` (and as OTel gauges
 when metrics are on). With `url_env` unset the sensor connects to nothing and says so.
 """
@@ -27,7 +28,7 @@ from resources.queues.landing import WindowInbox
 from resources.queues.metrics import record_lag
 from resources.state.quarantine import Quarantine
 from resources.state.resource import StateResource
-from sensors.run_lookup import instance_of, partitions_in_flight, tag_values
+from sensors.run_lookup import instance_of, launch_room, partitions_in_flight, tag_values
 
 QUEUE_TAG = "aiwf/queue"  # the run_key a queue sensor launched a run for: "<window>:<digest>"
 
@@ -126,13 +127,14 @@ def _requests(context, name, job, inbox: WindowInbox, windows: dict, touched: se
     keys = {w: f"{w}:{d}" for w, (_, d) in changed.items()}
     launched = tag_values(instance, QUEUE_TAG, list(keys.values()))
     busy = partitions_in_flight(instance, job.name, list(changed))
+    room = launch_room(instance, job.name)
     requests = []
     for window, entry in sorted(changed.items()):
         if partitions is not None and not partitions.has_partition_key(window):
             context.log.warning(f"{window} is not a partition of {job.name}: its messages wait in "
                                 f"{inbox.path(window)}")
             continue
-        if window in busy:
+        if window in busy or (keys[window] not in launched and len(requests) >= room):
             continue  # asked again on a later tick
         windows[window] = list(entry)
         if keys[window] in launched:
