@@ -18,7 +18,9 @@ class EndpointBreaker:
     """Opens after `failures` consecutive counted failures of one class; remembers the last cause for the error."""
 
     def __init__(self, endpoint: str, failures: int, cooldown_s: float):
-        self.endpoint = endpoint
+        from resources.safety.secrets import safe_url
+
+        self.endpoint = safe_url(endpoint)  # named in every CircuitOpen: never with credentials from the base URL
         self.circuit = CircuitBreaker(max(1, failures), cooldown_s)
         self.kind: str | None = None
         self.cause = ""

@@ -36,8 +36,11 @@ class ProviderConfig(dg.Config):
 
 def host_of(base_url: str) -> str:
     """What the ledger and reports call a provider: the base URL's host[:port], never credentials or path."""
-    parts = urlsplit(base_url)
-    host = parts.hostname or base_url
+    from resources.safety.secrets import safe_url
+
+    safe = safe_url(base_url)  # a URL without a scheme (`user:key@host`) is still read as one, never kept raw
+    parts = urlsplit(safe if "://" in safe else "//" + safe)
+    host = parts.hostname or safe
     return f"{host}:{parts.port}" if parts.port else host
 
 
@@ -46,7 +49,7 @@ class Provider:
     """One endpoint as a session uses it: where, with which key, which model per tier, at what rate."""
 
     index: int  # 0: the primary
-    base_url: str
+    base_url: str = field(repr=False)  # may carry credentials (`user:key@`, `?api-key=`): `host` is what to show
     api_key: str | None = field(repr=False)
     models: dict = field(default_factory=dict)  # tier -> model name (fallbacks only; the primary asks its resource)
     primary_models: dict = field(default_factory=dict)  # tier -> the primary's model, which `models` stand in for

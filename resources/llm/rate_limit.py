@@ -104,6 +104,9 @@ def shared_limiter(endpoint: str, requests_per_minute: float | None, tokens_per_
     """The process-wide limiter for one endpoint and its limits, so every session of a process shares it. With
     `url` (redis:// or postgresql://) the budget is shared by every process and worker instead
     (resources/llm/shared_limit.py)."""
+    from resources.safety.secrets import safe_url
+
+    endpoint = safe_url(endpoint)  # never a credential that came inside a base URL (limiter keys are stored)
     model_limits = {m: tuple(v) for m, v in sorted((model_limits or {}).items())}
     key = (endpoint, requests_per_minute, tokens_per_minute, tuple(model_limits.items()), url)
     with _shared_lock:

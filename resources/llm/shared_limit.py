@@ -73,7 +73,10 @@ class SharedRateLimiter:
                                "postgresql+psycopg2://")):
             raise ValueError("the shared rate-limit URL must be redis://, rediss://, unix:// or postgresql://; "
                              f"got {url.split('://', 1)[0]}://…")
-        self.url, self.endpoint, self.burst_s = url, endpoint, burst_s
+        from resources.safety.secrets import safe_url
+
+        # keys name the endpoint without credentials: a base URL may carry `user:key@` or `?api-key=`
+        self.url, self.endpoint, self.burst_s = url, safe_url(endpoint), burst_s
         self.default = (requests_per_minute, tokens_per_minute)
         self.model_limits = dict(model_limits or {})
         self.waited_s = 0.0
@@ -149,10 +152,13 @@ class SharedRateLimiter:
         except Exception as exc:
             from urllib.parse import urlsplit
 
+            from resources.safety.secrets import scrub
+
             parts = urlsplit(self.url)
             where = f"{parts.scheme}://{parts.hostname or ''}{':' + str(parts.port) if parts.port else ''}"
+            detail = scrub(str(exc), [urlsplit(self.url).password])[:200]
             raise SharedLimitUnavailable(f"the shared rate limit at {where} failed: {type(exc).__name__}: "
-                                         f"{str(exc)[:200]}") from None
+                                         f"{detail}") from None
 
     def _redis(self):
         if self._client is None:
