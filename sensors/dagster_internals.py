@@ -72,6 +72,7 @@ TEST_SUPPORT = {
     "InProcessWorkspaceLoadTarget": "dagster._core.workspace.load_target",
     "GrpcServerTarget": "dagster._core.workspace.load_target",
     "ReconstructableRepository": "dagster._core.definitions.reconstruct",
+    "ReexecutionStrategy": "dagster._core.execution.plan.resume_retry",  # a re-execution as the UI creates one
     "MonitoringDaemon": "dagster._daemon.daemon",  # run monitoring, and freeing the slots of ended runs
     "dagster_instance_config": "dagster._core.instance.config",  # a dagster.yaml validated as Dagster loads it
 }
