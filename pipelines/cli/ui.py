@@ -1,5 +1,6 @@
 """`aiwf ui [--port 3000]`: the Dagster UI on the instance `aiwf demo` and `aiwf quarantine` use, with the offline
-model and the test-double shop when none is configured.
+model and the test-double shop when none is configured. Its first lines say which schedules and sensors are on
+(pipelines/cli/automation_state.py) and how to start one.
 
 `dagster dev` runs inside DAGSTER_HOME (seeded with the repo's dagster.yaml), not in the checkout: started from a
 folder holding a dagster.yaml that is not DAGSTER_HOME's, it warns that file "will not be used". AIWF_HOME and
@@ -13,6 +14,7 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
+from pipelines.cli.automation_state import print_automation_state
 from resources.state.home import PROJECT_ROOT, aiwf_home, ensure_dagster_home
 
 # `dagster dev` calls itself superseded by `dg dev` (not a dependency here): nothing an operator can act on.
@@ -33,6 +35,7 @@ def dev_environment(dagster_home: Path) -> dict[str, str]:
 def run_ui(port: int, host: str = "127.0.0.1") -> int:
     """Start the test doubles if needed, then `dagster dev` until it exits or Ctrl-C (which stops it cleanly)."""
     dagster_home = ensure_dagster_home().resolve()
+    print_automation_state(dagster_home)  # schedules start stopped: say so, and how to start one
     with ExitStack() as stack:
         from pipelines.cli.test_doubles import start_test_doubles
 

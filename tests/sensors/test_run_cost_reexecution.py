@@ -1,10 +1,9 @@
 """A re-execution starts with its parent's cost tags (Dagster copies them); while it is queued or running,
 run_cost_sensor replaces them with its own ledger figures so far, and keeps them current."""
 
-from pathlib import Path
-
 import dagster as dg
 from aiwf_state import local_store
+from in_process_location import in_process_location
 
 from resources.llm.ledger import CallLedger, CallRecord
 from test_run_cost import _spend, _tick, spends
@@ -14,24 +13,11 @@ reexecution_defs = dg.Definitions(assets=[spends], jobs=[dg.define_asset_job("sp
 
 def reexecute(instance, parent_run_id: str) -> dg.DagsterRun:
     """What the UI's Re-execute (all steps) does: a run created from the parent, with the parent's tags."""
-    from sensors.dagster_internals import (
-        InProcessCodeLocationOrigin,
-        InProcessWorkspaceLoadTarget,
-        LoadableTargetOrigin,
-        ReexecutionStrategy,
-        WorkspaceProcessContext,
-    )
+    from sensors.dagster_internals import ReexecutionStrategy
 
-    here = Path(__file__)
-    origin = InProcessCodeLocationOrigin(LoadableTargetOrigin(python_file=str(here), attribute="reexecution_defs",
-                                                              working_directory=str(here.parent)),
-                                         location_name="reexecution")
-    with WorkspaceProcessContext(instance, InProcessWorkspaceLoadTarget(origin)) as workspace:
-        request = workspace.create_request_context()
-        location = request.get_code_location("reexecution")
-        remote_job = next(iter(location.get_repositories().values())).get_full_job("spend_job")
+    with in_process_location(instance, __file__, "reexecution_defs") as (request, location, repo):
         return instance.create_reexecuted_run(request_context=request, parent_run=instance.get_run_by_id(parent_run_id),
-                                              code_location=location, remote_job=remote_job,
+                                              code_location=location, remote_job=repo.get_full_job("spend_job"),
                                               strategy=ReexecutionStrategy.ALL_STEPS, use_parent_run_tags=True)
 
 
