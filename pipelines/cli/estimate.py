@@ -48,9 +48,11 @@ def partitions_of(job, spec: str) -> list[str]:
     """FIRST...LAST (or one key) as the job's partition keys."""
     import dagster as dg
 
+    from pipelines.cli.partitions_arg import check_key
+
     first, _, last = spec.partition("...")
-    if job.partitions_def is None:
-        raise ValueError(f"{job.name} is not partitioned")
+    for key in (first, last or first):
+        check_key(job.partitions_def, key, job.name)
     return job.partitions_def.get_partition_keys_in_range(dg.PartitionKeyRange(first, last or first))
 
 
@@ -65,7 +67,9 @@ def estimate_job(job_name: str, partitions: str, asset: str | None = None, tags:
     from resources.llm.budgets_file import applicable
     from resources.state.spend import BudgetSpend
 
-    job, state = defs.resolve_job_def(job_name), local_state()
+    job = defs.resolve_job_def(job_name)
+    days = partitions_of(job, partitions)  # a key the job does not have is refused before anything is opened
+    state = local_state()
     store, llm = state.store(), LLMResource(state=state)
     keys = [k for k in job.asset_layer.executable_asset_keys if spec_of(k.to_user_string())]
     if asset:
@@ -76,7 +80,7 @@ def estimate_job(job_name: str, partitions: str, asset: str | None = None, tags:
     for key in sorted(keys):
         spec, asset_def = spec_of(key.to_user_string()), defs.resolve_assets_def(key)
         workflows.add(spec.workflow)
-        for partition in partitions_of(job, partitions):
+        for partition in days:
             frame = upstream_frame(defs, asset_def, partition, state)
             if frame is None:
                 unknown.append(f"{key.to_user_string()} [{partition}]")

@@ -73,9 +73,15 @@ def _list(args) -> int:
 
 
 def _retry(args) -> int:
+    from pipelines.cli.partitions_arg import BadPartition, check_asset_key, refuse
     from pipelines.cli.test_doubles import start_test_doubles
     from resources.state.home import open_dagster_instance
 
+    try:
+        if args.partition is not None:
+            check_asset_key(args.asset, args.partition)
+    except BadPartition as err:
+        return refuse("quarantine retry", err)
     groups = _open_rows(args.asset, args.partition)
     if not groups:
         print("nothing to re-drive: no open quarantined rows match")

@@ -12,13 +12,15 @@ FIGURES = ("rows", "agreement", "per_field", "check_failures", "cost_usd", "base
 
 def run_shadow_cli(asset: str, partition: str, prompt_version: str, model: str | None = None, say=print) -> dict:
     """Execute the shadow job and return its summary (the JSON written beside the shadow table); a failed run
-    raises RuntimeError naming why."""
+    raises RuntimeError naming why; a partition the asset does not have raises BadPartition before anything runs."""
     from pipelines.cli.demo import console_at
+    from pipelines.cli.partitions_arg import asset_partitions, check_key
     from pipelines.cli.test_doubles import start_offline_model_if_needed
     from pipelines.definitions import defs
     from pipelines.shadow.job import JOB_NAME, SHADOW_TAG
     from resources.state.home import ensure_dagster_home, open_dagster_instance
 
+    check_key(asset_partitions(asset), partition, asset)  # the key names a folder under shadow/: never a path
     ensure_dagster_home()
     config = {"asset": asset, "partition": partition, "prompt_version": prompt_version, "model": model}
     with ExitStack() as stack:
@@ -49,8 +51,12 @@ def add_cli(sub) -> None:
     parser.add_argument("--json", action="store_true", help="end with one JSON line of figures")
 
     def run(args) -> int:
+        from pipelines.cli.partitions_arg import BadPartition, refuse
+
         try:
             summary = run_shadow_cli(args.asset, args.partition, args.prompt_version, args.model)
+        except BadPartition as err:
+            return refuse("shadow", err)
         except RuntimeError as err:
             print(f"aiwf shadow: {err}", file=sys.stderr)
             return 1
