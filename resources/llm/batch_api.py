@@ -17,12 +17,13 @@ never books a row twice. Each row booked is then a model-call span and GenAI met
 that read the batch.
 """
 
+from __future__ import annotations
+
 import functools
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import openai
-from openai.types.chat import ChatCompletion
 from pydantic import ValidationError
 
 from resources.llm import retry
@@ -34,6 +35,10 @@ from resources.llm.openai_calls import OFFLINE_HEADER, chat_body, message
 from resources.llm.pricing import Usage
 from resources.llm.request import ChatRequest
 from resources.safety.secrets import scrub
+
+if TYPE_CHECKING:  # imported where a batch is sent: a session that sends none never loads the client
+    import openai
+    from openai.types.chat import ChatCompletion
 
 ENDPOINT = "/v1/chat/completions"
 WINDOW = "24h"
@@ -54,6 +59,8 @@ def _provider_errors(method):
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
+        import openai
+
         try:
             return method(self, *args, **kwargs)
         except openai.APIError as exc:
@@ -192,6 +199,8 @@ def _text(body: dict) -> str:
 
 def _completion(body: dict | None) -> ChatCompletion | None:
     """A batch answer's body as the client's ChatCompletion (response id, model, finish reasons), if it is one."""
+    from openai.types.chat import ChatCompletion
+
     try:
         return ChatCompletion.model_validate(body) if body else None
     except ValidationError:

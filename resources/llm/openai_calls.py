@@ -1,15 +1,22 @@
-"""What goes over the wire for the LLM session: request bodies, raw answers, client construction."""
+"""What goes over the wire for the LLM session: request bodies, raw answers, client construction.
+
+openai is imported where a request is built or sent, not with the module: a step whose answers all come from the
+response cache never loads it (a third of a second of its start-up)."""
+
+from __future__ import annotations
 
 import functools
 import os
+from typing import TYPE_CHECKING
 
-import httpx
-import openai
-from openai.types.chat import ChatCompletion
 from pydantic import BaseModel
 
 from resources.llm import retry
 from resources.llm.answer import OFFLINE_HEADER  # noqa: F401 (re-exported)
+
+if TYPE_CHECKING:
+    import httpx
+    from openai.types.chat import ChatCompletion
 
 CHAT_PATH = "/chat/completions"
 
@@ -32,6 +39,8 @@ class RawChat:
 
     def parse(self) -> ChatCompletion:
         if self._parsed is None:
+            from openai.types.chat import ChatCompletion
+
             self._parsed = ChatCompletion.model_construct(**self.data())  # openai's recursive, lenient one
         return self._parsed
 
@@ -57,6 +66,8 @@ class RawChat:
 def response_format(model: type[BaseModel]) -> dict:
     """Strict structured output for `model`, as openai's own `parse()` sends it: the schema openai's public
     `pydantic_function_tool` makes strict (every property required, no extra keys, refs inlined where needed)."""
+    import openai
+
     schema = openai.pydantic_function_tool(model)["function"]["parameters"]
     return {"type": "json_schema", "json_schema": {"schema": schema, "name": model.__name__, "strict": True}}
 
@@ -65,6 +76,8 @@ def make_client(cls, resource, provider=None):
     """The openai client (of a fallback `provider`, with its own URL and key, when given); with a cassette
     configured (resources/llm/cassette.py) its `http_client` records into or replays from it, and a replay needs
     no key or reachable endpoint."""
+    import openai
+
     kwargs = resource.client_kwargs()
     if provider is not None and provider.index:
         kwargs.update(base_url=provider.base_url, api_key=provider.api_key)

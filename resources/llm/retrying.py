@@ -6,8 +6,7 @@ sync and async drivers (resources/llm/transport.py) sleep them; the logic here i
 """
 
 import time
-
-import openai
+from typing import TYPE_CHECKING
 
 from resources.llm import retry
 from resources.llm.breaker import EndpointBreaker
@@ -18,6 +17,9 @@ from resources.llm.pricing import Usage
 from resources.llm.recording import Recorder
 from resources.llm.request import ChatRequest
 from resources.safety.secrets import scrub
+
+if TYPE_CHECKING:
+    import openai
 
 
 class Reply:
@@ -39,8 +41,10 @@ def pauses(seconds: float, slice_s: float, keep):
     keep()
 
 
-def cause(exc: openai.APIError, secrets: list) -> str:
+def cause(exc: "openai.APIError", secrets: list) -> str:
     """What went wrong, HTTP status first, scrubbed of the key (providers echo it back)."""
+    import openai
+
     said = scrub(message(exc), secrets)
     status = getattr(exc, "status_code", None)
     if status is not None:
@@ -59,6 +63,8 @@ class Retrying:
         self.failover_after_s = failover_after_s  # a longer Retry-After moves the request on (None: waits)
 
     def request(self, request: ChatRequest):
+        import openai  # here, not with the module: a step whose answers are all cached never loads the client
+
         for attempt in range(1, self.resource.max_attempts + 1):
             self.breaker.before(request.what)
             yield from self._throttle(request)

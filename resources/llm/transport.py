@@ -7,14 +7,17 @@ runs them with the blocking `openai.OpenAI` client and `time.sleep`, `adrive` wi
 `post(CHAT_PATH, body=..., cast_to=httpx.Response)`; a cassette is the clients' httpx transport.
 """
 
+from __future__ import annotations
+
 import asyncio
 import time
-
-import httpx
-import openai
+from typing import TYPE_CHECKING
 
 from resources.llm.openai_calls import CHAT_PATH, RawChat, chat_body, make_client
 from resources.llm.request import ChatRequest
+
+if TYPE_CHECKING:
+    import openai
 
 
 def _embed_kwargs(request: ChatRequest) -> dict:
@@ -38,6 +41,8 @@ class Transport:
 
     def client(self, provider=None) -> openai.OpenAI:
         """The blocking client of `provider` (None: the primary)."""
+        import openai  # on first use: a step whose answers are all cached never loads the client
+
         if provider is not None and provider.index:
             return self._other(provider, openai.OpenAI)
         if self._sync is None:
@@ -45,6 +50,8 @@ class Transport:
         return self._sync
 
     def aclient(self, provider=None) -> openai.AsyncOpenAI:
+        import openai
+
         if provider is not None and provider.index:
             return self._other(provider, openai.AsyncOpenAI)
         if self._async is None:
@@ -52,18 +59,24 @@ class Transport:
         return self._async
 
     def _other(self, provider, cls):
+        import openai
+
         key = (provider.index, cls is openai.AsyncOpenAI)
         if key not in self._others:
             self._others[key] = make_client(cls, self.resource, provider)
         return self._others[key]
 
     def send(self, request: ChatRequest):
+        import httpx
+
         client = self.client(request.provider)
         if request.kind == "chat":
             return RawChat(client.post(CHAT_PATH, body=chat_body(request), cast_to=httpx.Response))
         return client.embeddings.with_raw_response.create(**_embed_kwargs(request))
 
     async def asend(self, request: ChatRequest):
+        import httpx
+
         client = self.aclient(request.provider)
         if request.kind == "chat":
             return RawChat(await client.post(CHAT_PATH, body=chat_body(request), cast_to=httpx.Response))
