@@ -10,7 +10,9 @@ Example (inside a workflow asset)::
     from assets.approval_gate import ApprovalPolicy, amount_above, failed_checks, contains_injection, send_for_approval
 
     REFUND_POLICY = ApprovalPolicy("returns", [amount_above("refund_eur", 100), failed_checks(),
-                                               contains_injection("customer_note")])
+                                               contains_injection("customer_note")],
+                                   on_approve=lambda row: f"Approving refunds {row['refund_eur']:.2f} EUR on order "
+                                                          f"{row['order_id']} through the shop")
 
     @dg.asset(group_name="returns", kinds={"pandas"})
     def refunds_cleared(context, approvals: ApprovalsResource, refunds_proposed: pd.DataFrame) -> pd.DataFrame:
@@ -99,10 +101,15 @@ class Verdict:
 
 @dataclass
 class ApprovalPolicy:
-    """A workflow's rules; an item needs approval when any rule fires."""
+    """A workflow's rules; an item needs approval when any rule fires. `on_approve` says in words what approving
+    an item does (text, or a function of the item), stored with each approval for the review page."""
 
     workflow: str
     rules: list[Rule] = field(default_factory=list)
+    on_approve: str | Callable[[dict], str] | None = None
+
+    def approve_text(self, item: dict) -> str | None:
+        return self.on_approve(item) if callable(self.on_approve) else self.on_approve
 
     def evaluate(self, item: dict) -> Verdict:
         fired = [r for r in self.rules if r.test(item)]
@@ -138,7 +145,7 @@ def gate(policy: ApprovalPolicy, items: Iterable[dict], key: str, output: Callab
         approval = store.propose(
             policy.workflow, str(item[key]), pick(output, item), current=pick(current, item),
             evidence={**(evidence(item) if evidence else {}), "policy": verdict.reasons}, risk=verdict.risk,
-            reasons=verdict.reasons, run_id=run_id, partition_key=partition_key)
+            reasons=verdict.reasons, run_id=run_id, partition_key=partition_key, on_approve=policy.approve_text(item))
         (result.pending if approval.status == "pending" else result.decided).append(approval)
     return result
 

@@ -109,7 +109,8 @@ class SagaRunner:
         tool = self.registry.get(step["tool"])
         # Only reached when tool.needs_approval said so: this step's money, or the order's money with it, too much.
         policy = ApprovalPolicy(self.workflow, [Rule(f"{tool.money_field} above {tool.approval_above:g} for the "
-                                                     "order, counting its earlier refunds", lambda _: True, "high")])
+                                                     "order, counting its earlier refunds", lambda _: True, "high")],
+                                on_approve=step_text(tool, step["arguments"], item_key, n))
         proposal = {"item_key": item_key, "partition": partition, "step": n, "tool": tool.name,
                     "arguments": step["arguments"]}
         result = send_for_approval(
@@ -169,9 +170,19 @@ class SagaRunner:
             {"item_key": outcome.item_key, "partition": partition, "action": "resolve by hand",
              "plan": describe(run["plan"])},
             evidence={"failures": failures, "item": run["item"]}, risk="high", reasons=reasons,
-            run_id=self.context.run_id, partition_key=partition or None)
+            run_id=self.context.run_id, partition_key=partition or None,
+            on_approve=f"Approving records that {outcome.item_key} was resolved by hand: nothing is sent.")
         outcome.status = "escalated"
         outcome.approval_ids.append(approval.id)
         self.plans.update(partition, outcome.item_key, status="escalated", attempt=outcome.attempt,
                           evidence={"failures": failures, "error": outcome.error, "escalation": approval.id})
         return outcome
+
+
+def step_text(tool, arguments: dict, item_key: str, n: int) -> str:
+    """What approving a held step does, in words: the tool, its money, and what follows."""
+    money = arguments.get(tool.money_field) if tool.money_field else None
+    what = (f"{tool.name} of {float(money):.2f} {arguments.get('currency') or ''}".rstrip() if money is not None
+            else f"{tool.name} ({', '.join(f'{k}={v}' for k, v in arguments.items())})")
+    return (f"Approving sends the {what} on {item_key} through the {tool.connector} (step {n} of its plan); "
+            "the plan's later steps follow.")

@@ -64,7 +64,9 @@ def apply_approvals(frame: pd.DataFrame, approvals, workflow: str, run_id: str |
             workflow, f"price:{row.sku}", {"sku": row.sku, "price": row.proposed_price},
             current={"sku": row.sku, "price": row.current_price}, reasons=[row.reason],
             evidence={"competitor": row.competitor, "competitor_price": row.competitor_price},
-            risk="high" if row.clamped else "medium", run_id=run_id, partition_key=partition)
+            risk="high" if row.clamped else "medium", run_id=run_id, partition_key=partition,
+            on_approve=f"Approving sets {row.sku}'s price to {row.proposed_price:.2f} (now {row.current_price:.2f}) "
+                       "at the shop on the next catalog_job run (shop_updates).")
         frame.loc[row.Index, "approval_id"] = approval.id
         if approval.approved:
             frame.loc[row.Index, ["decision", "proposed_price"]] = ["approved", float(approval.output["price"])]

@@ -53,7 +53,9 @@ GROUP = "content_ops"
 # (briefs are free text from outside: screened as data before anything is published).
 REVIEW_POLICY = ApprovalPolicy(GROUP, [
     failed_checks(), contains_injection("title", "body"), contains_markup("title"),
-    Rule("prompt-injection text in the brief", lambda item: bool(item.get("brief_injection")), "high")])
+    Rule("prompt-injection text in the brief", lambda item: bool(item.get("brief_injection")), "high")],
+    on_approve=lambda item: f"Approving publishes the draft {item['slug']} to its day's publish queue "
+                            "(publish_approved_draft_job, launched by approved_drafts_sensor).")
 
 # A day's briefs are few: one failed row (quarantined, with the reason) must not hold up the others.
 MAX_FAILURE_RATE = 0.5

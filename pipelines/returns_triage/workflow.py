@@ -131,7 +131,15 @@ def route(return_requests: pd.DataFrame, return_classifications: pd.DataFrame) -
                                         **{f"route_{k}": int(v) for k, v in counts.items()}})
 
 
-REVIEW_POLICY = ApprovalPolicy(GROUP, [
+def on_approve(row: dict) -> str:
+    """What approving a return does: approved_return_refunds_sensor refunds route `refund` only."""
+    if row["route"] == "refund":
+        return (f"Approving refunds {float(row['price_eur']):.2f} EUR on order {row['order_id']} through the shop "
+                "(returns_refund_job, launched by approved_return_refunds_sensor).")
+    return f"Approving confirms route {row['route']} for return {row['return_id']}: nothing is paid or sent."
+
+
+REVIEW_POLICY = ApprovalPolicy(GROUP, on_approve=on_approve, rules=[
     field_equals("fraud_risk", "high", risk="high"),
     contains_injection("customer_note"),
     field_equals("route", "manual_review"),

@@ -52,6 +52,14 @@ class Approval:
     run_id: str | None = None
     partition_key: str | None = None
     created_at: float = field(default_factory=time.time)
+    on_approve: str | None = None  # what approving does ("Approving refunds 120.00 EUR on order O-1 ..."), if said
+
+    @property
+    def on_approve_text(self) -> str:
+        """What approving does: the text its proposer stored, else the line every workflow's approval earns."""
+        return self.on_approve or (f"Approving lets the {self.workflow} workflow act on this item as proposed "
+                                   "(its approvals sensor, when one is on, or its next run); the proposal does not "
+                                   "say more.")
 
     @property
     def approved(self) -> bool:
@@ -63,7 +71,7 @@ class Approval:
         return self.final_output if self.final_output is not None else self.proposed_output
 
     def to_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {**self.__dict__, "on_approve": self.on_approve_text}
 
     @classmethod
     def from_row(cls, row: dict) -> "Approval":

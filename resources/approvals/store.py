@@ -50,22 +50,26 @@ class ApprovalStore:
     def propose(
         self, workflow: str, item_key: str, output: Any, *, current: Any = None, evidence: dict | None = None,
         risk: str = "medium", reasons: list[str] | None = None, run_id: str | None = None,
-        partition_key: str | None = None,
+        partition_key: str | None = None, on_approve: str | None = None,
     ) -> Approval:
-        """Queue an item for review, or return the existing approval for the same output (idempotent)."""
+        """Queue an item for review, or return the existing approval for the same output (idempotent);
+        `on_approve` says in words what approving it will do (the review page shows it)."""
         if risk not in RISKS:
             raise ValueError(f"risk must be one of {RISKS}, got {risk!r}")
         digest = output_hash(output)
         approval_id = "apr_" + hashlib.sha256(f"{workflow}\0{item_key}\0{digest}".encode()).hexdigest()[:20]
         row = [approval_id, workflow, str(item_key), digest, json.dumps(output, default=str),
                json.dumps(current, default=str), make_diff(current, output), json.dumps(evidence or {}, default=str),
-               json.dumps(list(reasons or [])), risk, "pending", run_id, partition_key, time.time()]
+               json.dumps(list(reasons or [])), risk, "pending", run_id, partition_key, time.time(), on_approve]
         with self.store.transaction() as cur:
             cur.execute(
                 "INSERT INTO approvals (id, workflow, item_key, output_hash, proposed_output, current_version, "
-                "diff, evidence, reasons, risk, status, run_id, partition_key, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING", row)
+                "diff, evidence, reasons, risk, status, run_id, partition_key, created_at, on_approve) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING", row)
             created = cur.rowcount == 1
+            if not created and on_approve:  # proposed before its proposer said what approving does
+                cur.execute("UPDATE approvals SET on_approve = ? WHERE id = ? AND on_approve IS NULL",
+                            (on_approve, approval_id))
             if not created:  # the same output proposed again: revive it if a newer proposal had replaced it
                 cur.execute("UPDATE approvals SET status = 'pending' WHERE id = ? AND status = 'superseded'",
                             (approval_id,))

@@ -173,6 +173,8 @@ MIGRATIONS: list[tuple[str, str]] = [
         kind TEXT NOT NULL, model TEXT NOT NULL, prompt_name TEXT, prompt_version TEXT, prompt_hash TEXT,
         attempt INTEGER NOT NULL, tier TEXT, provider TEXT)"""),
     ("llm_sent", "CREATE INDEX IF NOT EXISTS llm_sent_request ON llm_sent (request_hash)"),
+    # resources/approvals/store.py: what approving an item does, in words the review page shows
+    ("approvals", "ALTER TABLE approvals ADD COLUMN on_approve TEXT"),
     # new steps go here, at the end
 ]
 
