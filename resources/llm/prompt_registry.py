@@ -11,10 +11,13 @@ file's live or candidate later is a newer, deliberate decision and wins. Every c
 in the same transaction (outbox) as the status row.
 """
 
+import hashlib
+import json
 import threading
 import time
 from dataclasses import dataclass
 
+from resources.audit.log import AuditLog
 from resources.llm.prompt_files import PromptFile
 from resources.state.store import Store
 
@@ -44,37 +47,57 @@ class PromptRegistry:
 
     # --- versions -------------------------------------------------------------------------------------------
     def record(self, files: list[PromptFile]) -> None:
-        """Record every version not seen before; raise PromptChanged naming each version whose text, params, tier
-        or output schema differ from what was recorded (all of them, so one edit session fixes all in one go).
-        A version recorded before content hashes existed gets its content hash now, if its text is unchanged."""
-        known = {(r["name"], r["version"]): r for r in
-                 self.store.query("SELECT name, version, hash, content_hash FROM prompt_versions")}
+        """Record every version not seen before (each one an audit line: what went live unrecorded is on the
+        trail); raise PromptChanged naming each version whose text, params, tier or output schema (the reference
+        and the JSON schema of its class) differ from what was recorded, all of them, each refusal audited.
+        Hashes a version was recorded without (older homes) are filled in while everything recorded matches."""
+        known = {(r["name"], r["version"]): r for r in self.store.query(
+            "SELECT name, version, hash, content_hash, schema_hash FROM prompt_versions")}
         changed, new, filled = [], [], []
         for pf in files:
             for version, prompt in pf.versions.items():
-                seen, content = known.get((pf.name, version)), pf.content_hash(version)
+                now = {"hash": prompt.hash, "content_hash": pf.content_hash(version),
+                       "schema_hash": schema_hash(pf.schema_ref(version))}
+                seen = known.get((pf.name, version))
                 if seen is None:
-                    new.append((pf.name, version, prompt.hash, content, time.time()))
-                elif seen["hash"] != prompt.hash:
-                    changed.append(f"prompt {pf.name!r} version {version} changed (recorded hash {seen['hash']}, "
-                                   f"now {prompt.hash}{_where(pf)}): bump the version to change its text")
-                elif seen["content_hash"] is None:
-                    filled.append((content, pf.name, version))
-                elif seen["content_hash"] != content:
-                    changed.append(f"prompt {pf.name!r} version {version} changed: its params, tier or output "
-                                   f"schema differ from what was recorded (content hash {seen['content_hash']}, now "
-                                   f"{content}{_where(pf)}): bump the version to change them")
-        if new:
-            self.store.executemany("INSERT INTO prompt_versions (name, version, hash, content_hash, first_seen) "
-                                   "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name, version) DO NOTHING", new)
+                    new.append((pf, version, now))
+                    continue
+                diff = next((f for f in _CHECKED if seen[f] is not None and seen[f] != now[f]), None)
+                if diff:
+                    changed.append(_change(pf, version, diff, seen[diff], now[diff]))
+                elif any(seen[f] is None and now[f] is not None for f in _CHECKED):
+                    filled.append((now["content_hash"], now["schema_hash"], pf.name, version))
+        self._insert(new)
         if filled:
-            self.store.executemany("UPDATE prompt_versions SET content_hash = ? WHERE name = ? AND version = ? "
-                                   "AND content_hash IS NULL", filled)
+            self.store.executemany("UPDATE prompt_versions SET content_hash = COALESCE(content_hash, ?), "
+                                   "schema_hash = COALESCE(schema_hash, ?) WHERE name = ? AND version = ?", filled)
         if changed:
-            raise PromptChanged("; ".join(changed))
+            log = AuditLog(self.store)
+            for change in changed:
+                log.append("prompt_change_refused", change["event"], {"actor": "aiwf"})
+            raise PromptChanged("; ".join(c["message"] for c in changed))
+
+    def _insert(self, new: list[tuple[PromptFile, str, dict]]) -> None:
+        """Record first-seen versions, each with its audit line in the same transaction (only where this call
+        inserted the row: two processes meeting a new version at once write one line)."""
+        if not new:
+            return
+        log = AuditLog(self.store)
+        with self.store.transaction() as cur:
+            for pf, version, now in new:
+                cur.execute("INSERT INTO prompt_versions (name, version, hash, content_hash, schema_hash, "
+                            "first_seen) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name, version) DO NOTHING",
+                            (pf.name, version, now["hash"], now["content_hash"], now["schema_hash"], time.time()))
+                if cur.rowcount == 1:
+                    log.enqueue(cur, "prompt_version_recorded", {"prompt": pf.name, "version": version, **now,
+                                                                 "tier": pf.tier(version),
+                                                                 "schema": pf.schema_ref(version),
+                                                                 "path": str(pf.path) if pf.path else None},
+                                {"actor": "aiwf"})
+        log.flush()
 
     def recorded(self, name: str | None = None) -> list[dict]:
-        sql, params = "SELECT name, version, hash, content_hash, first_seen FROM prompt_versions", ()
+        sql, params = "SELECT name, version, hash, content_hash, schema_hash, first_seen FROM prompt_versions", ()
         if name:
             sql, params = sql + " WHERE name = ?", (name,)
         return self.store.query(sql + " ORDER BY name, version", params)
@@ -158,8 +181,6 @@ class PromptRegistry:
 
     def _set(self, pf: PromptFile, action: str, live: str, candidate: str | None, share: float, reason: str,
              actor: str | None, extra: dict) -> Effective:
-        from resources.audit.log import AuditLog
-
         log = AuditLog(self.store)
         with self.store.transaction() as cur:
             cur.execute("INSERT INTO prompt_status (ts, name, action, live, candidate, share, file_live, "
@@ -175,3 +196,40 @@ class PromptRegistry:
 
 def _where(pf: PromptFile) -> str:
     return f", in {pf.path}" if pf.path else ""
+
+
+_CHECKED = ("hash", "content_hash", "schema_hash")  # what a recorded version may not change, in the order named
+_WHAT = {"hash": "its text", "content_hash": "its params, tier or output schema",
+         "schema_hash": "the JSON schema of its output schema class"}
+
+
+def _change(pf: PromptFile, version: str, field: str, recorded: str, now: str | None) -> dict:
+    """A refused change: its message and the audit line that names prompt, version, and both hashes."""
+    what = _WHAT[field]
+    message = (f"prompt {pf.name!r} version {version} changed (recorded hash {recorded}, now {now}{_where(pf)}): "
+               "bump the version to change its text" if field == "hash" else
+               f"prompt {pf.name!r} version {version} changed: {what} differ from what was recorded ({field} "
+               f"{recorded}, now {now}{_where(pf)}): bump the version to change them")
+    event = {"prompt": pf.name, "version": version, "changed": what, "hash_field": field, "recorded_hash": recorded,
+             "new_hash": now, "path": str(pf.path) if pf.path else None}
+    return {"message": message, "event": event}
+
+
+def schema_hash(ref: str | None) -> str | None:
+    """Hash of the JSON schema of a `module:Class` output schema reference (a pydantic model), imported at first
+    use, never at load; None when the reference names none (a factory such as the planner's `plan_model`)."""
+    if not ref or ":" not in ref:
+        return None
+    import importlib
+
+    from pydantic import BaseModel
+
+    module, _, name = ref.partition(":")
+    try:
+        target = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+    if not (isinstance(target, type) and issubclass(target, BaseModel)):
+        return None
+    schema = json.dumps(target.model_json_schema(), sort_keys=True, default=str)
+    return hashlib.sha256(schema.encode()).hexdigest()[:16]

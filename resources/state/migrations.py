@@ -175,6 +175,9 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("llm_sent", "CREATE INDEX IF NOT EXISTS llm_sent_request ON llm_sent (request_hash)"),
     # resources/approvals/store.py: what approving an item does, in words the review page shows
     ("approvals", "ALTER TABLE approvals ADD COLUMN on_approve TEXT"),
+    # resources/llm/prompt_registry.py: hash of the JSON schema a version's `schema:` class gives (a field added to
+    # the class changes the request as much as an edited text); NULL where none resolves, filled like content_hash
+    ("prompts", "ALTER TABLE prompt_versions ADD COLUMN schema_hash TEXT"),
     # new steps go here, at the end
 ]
 

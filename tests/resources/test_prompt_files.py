@@ -82,7 +82,7 @@ def test_promote_and_rollback_override_the_file_and_are_audited(tmp_path):
     assert registry.live(pf) == "1"
 
     events = [(e["kind"], e["payload"]["reason"]) for e in AuditLog(local_store()).entries()
-              if e["kind"].startswith("prompt_")]
+              if e["kind"].startswith("prompt_") and e["kind"] != "prompt_version_recorded"]
     assert events == [("prompt_rollback_candidate", "canary looked bad"), ("prompt_promote", "eval is better"),
                       ("prompt_rollback", "users complained")]
 
