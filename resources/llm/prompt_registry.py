@@ -11,14 +11,13 @@ file's live or candidate later is a newer, deliberate decision and wins. Every c
 in the same transaction (outbox) as the status row.
 """
 
-import hashlib
-import json
 import threading
 import time
 from dataclasses import dataclass
 
 from resources.audit.log import AuditLog
 from resources.llm.prompt_files import PromptFile
+from resources.llm.prompt_hashes import CHECKED, change, schema_hash
 from resources.state.store import Store
 
 
@@ -62,10 +61,10 @@ class PromptRegistry:
                 if seen is None:
                     new.append((pf, version, now))
                     continue
-                diff = next((f for f in _CHECKED if seen[f] is not None and seen[f] != now[f]), None)
+                diff = next((f for f in CHECKED if seen[f] is not None and seen[f] != now[f]), None)
                 if diff:
-                    changed.append(_change(pf, version, diff, seen[diff], now[diff]))
-                elif any(seen[f] is None and now[f] is not None for f in _CHECKED):
+                    changed.append(change(pf, version, diff, seen[diff], now[diff]))
+                elif any(seen[f] is None and now[f] is not None for f in CHECKED):
                     filled.append((now["content_hash"], now["schema_hash"], pf.name, version))
         self._insert(new)
         if filled:
@@ -73,8 +72,8 @@ class PromptRegistry:
                                    "schema_hash = COALESCE(schema_hash, ?) WHERE name = ? AND version = ?", filled)
         if changed:
             log = AuditLog(self.store)
-            for change in changed:
-                log.append("prompt_change_refused", change["event"], {"actor": "aiwf"})
+            for refused in changed:
+                log.append("prompt_change_refused", refused["event"], {"actor": "aiwf"})
             raise PromptChanged("; ".join(c["message"] for c in changed))
 
     def _insert(self, new: list[tuple[PromptFile, str, dict]]) -> None:
@@ -192,44 +191,3 @@ class PromptRegistry:
                         {"actor": actor or "aiwf"})
         log.flush()
         return self.effective(pf)
-
-
-def _where(pf: PromptFile) -> str:
-    return f", in {pf.path}" if pf.path else ""
-
-
-_CHECKED = ("hash", "content_hash", "schema_hash")  # what a recorded version may not change, in the order named
-_WHAT = {"hash": "its text", "content_hash": "its params, tier or output schema",
-         "schema_hash": "the JSON schema of its output schema class"}
-
-
-def _change(pf: PromptFile, version: str, field: str, recorded: str, now: str | None) -> dict:
-    """A refused change: its message and the audit line that names prompt, version, and both hashes."""
-    what = _WHAT[field]
-    message = (f"prompt {pf.name!r} version {version} changed (recorded hash {recorded}, now {now}{_where(pf)}): "
-               "bump the version to change its text" if field == "hash" else
-               f"prompt {pf.name!r} version {version} changed: {what} differ from what was recorded ({field} "
-               f"{recorded}, now {now}{_where(pf)}): bump the version to change them")
-    event = {"prompt": pf.name, "version": version, "changed": what, "hash_field": field, "recorded_hash": recorded,
-             "new_hash": now, "path": str(pf.path) if pf.path else None}
-    return {"message": message, "event": event}
-
-
-def schema_hash(ref: str | None) -> str | None:
-    """Hash of the JSON schema of a `module:Class` output schema reference (a pydantic model), imported at first
-    use, never at load; None when the reference names none (a factory such as the planner's `plan_model`)."""
-    if not ref or ":" not in ref:
-        return None
-    import importlib
-
-    from pydantic import BaseModel
-
-    module, _, name = ref.partition(":")
-    try:
-        target = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-    if not (isinstance(target, type) and issubclass(target, BaseModel)):
-        return None
-    schema = json.dumps(target.model_json_schema(), sort_keys=True, default=str)
-    return hashlib.sha256(schema.encode()).hexdigest()[:16]
