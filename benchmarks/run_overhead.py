@@ -7,7 +7,9 @@ A temporary AIWF_HOME (Dagster's SQLite instance under it) is seeded from pipeli
 demo day runs once to warm the cache, then again, timed, through `dagster job execute` in a fresh process
 (the Definitions' default executor, multiprocess; `--start-method spawn` runs the executor as it was before
 forkserver, for comparison). Per job: `wall_s` of the timed command, `step_compute_s` (sum of step
-durations from the run's events), `steps`, `overhead_per_step_s` = (wall_s - step_compute_s) / steps.
+durations from the run's events), `steps`, `overhead_per_step_s` = (wall_s - step_compute_s) / steps,
+`import_s`: one import of the definitions in a fresh process (`python -c "import pipelines.definitions"`), timed
+alternately with the runs (the machine's load changes both alike), and `ratio` = wall_s / import_s (goal: <= 3).
 """
 
 import argparse
@@ -54,6 +56,17 @@ def _execute(job: str, partition: str, config: Path | None, log: Path) -> float:
     return wall
 
 
+def _import_s() -> float:
+    """Seconds a fresh process takes to import the definitions: the yardstick a run's wall time is set against."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import pipelines.definitions"], cwd=PROJECT, check=True)
+    return time.perf_counter() - started
+
+
+def _median(values: list[float]) -> float:
+    return sorted(values)[(len(values) - 1) // 2]  # the (lower) median
+
+
 def _step_figures(instance, job: str) -> dict:
     """Steps and the sum of their durations in the latest run of `job`."""
     import dagster as dg
@@ -84,17 +97,21 @@ def measure(jobs: list[str], repeat: int, start_method: str | None, root: Path) 
             partition = step.partitions()[0]
             log = root / f"{step.job}.log"
             _execute(step.job, partition, config, log)  # fills the response cache and the shop's action ledger
-            runs = []
+            runs, imports = [], []
             for _ in range(repeat):
+                imports.append(_import_s())
                 wall = _execute(step.job, partition, config, log)
                 with open_dagster_instance() as instance:
                     runs.append({"wall_s": wall, **_step_figures(instance, step.job)})
             run = sorted(runs, key=lambda r: r["wall_s"])[(len(runs) - 1) // 2]  # the (lower) median
+            import_s = _median(imports)
             results[step.job] = {
                 "partition": partition, "wall_s": round(run["wall_s"], 2),
                 "step_compute_s": round(run["step_compute_s"], 2), "steps": run["steps"],
                 "overhead_per_step_s": round((run["wall_s"] - run["step_compute_s"]) / run["steps"], 2),
                 "wall_s_all": [round(r["wall_s"], 2) for r in runs],
+                "import_s": round(import_s, 2), "import_s_all": [round(s, 2) for s in imports],
+                "ratio": round(run["wall_s"] / import_s, 1),
                 "start_method": start_method or "default"}
             print(f"{step.job}: {results[step.job]}", file=sys.stderr, flush=True)
     return results
@@ -120,7 +137,8 @@ def main() -> int:
     else:
         for job, figures in results.items():
             print(f"{job}: {figures['wall_s']} s wall, {figures['step_compute_s']} s in {figures['steps']} steps, "
-                  f"{figures['overhead_per_step_s']} s overhead per step")
+                  f"{figures['overhead_per_step_s']} s overhead per step, {figures['ratio']}x one import of the "
+                  f"definitions ({figures['import_s']} s)")
     return 0
 
 
