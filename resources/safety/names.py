@@ -60,6 +60,10 @@ ANY_CASE_CUE = re.compile(
 NAME_AFTER_CUE = re.compile(
     rf"[ \t]*[,:]?\s*(?P<title>(?i:{_ANY_TITLE}))?(?P<name>{_ANY_WORD}(?:[ \t]+|[ \t]*\n[ \t]*){_ANY_WORD})")
 _WEAK_CUES = frozenset(("for", "this is", "i am", "i'm", "best", "thanks"))
+# Field labels are cues only as labels ("from: anna weber", "customer,\nanna weber"); in running text they are
+# ordinary words ("beans from small farms", "customer reviews praise it").
+_LABEL_CUES = frozenset(("name", "customer", "client", "kunde", "kundin", "from", "recipient", "destinataire",
+                         "destinatario", "empfänger", "empfanger"))
 ORDINARY = NOT_NAMES | frozenset("""
 a an and or of to in on at is are was be my your our his her their this that with by please order parcel package
 item items it we you he she they me us as so not but if all any one two the for from has have had will would can
@@ -81,7 +85,10 @@ def _any_case_names(text: str) -> list[tuple[int, int]]:
         first, last = m.group("name").split()
         if first.lower() in ORDINARY or last.lower() in ORDINARY:
             continue
-        if cue.group(0) in _WEAK_CUES and not m.group("title") and first.lower() not in FIRST_NAMES:
+        cue_word = cue.group(0)
+        weak = cue_word in _WEAK_CUES or (
+            cue_word in _LABEL_CUES and not any(c in text[cue.end():m.start("name")] for c in ":,\n"))
+        if weak and not m.group("title") and first.lower() not in FIRST_NAMES:
             continue  # "this is blue velvet", "for DHL pickup"
         spans.append(m.span("name"))
     return spans

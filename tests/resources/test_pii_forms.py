@@ -37,3 +37,14 @@ def test_obfuscated_and_any_case_forms_are_found(text, kind, value):
 ])
 def test_lookalikes_are_not_flagged(text):
     assert find(text) == []
+
+
+def test_field_labels_in_running_text_are_not_name_cues():
+    """'from' and 'customer' cue a name as labels ("From: anna weber"), not in prose: a product description
+    ("beans from small farms") is not a person (a false positive the demo's catalog check once failed on)."""
+    from resources.safety.pii import find
+
+    assert find("Washed Caturra and Castillo from small farms in Huila. Medium roast.") == []
+    assert find("customer reviews praise its crema") == []
+    assert [f.type for f in find("From: anna weber")] == ["person"]
+    assert [f.type for f in find("a note from anna weber")] == ["person"]
