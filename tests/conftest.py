@@ -4,22 +4,54 @@ import pytest
 from local_services import scratch_pg_database
 
 
-@pytest.fixture(autouse=True)
-def aiwf_home(tmp_path, monkeypatch):
-    """An empty AIWF_HOME per test, and no real OpenAI credentials, so nothing leaks between tests."""
-    home = tmp_path / "aiwf"
+def isolate(monkeypatch, home, scratch) -> None:
+    """AIWF_HOME at `home`, no DAGSTER_HOME, Postgres, audit key, OpenAI credentials, cassette or tracing from the
+    environment, so nothing leaks between tests."""
     monkeypatch.setenv("AIWF_HOME", str(home))
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     monkeypatch.delenv("AIWF_PG_URL", raising=False)
     monkeypatch.delenv("AIWF_AUDIT_KEY", raising=False)  # unkeyed unless a test sets a key
-    monkeypatch.setenv("AIWF_AUDIT_KEY_FILE", str(tmp_path / "no-audit.key"))
-    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "AIWF_CASSETTE", "AIWF_CASSETTE_MODE"):
+    monkeypatch.setenv("AIWF_AUDIT_KEY_FILE", str(scratch / "no-audit.key"))
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "AIWF_CASSETTE", "AIWF_CASSETTE_MODE", "AIWF_SHOP_URL"):
         monkeypatch.delenv(var, raising=False)
     for var in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
                 "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "AIWF_OTEL_CAPTURE_CONTENT"):  # tracing only where a test asks
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("GX_ANALYTICS_ENABLED", "false")
+
+
+@pytest.fixture(autouse=True)
+def aiwf_home(tmp_path, monkeypatch):
+    """An empty AIWF_HOME per test, and no real OpenAI credentials, so nothing leaks between tests."""
+    home = tmp_path / "aiwf"
+    isolate(monkeypatch, home, tmp_path)
     return home
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory):
+    """One `aiwf demo --json` on an empty home for the whole session (tests/demo_home.py), recorded to a cassette,
+    with the session's counting test-double shop as AIWF_SHOP_URL. Tests copy the home (`copy_to`) and never
+    change it; a test that watches a demo run on purpose (faults, traces, leaks) runs its own."""
+    from demo_home import CountingApp, DemoHome, materialized, run_demo_json
+
+    from resources.offline.shop_server import ShopServer
+
+    scratch = tmp_path_factory.mktemp("demo_home")
+    home, tape = scratch / "aiwf", scratch / "demo.jsonl"
+    server = ShopServer()
+    counting = server.app = CountingApp(server.app)
+    with server:
+        with pytest.MonkeyPatch.context() as patch:  # the environment is the test's again after the demo
+            isolate(patch, home, scratch)
+            patch.setenv("DAGSTER_HOME", str(home / "dagster"))  # the demo exports it: restored with the rest
+            patch.setenv("AIWF_CASSETTE", str(tape))
+            patch.setenv("AIWF_CASSETTE_MODE", "record")
+            patch.setenv("AIWF_SHOP_URL", server.url)
+            code, summary, stdout = run_demo_json()
+            done = materialized()
+        yield DemoHome(home=home, exit=code, summary=summary, stdout=stdout, tape=tape, materialized=done,
+                       shop_url=server.url, shop=counting, shop_requests_by_demo=list(counting.requests))
 
 
 @pytest.fixture(scope="session")

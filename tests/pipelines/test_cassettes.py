@@ -4,6 +4,7 @@ import json
 import socket
 
 import pytest
+from demo_home import materialized
 
 from pipelines import cli
 from resources.llm.cassette import load
@@ -25,22 +26,12 @@ def demo_json(capsys) -> dict:
     return {"exit": code, **json.loads(out[-1]), "stdout": "\n".join(out[:-1])}
 
 
-def materialized() -> dict:
-    """asset key -> partitions materialized, from the demo's Dagster instance."""
-    from resources.state.home import open_dagster_instance
-
-    with open_dagster_instance() as instance:
-        return {k.to_user_string(): sorted(instance.get_materialized_partitions(k)) for k in
-                instance.get_asset_keys() if instance.get_latest_materialization_event(k) is not None}
-
-
 @pytest.fixture
-def recorded(tmp_path_factory, monkeypatch, capsys):
-    tape = tmp_path_factory.mktemp("tape") / "demo.jsonl"
-    monkeypatch.setenv("AIWF_CASSETTE", str(tape))
-    monkeypatch.setenv("AIWF_CASSETTE_MODE", "record")
-    summary = demo_json(capsys)
-    return tape, summary, materialized()
+def recorded(demo_home, monkeypatch):
+    """The session's demo, recorded to its cassette on an empty home (tests/conftest.py)."""
+    monkeypatch.setenv("AIWF_CASSETTE", str(demo_home.tape))
+    first = {"exit": demo_home.exit, **demo_home.summary, "stdout": demo_home.stdout}
+    return demo_home.tape, first, demo_home.materialized
 
 
 def test_demo_replays_from_a_cassette_with_no_model_endpoint(recorded, tmp_path, monkeypatch, capsys):

@@ -1,6 +1,7 @@
 """Loading the definitions does no I/O: on a home `aiwf demo` used, `import pipelines.definitions` (and building the
 repository from `defs`) leaves every file under AIWF_HOME byte-identical, and with AIWF_PG_URL it opens no
-connection and changes no row. Each demo runs once per module (about half a minute)."""
+connection and changes no row. The SQLite home is a copy of the session's demo home; the Postgres one runs its
+own demo once per module (about half a minute)."""
 
 import hashlib
 import os
@@ -39,10 +40,9 @@ def _run(args: list[str], env: dict) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
-def _demo_home(home: Path, pg_url: str | None = None) -> Path:
-    """A home `aiwf demo` used, whose store has not seen the draft prompt's versions yet (as after a prompt file
-    gained a version): an import that recorded prompt versions would write to it."""
-    _run(["-m", "pipelines.cli", "demo", "--json"], _env(home, pg_url))
+def _forget_draft_versions(home: Path, pg_url: str | None = None) -> Path:
+    """A home `aiwf demo` used, made one whose store has not seen the draft prompt's versions yet (as after a prompt
+    file gained a version): an import that recorded prompt versions would write to it."""
     assert (home / "tables").is_dir(), "the demo left no tables in its home"
     forget = "DELETE FROM prompt_versions WHERE name = 'draft'"
     if pg_url:
@@ -78,14 +78,17 @@ def _load(home: Path, pg_url: str | None = None) -> str:
 
 
 @pytest.fixture(scope="module")
-def sqlite_demo_home(tmp_path_factory) -> Path:
-    return _demo_home(tmp_path_factory.mktemp("demo") / "home")
+def sqlite_demo_home(demo_home, tmp_path_factory) -> Path:
+    """A copy of the session's demo home (tests/conftest.py)."""
+    return _forget_draft_versions(demo_home.copy_to(tmp_path_factory.mktemp("demo") / "home"))
 
 
 @pytest.fixture(scope="module")
 def pg_demo_home(tmp_path_factory):
     with scratch_pg_database("aiwf_no_io") as url:  # no Postgres: fails on CI (CI=true), skips elsewhere
-        yield _demo_home(tmp_path_factory.mktemp("demo_pg") / "home", url), url
+        home = tmp_path_factory.mktemp("demo_pg") / "home"
+        _run(["-m", "pipelines.cli", "demo", "--json"], _env(home, url))
+        yield _forget_draft_versions(home, url), url
 
 
 def test_loading_definitions_on_a_fresh_home_creates_nothing(tmp_path):

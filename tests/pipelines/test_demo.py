@@ -12,11 +12,13 @@ def demo_json(capsys) -> dict:
     return {"exit": code, **json.loads(out[-1])}
 
 
-def test_offline_demo_then_a_second_run_sends_nothing(capsys):
-    first = demo_json(capsys)
+def test_offline_demo_then_a_second_run_sends_nothing(demo_home, aiwf_home, capsys, monkeypatch):
+    first = {"exit": demo_home.exit, **demo_home.summary}  # the session's demo, on an empty home
     assert first["exit"] == 0 and first["offline"] is True
     assert first["assets_materialized"] >= 5 and first["asset_checks_failed"] == 0
     assert first["llm_calls"] > 0 and first["tokens"] > 0 and first["cost_usd"] > 0
+    demo_home.copy_to(aiwf_home)  # the same home, run again with the same shop
+    monkeypatch.setenv("AIWF_SHOP_URL", demo_home.shop_url)
     second = demo_json(capsys)
     assert second["exit"] == 0 and second["llm_calls"] == 0 and second["cache_hits"] > 0
     assert set(second["run_ids"]).isdisjoint(first["run_ids"])

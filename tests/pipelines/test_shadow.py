@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from aiwf_state import local_store
+from demo_home import CountingApp
 
 from pipelines import cli
 from resources.offline.shop_server import ShopServer
@@ -14,18 +15,6 @@ from resources.offline.shop_server import ShopServer
 DAY = "2026-03-02"  # the demo's returns day (pipelines/cli/demo_samples/returns)
 REQUIRED = {"rows", "agreement", "per_field", "check_failures", "cost_usd", "baseline_cost_usd", "p95_latency_ms",
             "side_effects_sent", "approvals_created", "diff_report"}
-
-
-class CountingApp:
-    """Every HTTP request the shop receives, whatever its route."""
-
-    def __init__(self, app):
-        self.app, self.requests = app, []
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] == "http":
-            self.requests.append(f"{scope['method']} {scope['path']}")
-        await self.app(scope, receive, send)
 
 
 def run(capsys, *argv) -> tuple[int, str]:
@@ -50,11 +39,17 @@ def shop():
         yield server, counting
 
 
-def test_shadow_run_after_the_demo_sends_nothing_and_leaves_production_alone(shop, aiwf_home, monkeypatch, capsys):
-    server, counting = shop
-    monkeypatch.setenv("AIWF_SHOP_URL", server.url)
-    code, out = run(capsys, "demo", "--json")
-    assert code == 0 and counting.requests, out  # the demo did use this shop
+def used_home(demo_home, aiwf_home, monkeypatch):
+    """A copy of the session's demo home, with the shop that demo used as AIWF_SHOP_URL; that shop's counter."""
+    assert demo_home.exit == 0 and demo_home.shop_requests_by_demo, demo_home.stdout  # the demo did use this shop
+    demo_home.copy_to(aiwf_home)
+    monkeypatch.setenv("AIWF_SHOP_URL", demo_home.shop_url)
+    return demo_home.shop
+
+
+def test_shadow_run_after_the_demo_sends_nothing_and_leaves_production_alone(demo_home, aiwf_home, monkeypatch,
+                                                                             capsys):
+    counting = used_home(demo_home, aiwf_home, monkeypatch)
     tables = file_hashes(aiwf_home / "tables")
     approvals, seen = approvals_count(), len(counting.requests)
     assert approvals > 0 and any(k.startswith("return_classifications/") for k in tables)
@@ -109,8 +104,11 @@ def test_shadow_on_another_model_compares_with_the_store_live_version(shop, aiwf
     from resources.llm.ledger import CallLedger
     from resources.llm.prompt_registry import PromptRegistry
 
+    from pipelines.cli import demo
+
     server, _ = shop
     monkeypatch.setenv("AIWF_SHOP_URL", server.url)
+    monkeypatch.setattr(demo, "DEMO_JOBS", [s for s in demo.DEMO_JOBS if s.job == "returns_triage_job"])  # its day
     PromptRegistry(local_store()).promote(prompt_file("return_triage"), "2", reason="test: production on v2")
     code, out = run(capsys, "demo", "--json")
     assert code == 0, out
@@ -141,16 +139,13 @@ def test_shadow_on_another_model_compares_with_the_store_live_version(shop, aiwf
 
 @pytest.mark.parametrize("asset, version, field", [("drafts", "3", "body"), ("research_notes", "2", "notes"),
                                                    ("product_descriptions", "2", "description")])
-def test_shadow_of_a_content_or_catalog_step_after_the_demo(shop, aiwf_home, monkeypatch, capsys, asset, version,
-                                                            field):
+def test_shadow_of_a_content_or_catalog_step_after_the_demo(demo_home, aiwf_home, monkeypatch, capsys, asset,
+                                                            version, field):
     """The steps that read memory or a second table (drafts, product copy) are shadowed as the asset runs them:
     their `prepare` and `output` hooks, never their `after` hook (nothing is remembered, nothing is published)."""
     from pipelines.cli.demo import CATALOG_DAY
 
-    server, counting = shop
-    monkeypatch.setenv("AIWF_SHOP_URL", server.url)
-    code, out = run(capsys, "demo", "--json")
-    assert code == 0, out
+    counting = used_home(demo_home, aiwf_home, monkeypatch)
     day = CATALOG_DAY if asset == "product_descriptions" else next((aiwf_home / "tables" / asset).iterdir()).stem
     tables, memory = file_hashes(aiwf_home / "tables"), file_hashes(aiwf_home / "lancedb")
     approvals, seen = approvals_count(), len(counting.requests)
