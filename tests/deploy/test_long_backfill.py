@@ -4,7 +4,7 @@ checkpoints, quarantine and ledger rows kept apart.
 
 As in test_backfill_policy.py, the backfill is launched through the webserver's GraphQL schema
 (`launchPartitionBackfill` on an asset selection) and carried out by a real `dagster-daemon run`; the model is
-the offline test double over HTTP. `test_single_partition_runs_for_comparison` runs the backfill of five of
+the offline test double over HTTP. `test_single_partition_runs_for_comparison` runs the backfill of two of
 those days one partition per run and prints its wall time per day (no timed assertion)."""
 
 import os
@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 DEFS = HERE / "returns_backfill_defs.py"
 LOCATION = "returns_backfill"
 DAYS = [f"2026-03-{d:02d}" for d in range(1, 31)]
-COMPARISON_DAYS = DAYS[:5]  # a run per partition proves the same on 5 days as on 30, in a sixth of the time
+COMPARISON_DAYS = DAYS[:2]  # two days are enough to tell one run per day from one run for all (~9 s per run)
 ROWS_PER_DAY = 6
 CHAIN = ["return_requests", "return_classifications", "return_routing", "return_review_queue"]
 DONE = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}

@@ -1,4 +1,7 @@
-"""Eight runs submitted through the QueuedRunCoordinator never exceed the run and per-provider limits."""
+"""Queued runs submitted through the QueuedRunCoordinator never exceed the run and per-provider limits.
+
+Six runs are enough: four of one provider wait on its limit of 2 (two waves), and the first dequeue finds a
+fourth run the provider limit allows but the run limit of 3 holds back."""
 
 import time
 
@@ -25,13 +28,13 @@ def _max_overlap(intervals: list[tuple[float, float]]) -> int:
     return peak
 
 
-def test_eight_queued_runs_respect_max_concurrent_runs_and_provider_limits(deploy_env, code_location):
+def test_queued_runs_respect_max_concurrent_runs_and_provider_limits(deploy_env, code_location):
     # The real path: QueuedRunCoordinator, the daemon's dequeue loop, the DefaultRunLauncher and a code server.
     write_instance_yaml(deploy_env, {
         "concurrency": {"runs": {"max_concurrent_runs": MAX_RUNS, "tag_concurrency_limits": [
             {"key": "aiwf/provider", "value": {"applyLimitPerUniqueValue": True}, "limit": PER_PROVIDER}]}},
     })
-    providers = ["openai"] * 6 + ["anthropic"] * 2
+    providers = ["openai"] * 4 + ["anthropic"] * 2
     config = {"ops": {"queued_work": {"config": {"seconds": 5.0}}}}
     instance = dg.DagsterInstance.from_config(str(deploy_env))
     with instance, code_location.workspace(instance, grpc=True) as ctx:
@@ -50,7 +53,7 @@ def test_eight_queued_runs_respect_max_concurrent_runs_and_provider_limits(deplo
                 if all(s == dg.DagsterRunStatus.SUCCESS for s in statuses):
                     break
                 time.sleep(0.2)
-        assert [instance.get_run_by_id(r.run_id).status for r in runs] == [dg.DagsterRunStatus.SUCCESS] * 8
+        assert [instance.get_run_by_id(r.run_id).status for r in runs] == [dg.DagsterRunStatus.SUCCESS] * len(runs)
         stats = {r.run_id: instance.get_run_stats(r.run_id) for r in runs}
         spans = {r.run_id: (stats[r.run_id].launch_time, stats[r.run_id].end_time) for r in runs}
 
