@@ -35,6 +35,7 @@ from pathlib import Path
 import httpx2 as httpx  # the HTTP library openai>=3.57 is built on: its transports are what `http_client` takes
 
 from resources.llm.cassette_seal import KEPT_HEADERS, entry_problem, seal
+from resources.llm.cassette_vectors import composed_answer, vectors_by_text
 
 MODES = ("record", "replay")
 ENV_PATH, ENV_MODE = "AIWF_CASSETTE", "AIWF_CASSETTE_MODE"
@@ -193,6 +194,7 @@ class _Cassette:
 
         self.path, self.mode, self.base_path = path, mode, base_path
         self.key_bytes = load_key()  # seals entries as they are recorded, checks them before they answer
+        self._vectors: tuple = (None, {})  # (which loaded entries, recorded vectors by text) for composed answers
 
     def key(self, request: httpx.Request) -> tuple[str, dict]:
         return request_key(request.method, endpoint(request.url.path, self.base_path), _body(request.content))
@@ -207,6 +209,11 @@ class _Cassette:
                                   "with mode: sync to replay")
         digest, stored = self.key(request)
         found = _entries(self.path).get(digest)
+        if found is None and stored["path"] == "/embeddings":
+            composed = self._composed(stored["body"])
+            if composed is not None:
+                return httpx.Response(200, headers={"content-type": "application/json", REPLAYED_HEADER: "1"},
+                                      content=json.dumps(composed).encode(), request=request)
         if found is None:
             return _miss(request, f"cassette {self.path} has no answer for {stored['method']} {stored['path']} "
                                   f"(request hash {digest}); record it again with {ENV_MODE}=record")
@@ -218,6 +225,13 @@ class _Cassette:
         answer = entry["response"]
         return httpx.Response(answer["status"], headers={**answer["headers"], REPLAYED_HEADER: "1"},
                               content=json.dumps(answer["body"]).encode(), request=request)
+
+    def _composed(self, body) -> dict | None:
+        """An embeddings answer assembled from vectors recorded in other requests (resources/llm/cassette_vectors.py)."""
+        entries = _entries(self.path)
+        if self._vectors[0] is not entries:  # the file changed since the vectors were gathered
+            self._vectors = (entries, vectors_by_text(entries.values(), lambda e: entry_problem(e, self.key_bytes)))
+        return composed_answer(body, self._vectors[1])
 
     def keep(self, request: httpx.Request, response: httpx.Response, content: bytes) -> None:
         if not 200 <= response.status_code < 300 or not self.recorded(request):

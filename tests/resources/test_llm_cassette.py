@@ -187,3 +187,28 @@ def test_replayed_answers_carry_the_replayed_header(offline_server, tmp_path):
     assert answer.status_code == 200 and answer.headers[REPLAYED_HEADER] == "1"
     assert REPLAYED_HEADER == "x-aiwf-replayed"
     assert REPLAYED_HEADER not in json.dumps(entry)  # what was recorded was a real answer; the replay says so
+
+
+def test_an_embedding_batched_differently_is_answered_from_its_recorded_vectors(tmp_path):
+    """Recorded as one request of three texts, replayed as a request of one: answered from the sealed vectors; a
+    text never embedded is still a miss, and a tampered entry contributes no vector."""
+    from resources.llm.cassette import request_key
+    from resources.llm.cassette_seal import seal
+    from resources.llm.cassette_vectors import composed_answer, vectors_by_text
+
+    body = {"model": "emb-x", "input": ["a", "b", "c"]}
+    digest, stored = request_key("POST", "/embeddings", body)
+    entry = {"hash": digest, "request": stored, "response": {"status": 200, "headers": {}, "body": {
+        "data": [{"index": i, "embedding": [float(i), 1.0]} for i in range(3)], "usage": {"prompt_tokens": 6}}}}
+    entry["seal"] = seal(entry, None)
+    from resources.llm.cassette_seal import entry_problem
+
+    found = vectors_by_text([(1, entry)], lambda e: entry_problem(e, None))
+    answer = composed_answer({"model": "emb-x", "input": ["b"]}, found)
+    assert answer["data"] == [{"object": "embedding", "index": 0, "embedding": [1.0, 1.0]}]
+    assert answer["usage"]["prompt_tokens"] == 2
+    assert composed_answer({"model": "emb-x", "input": ["b", "zzz"]}, found) is None
+    assert composed_answer({"model": "emb-y", "input": ["b"]}, found) is None  # another model's vectors never
+    tampered = {**entry, "response": {**entry["response"], "body": {**entry["response"]["body"], "usage": {
+        "prompt_tokens": -5}}}}
+    assert vectors_by_text([(1, tampered)], lambda e: entry_problem(e, None)) == {}
