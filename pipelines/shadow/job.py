@@ -176,12 +176,25 @@ def _inputs(asset: dg.AssetsDefinition, spec) -> dict[str, dg.AssetKey]:
     return {n: k for n, k in asset.keys_by_input_name.items() if n == "rows" or n in spec.hooks.inputs}
 
 
+def _check_target(config: ShadowConfig, partitions: dict) -> None:
+    """A run launched from the UI or GraphQL gets the same check as `aiwf shadow`: the asset is a batch asset and the
+    partition one it has (the key becomes a folder name: `../../x` must never reach it)."""
+    if config.asset not in partitions:
+        raise dg.Failure(f"{config.asset!r} is not a batch (llm_map) asset: shadow runs take one of "
+                         f"{sorted(partitions)}", allow_retries=False)
+    part = partitions[config.asset]
+    if part is None or not part.has_partition_key(config.partition):
+        raise dg.Failure(f"{config.asset} has no partition {config.partition!r}", allow_retries=False)
+
+
 def shadow_job(assets: list, checks: list) -> dg.JobDefinition:
     """The job, over the batch assets and checks Definitions holds (passed in: this module is imported by it)."""
     sources = {key.to_user_string(): _inputs(ad, spec_of(key.to_user_string())) for ad in assets
                if isinstance(ad, dg.AssetsDefinition) and "rows" in ad.keys_by_input_name
                for key in ad.keys if spec_of(key.to_user_string()) is not None}
     # what the batch steps' `prepare` hooks read (memory): bound, read-only here, as in the production step
+    partitions = {key.to_user_string(): ad.partitions_def for ad in assets if isinstance(ad, dg.AssetsDefinition)
+                  for key in ad.keys if key.to_user_string() in sources}
     lookups = {r for name in sources for r in spec_of(name).hooks.resources}
     checks_by_asset: dict[str, list] = {}
     for check in checks:
@@ -192,6 +205,7 @@ def shadow_job(assets: list, checks: list) -> dg.JobDefinition:
            required_resource_keys={"llm", "io_manager", *lookups})
     def shadow_run(context: dg.OpExecutionContext, config: ShadowConfig):
         """Re-run one partition's recorded inputs through the candidate; figures as metadata, report on disk."""
+        _check_target(config, partitions)
         summary = run_shadow(context, config, context.resources.llm, context.resources.io_manager, sources,
                              checks_by_asset)
         context.log.info(f"shadow {summary['candidate']} on {config.asset} [{config.partition}]: agreement "

@@ -162,3 +162,20 @@ def test_shadow_of_a_content_or_catalog_step_after_the_demo(demo_home, aiwf_home
     assert summary["candidate"].endswith(f"@{version}") and 0 <= summary["agreement"] <= 1
     production = pd.read_parquet(aiwf_home / "tables" / asset / f"{day}.parquet")
     assert list(pd.read_parquet(summary["shadow_table"]).columns) == list(production.columns)
+
+
+@pytest.mark.parametrize("asset,partition,said", [
+    ("return_classifications", "../../etc", "has no partition '../../etc'"),
+    ("return_classifications", "2026-13-45", "has no partition '2026-13-45'"),
+    ("returns_feed", "2026-03-02", "is not a batch (llm_map) asset"),
+])
+def test_a_shadow_run_launched_outside_the_cli_checks_its_asset_and_partition(asset, partition, said):
+    """The UI or GraphQL can launch shadow_run_job with any config: it fails before reading or writing anything."""
+    from pipelines.definitions import defs
+
+    job = defs.resolve_job_def("shadow_run_job")
+    config = {"ops": {"shadow_run": {"config": {"asset": asset, "partition": partition, "prompt_version": "2"}}}}
+    result = job.execute_in_process(run_config=config, raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert said in failure.step_failure_data.error.message
