@@ -29,7 +29,8 @@ _DOCS = ["Spring sale: linen shirts from 29 EUR.", "Order 5512: blue mug, 2 pcs.
 _LOCALES = Path("/usr/share/locale")
 _CATALOGUES = ("apt", "dpkg", "coreutils", "glib20", "gtk20", "PackageKit", "bash", "appstream", "at-spi2-core",
                "findutils", "diffutils", "Linux-PAM", "adduser", "gdk-pixbuf")
-_LOCALE_OF = {"zh": "zh_CN"}
+_LOCALE_OF = {"zh": "zh_CN", "zh_hant": "zh_TW"}
+_CJK = ("zh", "zh_hant", "ja")
 
 
 def catalogue_texts(lang: str, limit: int, rng: random.Random) -> list[str]:
@@ -107,12 +108,22 @@ def _benign(lang: str, rng: random.Random) -> list[str]:
     return out
 
 
+def _cjk_punct(lang: str, texts: list[str], rng: random.Random) -> list[str]:
+    """Chinese and Japanese written as they are: full-width stops and commas, no spaces between sentences (most
+    texts), Latin punctuation (some)."""
+    if lang not in _CJK:
+        return texts
+    comma = "、" if lang == "ja" else "，"
+    return [re.sub(r"\. ?", "。", t).replace(", ", comma) if rng.random() < 0.7 else t for t in texts]
+
+
 def corpus(seed: int = 7) -> list[tuple[str, int, str]]:
     """(text, label, group): label 1 for an attack; group is a language code, a case part, or "demo"."""
     rng = random.Random(seed)
     rows = []
     for lang in LEXICON:
-        rows += [(t, 1, lang) for t in _attacks(lang, rng)] + [(t, 0, lang) for t in _benign(lang, rng)]
+        rows += [(t, 1, lang) for t in _cjk_punct(lang, _attacks(lang, rng), rng)]
+        rows += [(t, 0, lang) for t in _cjk_punct(lang, _benign(lang, rng), rng)]
         rows += [(t, 0, f"catalogue:{lang}") for t in catalogue_texts(lang, 300, rng)]
     rows += [(t, 0, "records") for t in records(rng)]
     for attacks, benign in TRAIN_PARTS:

@@ -15,7 +15,7 @@ same views sentence by sentence, so new phrasings in the ~20 languages a shop se
 import re
 
 from resources.safety.injection_lexicon import BENIGN_GAP
-from resources.safety.injection_patterns import PATTERNS, RELAXED, SQUASHED
+from resources.safety.injection_patterns import CJK_PATTERNS, HAS_CJK, PATTERNS, RELAXED, SQUASHED
 from resources.safety.normalize import disguised, strip_accents, views
 
 _HTML = ("p|b|i|u|a|s|em|strong|small|span|div|li|ul|ol|br|hr|h[1-6]|table|thead|tbody|tr|td|th|img|code|pre|sup|"
@@ -56,13 +56,15 @@ STRUCTURAL: dict[str, re.Pattern] = {
 def _hits(text: str, how: str = "plain") -> list[str]:
     """Names of the phrase and structural patterns that match one reading of a text."""
     found = []
-    for name, pattern in (*STRUCTURAL.items(), *PATTERNS.items()):
+    cjk = CJK_PATTERNS.items() if HAS_CJK.search(text) else ()  # Chinese, Japanese, Korean: only where they occur
+    for name, pattern in (*STRUCTURAL.items(), *PATTERNS.items(), *cjk):
         if name == "tag_breakout" and how == "rot13":
             continue  # rot13 turns HTML tags (</p>) into unknown ones (</c>)
         for m in pattern.finditer(text):
             if name == "ignore_instructions" and BENIGN_GAP.search(m.group(0)):
                 continue  # "disregard my previous delivery instructions": the customer's own
-            found.append(name)
+            if name not in found:
+                found.append(name)
             break
     return found
 

@@ -172,3 +172,49 @@ SQUASHED: dict[str, re.Pattern] = {
         r"secret)?(?:systemprompt|instructions|prompt)"),
     "role_change": re.compile(r"youarenow(?:dan|unrestricted|jailbroken)"),
 }
+
+# Chinese (simplified and traditional), Japanese and Korean: no spaces, so no \b; each pattern still needs two signals
+# in one sentence (a dismissing verb and "the earlier instructions", a revealing verb and "your system prompt").
+# A customer's own earlier delivery note or address ("请忽略之前地址里的错别字", "以前の配送先の指示は無視して") is kept out.
+# `detect_injection` runs these only on text that has CJK characters.
+HAS_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_S = r"[^。！？!?.\n]"  # within one sentence
+_NOT_OWN = r"(?!" + r"|".join(("我的", "我们的", "我們的", "地址", "送货", "送貨", "配送", "快递", "快遞", "收货", "收貨",
+                             "照片", "邮件", "郵件", "订单", "訂單", "私の", "配達", "お届け", "住所", "メール", "写真",
+                             "注文", "説明書", "배송", "주소", "메일", "사진", "제 ")) + ")"
+_ZH_DISMISS = r"(?:忽略|忽视|忽視|无视|無視|不要理会|不要理會|不必理会|不必理會|不用理会|不用理會|别管|別管|不要管|不用管|忘记|忘記|忘掉|抛开|拋開|撇开|撇開|不要再?遵守|不再遵守|不要再?遵循|不用再?遵守|覆盖|覆蓋)(?!了)"
+_ZH_PRIOR = r"(?:之前|以上|上面|上述|先前|此前|原来|原來|原有|原先|前面|前述|所有|全部|一切|初始|系统|系統)"
+_ZH_RULES = r"(?:指令|指示|规则|規則|提示词?|提示詞|设定|設定|约束|約束|规定|規定|命令|限制|指导方针|指導方針|准则|準則)"
+_JA_PRIOR = r"(?:以前|これまで|今まで|上記|前述|先ほど|さっき|最初|元|前|上|システムプロンプト)"
+_JA_RULES = r"(?:指示|命令|ルール|指図|設定|ガイドライン|プロンプト|制約|規則|内容)"
+_JA_DISMISS = r"(?:無視|忘れ|破棄|従わな|従う必要は(?:ない|ありません)|気にしな|なかったことに|リセット)"
+_KO_PRIOR = r"(?:이전|위의|위|앞서|앞의|지금까지|기존|원래|처음|시스템 ?프롬프트)"
+_KO_RULES = r"(?:지시|지침|규칙|명령|프롬프트|설정|가이드라인)"
+_KO_DISMISS = r"(?:무시|잊어|잊으|따르지|신경 ?쓰지|취소|없던 걸로)"
+_SECRET_ZH = r"(?:系统提示|系統提示|提示词|提示詞|(?:初始|原始|隐藏的?|隱藏的?|内部|內部)(?:指令|提示|设定|設定|配置|规则|規則)|系统消息|系統訊息|你的(?:设定|設定|配置|指令|规则|規則))"
+_REVEAL_ZH = r"(?:显示|顯示|输出|輸出|打印|印出|告诉我|告訴我|给我看|給我看|发给我|發給我|复述|複述|重复|重複|泄露|洩露|列出|展示|透露)"
+_SECRET_JA = r"(?:システムプロンプト|システムメッセージ|隠された(?:指示|設定)|(?:最初|初期)の?(?:指示|プロンプト)|内部の?指示|あなたの(?:プロンプト|指示|設定))"
+_REVEAL_JA = r"(?:見せ|教え|出力|表示|繰り返|書い|書き出|貼り付け|漏ら|開示)"
+_SECRET_KO = r"(?:시스템 ?프롬프트|숨겨진 (?:지시|설정)|처음 받은 지시|내부 지시)"
+_REVEAL_KO = r"(?:보여|출력|알려|반복|공개|말해)"
+CJK_PATTERNS: dict[str, re.Pattern] = {
+    "ignore_instructions": re.compile(
+        rf"{_ZH_DISMISS}(?:{_NOT_OWN}{_S}){{0,10}}?{_ZH_PRIOR}(?:{_NOT_OWN}{_S}){{0,8}}?{_ZH_RULES}|"
+        rf"{_ZH_PRIOR}(?:{_NOT_OWN}{_S}){{0,6}}?(?:指令|指示|规则|規則|设定|設定|约束|約束)(?:{_S}){{0,6}}?(?:全部|一律|都|统统|統統)?"
+        r"(?:作废|作廢|无效|無效|失效|不算数|不算數|取消|撤销|撤銷)|"
+        rf"{_JA_PRIOR}の?(?:{_NOT_OWN}{_S}){{0,8}}?{_JA_RULES}(?:{_S}){{0,8}}?{_JA_DISMISS}|"
+        rf"{_KO_PRIOR}(?:{_NOT_OWN}{_S}){{0,8}}?{_KO_RULES}(?:{_S}){{0,8}}?{_KO_DISMISS}"),
+    "prompt_exfiltration": re.compile(
+        rf"{_REVEAL_ZH}{_S}{{0,12}}?{_SECRET_ZH}|{_SECRET_ZH}{_S}{{0,16}}?(?:{_REVEAL_ZH}|原样|原樣|原封不动|原封不動)|"
+        rf"{_SECRET_JA}{_S}{{0,16}}?{_REVEAL_JA}|{_SECRET_KO}{_S}{{0,16}}?{_REVEAL_KO}"),
+    "role_change": re.compile(
+        rf"你(?:现在|現在|从现在起|從現在起|从现在开始|從現在開始)?(?:是|就是|成为|成為)(?:一个|一個)?{_S}{{0,6}}?"
+        r"(?:没有任何|沒有任何|没有|沒有|不受任何|不受|无|無)(?:限制|约束|約束|规则|規則)|"
+        r"(?:今から|これから|今後)?あなたは(?:今|これから|今後)?[^。\n]{0,6}?制限の(?:ない|無い)|"
+        r"(?:지금부터|이제) 너는[^.\n]{0,8}제한(?:이)? 없는"),
+    "output_hijack": re.compile(
+        r"(?:只|仅|僅|只能|只需|只要)(?:回答|回复|回覆|输出|輸出|说|說|写|寫)[^。\n]{0,4}[“「\"'『](?:已?批准|通过|通過|同意|是|安全|"
+        r"低风险|低風險|ok|approved)|"
+        r"[「『\"'“](?:承認(?:済み)?|ok|はい|安全|問題なし|approved)[」』\"'”](?:と|だけ)[^。\n]{0,6}?(?:答え|出力|返|書)|"
+        r"['\"“](?:승인|예|안전|ok|approved)['\"”](?:이)?라고만"),
+}

@@ -60,8 +60,13 @@ def disguised(text: str) -> bool:
     return any(ch in _LOOKALIKES or is_invisible(ch) for ch in text)
 
 
+_KANA_MARKS = "\u3099\u309a"
+
+
 def strip_accents(text: str) -> str:
-    return "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
+    """Combining accents dropped; kana voicing marks kept and Hangul syllables recomposed ("ガ", "프" stay)."""
+    out = "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch) or ch in _KANA_MARKS)
+    return out if out.isascii() else unicodedata.normalize("NFC", out)
 
 
 def fold(text: str, squeeze: bool = True) -> str:
