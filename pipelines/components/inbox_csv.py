@@ -17,6 +17,7 @@ from assets.checks.rejected_files import (
     rejected_metadata,
 )
 from resources.state.inbox import file_day, inbox_dir, list_files
+from resources.state.inbox_limits import FileTooLarge, read_csv
 from resources.state.resource import StateResource
 
 SUFFIXES = (".csv",)
@@ -33,8 +34,11 @@ def read_day(folder: Path, day: str, columns: Sequence[str]) -> tuple[pd.DataFra
     for path in list_files(folder, SUFFIXES):
         if file_day(path) != day:
             continue
-        try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        try:  # the inbox's size cap and encoding detection, as the shipped workflows' feeds read their files
+            frame, _ = read_csv(path, dtype=str, keep_default_na=False)
+        except FileTooLarge as exc:
+            rejected[path.name] = str(exc)
+            continue
         except Exception as exc:  # pandas raises many types for a broken file
             rejected[path.name] = f"unreadable csv file: {type(exc).__name__}: {str(exc)[:200]}"
             continue

@@ -60,3 +60,16 @@ def test_orders_record_their_encoding_and_refuse_oversized_files(monkeypatch, tm
     monkeypatch.setenv("AIWF_MAX_INBOX_FILE_MB", "0.00001")
     frame, bad_files, _ = orders_for_day(tmp_path, DAY)
     assert frame.empty and "AIWF_MAX_INBOX_FILE_MB" in bad_files[f"orders-{DAY}.csv"]
+
+
+def test_a_users_inbox_workflow_reads_latin1_and_refuses_oversized_files(monkeypatch, tmp_path):
+    """The scaffolded and YAML workflows read their CSV inbox through the same limits as the shipped feeds."""
+    from pipelines.components.inbox_csv import read_day
+
+    (tmp_path / f"tickets_{DAY}.csv").write_bytes("id,text\nT1,Drucker defekt – Grüße\n".encode("cp1252"))
+    rows, rejected = read_day(tmp_path, DAY, ["id", "text"])
+    assert rejected == {} and list(rows["text"]) == ["Drucker defekt – Grüße"]
+
+    monkeypatch.setenv("AIWF_MAX_INBOX_FILE_MB", "0.00001")
+    rows, rejected = read_day(tmp_path, DAY, ["id", "text"])
+    assert rows.empty and "AIWF_MAX_INBOX_FILE_MB" in rejected[f"tickets_{DAY}.csv"]
