@@ -54,21 +54,13 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
+from benchmarks.backfills import launch_backfill
+
 REPO = Path(__file__).resolve().parents[1]
 DEFS = Path(__file__).resolve().parent / "faults_defs.py"
 LOCATION = "aiwf_faults"
 CHAIN = ["return_requests", "return_classifications", "return_routing", "return_review_queue"]
 ASSET = "return_classifications"
-LAUNCH_BACKFILL = """
-mutation($params: LaunchBackfillParams!) {
-  launchPartitionBackfill(backfillParams: $params) {
-    __typename
-    ... on LaunchBackfillSuccess { backfillId }
-    ... on PythonError { message }
-    ... on PartitionKeysNotFoundError { message }
-    ... on UnauthorizedError { message }
-  }
-}"""
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -307,27 +299,6 @@ def backfill_done(instance, backfill_id: str) -> bool:
                    and r.run_id not in parents for r in runs)
 
 
-def launch_backfill(instance, days: list[str]) -> str:
-    from dagster_graphql.test.utils import execute_dagster_graphql
-
-    from sensors.dagster_internals import (
-        InProcessCodeLocationOrigin,
-        InProcessWorkspaceLoadTarget,
-        LoadableTargetOrigin,
-        WorkspaceProcessContext,
-    )
-
-    origin = InProcessCodeLocationOrigin(
-        LoadableTargetOrigin(python_file=str(DEFS), working_directory=str(REPO)), location_name=LOCATION)
-    with WorkspaceProcessContext(instance, InProcessWorkspaceLoadTarget(origin)) as workspace:
-        result = execute_dagster_graphql(workspace.create_request_context(), LAUNCH_BACKFILL, {"params": {
-            "assetSelection": [{"path": [name]} for name in CHAIN], "partitionNames": days}})
-    answer = result.data["launchPartitionBackfill"]
-    if answer["__typename"] != "LaunchBackfillSuccess":
-        raise RuntimeError(f"launchPartitionBackfill: {answer}")
-    return answer["backfillId"]
-
-
 def failure_lines(instance, runs) -> list[str]:
     from dagster import DagsterRunStatus
 
@@ -443,7 +414,7 @@ def main(argv=None) -> dict:
         progress = Progress(instance, model_port)
         progress.start()
         launched = time.time()
-        backfill_id = launch_backfill(instance, days)
+        backfill_id = launch_backfill(instance, DEFS, LOCATION, CHAIN, days, working_directory=REPO)
         deadline = launched + args.timeout
         done = lambda: backfill_done(instance, backfill_id)  # noqa: E731
 

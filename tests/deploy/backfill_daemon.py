@@ -10,38 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from sensors.dagster_internals import (
-    InProcessCodeLocationOrigin,
-    InProcessWorkspaceLoadTarget,
-    LoadableTargetOrigin,
-    WorkspaceProcessContext,
-)
-
-LAUNCH_BACKFILL = """
-mutation($params: LaunchBackfillParams!) {
-  launchPartitionBackfill(backfillParams: $params) {
-    __typename
-    ... on LaunchBackfillSuccess { backfillId }
-    ... on PythonError { message }
-    ... on PartitionKeysNotFoundError { message }
-    ... on UnauthorizedError { message }
-  }
-}"""
-
-
-def launch_backfill(instance, defs_file: Path, location: str, assets: list[str], partitions: list[str]) -> str:
-    """launchPartitionBackfill of `assets` (no job), as the UI's asset graph sends it; the backfill id."""
-    from dagster_graphql.test.utils import execute_dagster_graphql
-
-    origin = InProcessCodeLocationOrigin(
-        LoadableTargetOrigin(python_file=str(defs_file), working_directory=str(defs_file.parent)),
-        location_name=location)
-    with WorkspaceProcessContext(instance, InProcessWorkspaceLoadTarget(origin)) as workspace:
-        result = execute_dagster_graphql(workspace.create_request_context(), LAUNCH_BACKFILL, {"params": {
-            "assetSelection": [{"path": [name]} for name in assets], "partitionNames": partitions}})
-    answer = result.data["launchPartitionBackfill"]
-    assert answer["__typename"] == "LaunchBackfillSuccess", answer
-    return answer["backfillId"]
+from benchmarks.backfills import launch_backfill  # noqa: F401 (the tests' launcher, shared with benchmarks.faults)
 
 
 def start_daemon(tmp_path: Path, defs_file: Path, location: str) -> subprocess.Popen:
