@@ -1,28 +1,19 @@
 """`aiwf estimate` on days never run: no model request, and the backfill then bills what it said within 15%."""
 
 import json
-import shutil
 
 import dagster as dg
 import pandas as pd
 import pytest
 from aiwf_state import local_store
+from test_returns_triage import DAY, endpoint  # noqa: F401 (the offline server, the sample returns of DAY)
 
 from pipelines.cli import main
 from pipelines.cli.demo import SAMPLES
 from pipelines.returns_triage.feed import returns_dir
 
-HISTORY_DAY, DAYS = "2026-03-02", ["2026-03-03", "2026-03-04", "2026-03-05"]
+HISTORY_DAY, DAYS = DAY, ["2026-03-03", "2026-03-04", "2026-03-05"]
 SAMPLE = SAMPLES / "returns" / f"returns_{HISTORY_DAY}.csv"
-
-
-@pytest.fixture
-def endpoint(offline_server, offline_llm, monkeypatch):
-    monkeypatch.setenv("OPENAI_BASE_URL", offline_server.url)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    offline_server.configure(reset_counters=True)
-    shutil.copy(SAMPLE, returns_dir() / SAMPLE.name)
-    return offline_server
 
 
 def drop_day(day: str, n: int) -> int:
