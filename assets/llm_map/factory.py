@@ -46,6 +46,7 @@ from assets.llm_map.rows import prepare_rows
 from assets.llm_map.step import MapStep, StepHooks
 from assets.pools import LLM_POOL
 from resources.llm import LLMResource
+from resources.llm.claims import finished_runs
 from resources.llm.ledger import CallLedger
 from resources.llm.prompt_files import PromptFile
 from resources.llm.prompts import Prompt
@@ -162,7 +163,7 @@ def run_llm_map(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResourc
                         config.progress_every_s)
     checkpoints = Checkpoints(store)
     with partition_lease(store, progress.what, lease_name(asset_key, partition), context.run_id, context.log.info,
-                         finished=_finished_runs(context.instance),
+                         finished=finished_runs(context),
                          done_so_far=lambda: checkpoints.count(asset_key, partition)) as waited:
         step = MapStep(context, llm.session(context), getattr(context, "resources", None), partition, inputs or {})
         return _run_batch(spec, context, config, llm, frame, checkpoints, partition, progress, waited, step)
@@ -257,16 +258,6 @@ def _metadata(report: RunReport, writer, engine, model_key: str, ai) -> dict:
     metadata.update(data_cost_usd=rows["data_cost_usd"], data_tokens=rows["data_tokens"],
                     offline=rows["offline"] or ai.stats.offline)
     return metadata
-
-
-def _finished_runs(instance) -> Callable[[str], bool]:
-    """Whether a run (by id) is known to this Dagster instance and has finished: its partition lease is stale."""
-
-    def finished(run_id: str) -> bool:
-        run = instance.get_run_by_id(run_id) if instance is not None else None
-        return run is not None and run.is_finished
-
-    return finished
 
 
 def _budget(spec: LLMMapSpec, config: LLMMapConfig, llm: LLMResource, checkpoints: Checkpoints,
