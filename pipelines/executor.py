@@ -111,9 +111,9 @@ def run_executor() -> dg.ExecutorDefinition:
     if choice == "multiprocess":
         return forked_multiprocess_executor
     if choice == "celery":
-        from dagster_celery import celery_executor
+        from pipelines.celery_steps import watched_celery_executor  # dagster-celery's, lost steps sent again
 
-        return celery_executor.configured(celery_executor_config(), name="celery")
+        return watched_celery_executor.configured(celery_executor_config(), name="celery")
     if choice == "k8s":
         try:
             from dagster_k8s import k8s_job_executor
@@ -162,4 +162,9 @@ def forked_multiprocess_executor(init_context: dg.InitExecutorContext):
             preload = start["forkserver"].get("preload_modules") or step_preload(init_context)
             config["start_method"] = {"forkserver": {"preload_modules": preload}}
             _fresh_server_for(preload)
-    return executor_with_config(dg.multiprocess_executor, init_context, config)
+    ex = executor_with_config(dg.multiprocess_executor, init_context, config)
+    if os.environ.get("AIWF_EXP_FORK"):
+        import threading
+        print("EXP threads", [t.name for t in threading.enumerate()], file=sys.stderr)
+        ex._start_method = "fork"
+    return ex

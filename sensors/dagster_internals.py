@@ -51,6 +51,14 @@ def executor_with_config(executor_def: dg.ExecutorDefinition, init_context: dg.I
     return executor_def.executor_creation_fn(init_context._replace(executor_config=config))
 
 
+def submit_celery_step(app, plan_context, step, queue: str, priority: int, known_state):
+    """dagster-celery's own submission of one step (its AsyncResult): pipelines/celery_steps.py wraps the result
+    and may call it again for a step the broker lost; dagster-celery offers no public hook for either."""
+    from dagster_celery.executor import _submit_task
+
+    return _submit_task(app, plan_context, step, queue, priority, known_state)
+
+
 def instance_modules(instance: dg.DagsterInstance) -> list[str]:
     """The modules the instance's storage, launcher, compute logs and coordinator are built from (its ref's
     ConfigurableClassData entries: InstanceRef is not public)."""

@@ -1,0 +1,165 @@
+"""Celery steps that nobody holds any more are sent again, by the run that waits for them.
+
+dagster-celery's run worker waits for each step's result with no limit. On a Redis broker two faults leave it
+waiting for a step that no worker will ever run: a broker restart without persistence loses the queued
+steps, and a SIGKILLed worker's step sits unacknowledged until the visibility timeout (an hour) hands it out
+again. Here each step's result is watched: every LOOK_EVERY_S seconds without a result, the broker's queue and
+the workers (Celery's `query_task`) are asked for it; a step found nowhere twice in a row is removed from the
+broker's unacknowledged set (so it is not handed out again an hour later) and submitted again, with an engine
+event naming the step. The step then pays only for rows not yet checkpointed. Result polls that fail while the
+broker is down are waited out for AIWF_INFRA_WAIT_S (resources/state/blips.py) instead of ending the run.
+With RabbitMQ (durable queue, unacknowledged messages requeued when a worker's connection drops) nothing is
+watched.
+"""
+
+import logging
+import time
+
+import dagster as dg
+from dagster_celery.executor import CeleryExecutor, celery_executor
+
+from resources.state.blips import infra_wait_s
+from sensors.dagster_internals import submit_celery_step
+
+log = logging.getLogger("aiwf.celery_steps")
+LOOK_EVERY_S = 10.0  # how often a step still without a result is looked for
+LOOKS_MISSING = 2  # consecutive looks that found it nowhere before it is sent again
+MAX_RESENDS = 3  # per step; past that the run watchdog (sensors/run_watchdog.py) decides
+QUERY_TIMEOUT_S = 3.0
+
+
+def _redis_channel(conn):
+    channel = conn.default_channel
+    return channel if hasattr(channel, "unacked_key") and hasattr(channel, "_q_for_pri") else None
+
+
+def queued(app, queue: str, task_id: str) -> bool | None:
+    """Whether the task waits in the Redis queue (any priority); None when the broker cannot be read."""
+    try:
+        with app.connection_for_read() as conn:
+            channel = _redis_channel(conn)
+            if channel is None:
+                return None
+            keys = {channel._q_for_pri(queue, pri) for pri in channel.priority_steps}
+            needle = task_id.encode()
+            return any(needle in raw for key in keys for raw in channel.client.lrange(key, 0, -1))
+    except Exception:
+        return None
+
+
+def held_by_worker(app, task_id: str) -> bool | None:
+    """Whether a live worker has the task reserved or running; None when the broker cannot be reached."""
+    try:
+        replies = app.control.inspect(timeout=QUERY_TIMEOUT_S).query_task(task_id) or {}
+    except Exception:
+        return None
+    return any(task_id in (tasks or {}) for tasks in replies.values())
+
+
+def forget_unacked(app, task_id: str) -> int:
+    """Remove the task's message from Redis's unacknowledged set (a dead worker's): it is sent again instead."""
+    try:
+        with app.connection_for_write() as conn:
+            channel = _redis_channel(conn)
+            if channel is None:
+                return 0
+            needle, removed = task_id.encode(), 0
+            for tag, raw in channel.client.hgetall(channel.unacked_key).items():
+                if needle in raw:
+                    channel.client.pipeline().zrem(channel.unacked_index_key, tag).hdel(
+                        channel.unacked_key, tag).execute()
+                    removed += 1
+            return removed
+    except Exception:
+        return 0
+
+
+class WatchedResult:
+    """A step's AsyncResult as dagster-celery's loop uses it (`ready`, `get`, `revoke`), sent again when lost."""
+
+    def __init__(self, submit, app, queue: str, step_key: str, report, clock=time.monotonic):
+        self.submit, self.app, self.queue, self.step_key, self.report = submit, app, queue, step_key, report
+        self.clock = clock
+        self.inner = submit()
+        self.resends, self.missing, self.failing_since = 0, 0, None
+        self.next_look = clock() + LOOK_EVERY_S
+
+    def ready(self) -> bool:
+        try:
+            done = self.inner.ready()
+        except Exception:
+            now = self.clock()
+            if self.failing_since is None:
+                self.failing_since = now
+            if now - self.failing_since > infra_wait_s():
+                raise
+            return False
+        self.failing_since = None
+        if not done and self.resends < MAX_RESENDS and self.clock() >= self.next_look:
+            self._look()
+        return done
+
+    def _look(self) -> None:
+        self.next_look = self.clock() + LOOK_EVERY_S
+        task_id = self.inner.id
+        where = queued(self.app, self.queue, task_id)
+        if where is None or where:
+            self.missing = 0
+            return
+        held = held_by_worker(self.app, task_id)
+        if held is None or held:
+            self.missing = 0
+            return
+        self.missing += 1
+        if self.missing < LOOKS_MISSING or self._ready_now():
+            return
+        forget_unacked(self.app, task_id)
+        self.inner, self.missing = self.submit(), 0
+        self.resends += 1
+        self.report(f"aiwf: step {self.step_key}'s Celery task {task_id} was in no queue and at no worker "
+                    f"(broker restarted or worker killed); sent again as {self.inner.id} "
+                    f"({self.resends}/{MAX_RESENDS}).")
+
+    def _ready_now(self) -> bool:
+        try:
+            return self.inner.ready()
+        except Exception:
+            return True  # cannot tell: do not send it twice
+
+    def get(self):
+        return self.inner.get()
+
+    def revoke(self):
+        return self.inner.revoke()
+
+
+def _submit_watched(app, plan_context, step, queue, priority, known_state):
+    def submit():
+        return submit_celery_step(app, plan_context, step, queue, priority, known_state)
+
+    def report(message: str) -> None:
+        log.warning(message)
+        try:
+            plan_context.instance.report_engine_event(message, plan_context.dagster_run, step_key=step.key)
+        except Exception:
+            pass
+
+    return WatchedResult(submit, app, queue, step.key, report)
+
+
+class WatchedCeleryExecutor(CeleryExecutor):
+    """dagster-celery's executor whose steps are watched (WatchedResult)."""
+
+    def execute(self, plan_context, execution_plan):
+        from dagster_celery.core_execution_loop import core_celery_execution_loop
+
+        return core_celery_execution_loop(plan_context, execution_plan, step_execution_fn=_submit_watched)
+
+
+@dg.executor(name="celery", config_schema=celery_executor.config_schema,
+             requirements=celery_executor.get_requirements)
+def watched_celery_executor(init_context: dg.InitExecutorContext) -> WatchedCeleryExecutor:
+    """dagster-celery's `celery_executor`, same config, with lost steps sent again."""
+    config, base = init_context.executor_config, celery_executor.executor_creation_fn(init_context)
+    return WatchedCeleryExecutor(retries=base.retries, broker=config.get("broker"), backend=config.get("backend"),
+                                 include=config.get("include"), config_source=config.get("config_source"))

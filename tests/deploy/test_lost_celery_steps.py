@@ -1,0 +1,160 @@
+"""A Celery step that no worker holds any more is sent again by its run (pipelines/celery_steps.py): one lost in a
+Redis restart without persistence, and one whose worker was SIGKILLed whole (its message left unacknowledged,
+which Redis would hand out again only after the visibility timeout). Each test runs its own redis-server."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+import uuid
+
+import dagster as dg
+import pytest
+from local_services import require_service
+
+import pipelines.celery_steps as celery_steps
+from pipelines.executor import celery_executor_config
+
+pytestmark = pytest.mark.integration
+
+
+class OwnRedis:
+    """A redis-server without persistence on a free port; `restart` loses everything in it."""
+
+    def __init__(self, folder):
+        if shutil.which("redis-server") is None:
+            require_service("redis-server", "not on PATH")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.folder, self.proc = folder, None
+
+    def start(self):
+        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                      "--appendonly", "no", "--dir", str(self.folder)], stdout=subprocess.DEVNULL,
+                                     start_new_session=True)
+        self._wait()
+
+    def _wait(self):
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                return self.client().ping()
+            except Exception:
+                time.sleep(0.1)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def client(self):
+        import redis
+
+        return redis.Redis(port=self.port, socket_timeout=3)
+
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+
+@pytest.fixture
+def own_redis(tmp_path, monkeypatch, deploy_env):
+    server = OwnRedis(tmp_path)
+    server.start()
+    monkeypatch.setenv("AIWF_CELERY_BROKER", server.url())
+    monkeypatch.setenv("AIWF_CELERY_QUEUE", f"aiwf-lost-{uuid.uuid4().hex[:8]}")
+    monkeypatch.setattr(celery_steps, "LOOK_EVERY_S", 2.0)  # the run executes in this process
+    yield server
+    server.stop()
+
+
+def _execute(instance, marker, hang_s: float, outcome: dict) -> threading.Thread:
+    from lost_steps_jobs import watched_job
+
+    config = {"execution": {"config": celery_executor_config()},
+              "ops": {"marked_step": {"config": {"marker": str(marker), "hang_s": hang_s}}}}
+
+    def execute():
+        with dg.execute_job(dg.reconstructable(watched_job), instance=instance, run_config=config) as result:
+            outcome.update(success=result.success, run_id=result.run_id,
+                           pid=result.output_for_node("marked_step") if result.success else None)
+
+    runner = threading.Thread(target=execute, daemon=True)
+    runner.start()
+    return runner
+
+
+def _resent(instance, run_id: str) -> list[str]:
+    events = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT).records
+    return [r.event_log_entry.message for r in events if "sent again" in (r.event_log_entry.message or "")]
+
+
+def _eventually(predicate, timeout: float = 60.0) -> bool:
+    """Whether predicate() turned true within `timeout` seconds (asked every 0.2 s)."""
+    return any(predicate() or time.sleep(0.2) for _ in range(int(timeout / 0.2)))
+
+
+def test_a_step_lost_in_a_broker_restart_is_sent_again(deploy_instance, own_redis, celery_workers, tmp_path):
+    outcome, marker = {}, tmp_path / "marker"
+    marker.write_text("")  # no hang: the step just finishes once a worker gets it
+    runner = _execute(deploy_instance, marker, 0.0, outcome)
+    client = own_redis.client()
+    assert _eventually(lambda: any(client.llen(k) for k in client.keys(f"{os.environ['AIWF_CELERY_QUEUE']}*")))
+    own_redis.stop()  # no worker yet: the step waits in the queue, and the restart loses it
+    own_redis.start()
+    assert not any(client.llen(k) for k in client.keys(f"{os.environ['AIWF_CELERY_QUEUE']}*")), "the step is lost"
+    celery_workers([f"lost1-{os.getpid()}"])
+    runner.join(120)
+    assert outcome.get("success") is True
+    assert len(_resent(deploy_instance, outcome["run_id"])) == 1
+
+
+def test_the_step_of_a_worker_killed_whole_is_sent_again_not_left_unacknowledged(deploy_instance, own_redis,
+                                                                                  celery_workers, tmp_path):
+    outcome, marker = {}, tmp_path / "marker"
+    first = celery_workers([f"lost2-{os.getpid()}"])[0]
+    runner = _execute(deploy_instance, marker, 300.0, outcome)
+    assert _eventually(lambda: marker.exists() and marker.read_text())
+    client = own_redis.client()
+    assert client.hlen("unacked") == 1  # acks_late: the running step's message waits for its ack
+    os.killpg(first.pid, signal.SIGKILL)  # main process and pool, as an OOM killer or a lost machine does
+    first.wait()
+    celery_workers([f"lost3-{os.getpid()}"])
+    runner.join(120)
+    assert outcome.get("success") is True and outcome["pid"] != int(marker.read_text())
+    assert len(_resent(deploy_instance, outcome["run_id"])) == 1
+    assert client.hlen("unacked") == 0, "the dead worker's message is not handed out again an hour later"
+
+
+class _Flaky:
+    """An AsyncResult whose polls fail `failures` times (broker down), then report the step done."""
+
+    id = "task-1"
+
+    def __init__(self, failures: int):
+        self.failures = failures
+
+    def ready(self):
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        return True
+
+
+def test_result_polls_wait_out_a_broker_outage_and_give_up_after_the_infra_wait(monkeypatch):
+    now = [0.0]
+    monkeypatch.setenv("AIWF_INFRA_WAIT_S", "60")
+    watched = celery_steps.WatchedResult(lambda: _Flaky(3), app=None, queue="q", step_key="s", report=print,
+                                         clock=lambda: now[0])
+    assert [watched.ready() for _ in range(3)] == [False, False, False]  # down: the run keeps waiting
+    assert watched.ready() is True
+    watched = celery_steps.WatchedResult(lambda: _Flaky(100), app=None, queue="q", step_key="s", report=print,
+                                         clock=lambda: now[0])
+    assert watched.ready() is False
+    now[0] = 61.0
+    with pytest.raises(ConnectionError):
+        watched.ready()
