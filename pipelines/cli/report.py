@@ -51,12 +51,16 @@ def _share(value) -> str:
 
 def print_summary(report: dict, say=print) -> None:
     """A few lines per workflow and one per model."""
+    from pipelines.reporting.money import cost_text, share_text
+
     say(f"aiwf report from {report['since']} to {report['until']}")
     for name, w in report["workflows"].items():
         lat, a, fx = w["latency_ms"], w["approvals"], w["side_effects"]
+        unknown = w.get("unpriced_calls", 0)
         say(f"\n{name}: {w['runs']} runs, {w['runs_succeeded']} succeeded ({_share(w['success_rate'])}); "
-            f"cost {_money(w['cost_usd'])}, {_money(w['cost_per_successful_run_usd'])}/successful run, "
-            f"{_money(w['cost_per_partition_usd'])}/completed partition ({w['completed_partitions']})")
+            f"cost {cost_text(w['cost_usd'], unknown)}, {share_text(w['cost_per_successful_run_usd'], unknown)}"
+            f"/successful run, {share_text(w['cost_per_partition_usd'], unknown)}/completed partition "
+            f"({w['completed_partitions']})")
         unpriced = f" ({w['unpriced_calls']} unpriced: cost unknown)" if w.get("unpriced_calls") else ""
         say(f"  model: {w['llm_calls']} calls{unpriced}, {w['tokens']} tokens, "
             f"cache hits {_share(w['cache_hit_rate'])}, retries {_share(w['retry_rate'])}, "
@@ -72,11 +76,12 @@ def print_summary(report: dict, say=print) -> None:
         say("\nnothing recorded in this window")
     for model, m in report["models"].items():
         lat = m["latency_ms"]
-        say(f"model {model}: {m['calls']} calls, {_money(m['cost_usd'])}, latency p50/p95/p99 "
-            f"{lat['p50']}/{lat['p95']}/{lat['p99']} ms{_cost_notes(m)}")
+        say(f"model {model}: {m['calls']} calls, {cost_text(m['cost_usd'], m.get('unpriced_calls', 0))}, "
+            f"latency p50/p95/p99 {lat['p50']}/{lat['p95']}/{lat['p99']} ms{_cost_notes(m)}")
     if len(report.get("providers", {})) > 1:  # one line per provider once more than one answered (failover)
         for host, p in report["providers"].items():
-            say(f"provider {host}: {p['calls']} calls, {p['llm_retries']} failed attempts, {_money(p['cost_usd'])}, "
+            say(f"provider {host}: {p['calls']} calls, {p['llm_retries']} failed attempts, "
+                f"{cost_text(p['cost_usd'], p.get('unpriced_calls', 0))}, "
                 f"latency p50/p95 {p['latency_ms']['p50']}/{p['latency_ms']['p95']} ms{_cost_notes(p)}")
     from pipelines.reporting.budgets import budget_lines
 
@@ -89,11 +94,9 @@ def print_summary(report: dict, say=print) -> None:
 
 
 def _cost_notes(m: dict) -> str:
-    """Unpriced calls, replayed answers, possibly-paid attempts and the provider's own cost beside ours, where there
-    are any."""
+    """Replayed answers, possibly-paid attempts and the provider's own cost beside ours, where there are any
+    (unpriced calls are in the cost figure itself)."""
     notes = []
-    if m.get("unpriced_calls"):
-        notes.append(f"{m['unpriced_calls']} unpriced")
     if m.get("replayed"):
         notes.append(f"{m['replayed']} replayed from a cassette (not billed)")
     if m.get("possibly_paid"):

@@ -3,6 +3,7 @@
 from html import escape
 
 from pipelines.reporting import svg
+from pipelines.reporting.money import cost_text, share_text
 
 STYLE = """body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:12px 0}
 td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:right}th{background:#f3f3f3}
@@ -13,8 +14,6 @@ td:first-child,th:first-child,.steps td:nth-child(2),.steps th:nth-child(2){text
 def _fmt(value, kind: str = "") -> str:
     if value is None:
         return "–"
-    if kind == "usd":
-        return f"${value:,.4f}"
     if kind == "pct":
         return f"{value:.1%}"
     if kind == "s":
@@ -39,8 +38,10 @@ def _cost_table(workflows: dict) -> str:
     head = ["workflow", "runs", "succeeded", "success", "cost", "per successful run", "per completed partition",
             "calls", "tokens", "cache hits", "retries", "p50 ms", "p95 ms", "p99 ms"]
     return _table(head, [[name, _fmt(w["runs"]), _fmt(w["runs_succeeded"]), _fmt(w["success_rate"], "pct"),
-                          _fmt(w["cost_usd"], "usd"), _fmt(w["cost_per_successful_run_usd"], "usd"),
-                          _fmt(w["cost_per_partition_usd"], "usd"), _fmt(w["llm_calls"]), _fmt(w["tokens"]),
+                          cost_text(w["cost_usd"], w.get("unpriced_calls", 0), "–"),
+                          share_text(w["cost_per_successful_run_usd"], w.get("unpriced_calls", 0), "–"),
+                          share_text(w["cost_per_partition_usd"], w.get("unpriced_calls", 0), "–"),
+                          _fmt(w["llm_calls"]), _fmt(w["tokens"]),
                           _fmt(w["cache_hit_rate"], "pct"), _fmt(w["retry_rate"], "pct"),
                           *(_fmt(w["latency_ms"][p]) for p in ("p50", "p95", "p99"))]
                          for name, w in workflows.items()])
@@ -65,12 +66,18 @@ def _steps_table(workflows: dict) -> str:
     return _table(["workflow", "step", "p50 s", "p95 s", "p99 s"], rows, css="steps")
 
 
+def _unpriced_note(report: dict) -> str:
+    """What a cost plot leaves out: calls to models with no price (their cost is unknown, not $0)."""
+    unpriced = sum(m.get("unpriced_calls", 0) for m in report["models"].values())
+    return f"; {unpriced:,} unpriced call{'s' if unpriced != 1 else ''} not included" if unpriced else ""
+
+
 def render(report: dict, series: dict) -> str:
     """The whole page as one string."""
     days = series["days"]
     models = {m: f["latency_ms"] for m, f in report["models"].items()}
     plots = [
-        svg.line_chart("Model cost per day (USD)", series["cost_per_day"], days, _usd),
+        svg.line_chart("Model cost per day (USD)" + _unpriced_note(report), series["cost_per_day"], days, _usd),
         svg.bar_chart("Model-call latency per model (ms)", models, lambda v: f"{v:.0f}"),
         svg.line_chart("Override rate per day (edited + rejected / decided)", series["override_rate_per_day"],
                        days, _pct),
@@ -79,7 +86,7 @@ def render(report: dict, series: dict) -> str:
     for label, hist in series["confidence_histograms"].items():
         plots.append(svg.histogram(f"Confidence of {label} ({hist['rows']} answers)", hist["edges"], hist["counts"]))
     model_table = _table(["model", "calls", "cost", "p50 ms", "p95 ms", "p99 ms"],
-                         [[m, _fmt(f["calls"]), _fmt(f["cost_usd"], "usd"),
+                         [[m, _fmt(f["calls"]), cost_text(f["cost_usd"], f.get("unpriced_calls", 0), "–"),
                            *(_fmt(f["latency_ms"][p]) for p in ("p50", "p95", "p99"))]
                           for m, f in report["models"].items()])
     return f"""<!doctype html>
