@@ -31,8 +31,9 @@ a step success in the instance's event log (any run: on two workers another run'
 It ends when the backfill is no longer requested and every run has ended with no run retry pending (or at
 `--timeout`). Last line of stdout: one JSON object: rows, rows_lost (rows in the input files not in a day's
 output, quarantine or checkpoints), requests_paid_twice (answers to a request body already answered once, as
-counted by the model server), ledger_rows_missing (answers the server gave minus answered, non-cache ledger
-rows), slots_leaked (pool slots still claimed `--slot-grace-s` after all runs ended; slots_held_at_end right at
+counted by the model server), ledger_rows_missing (answers the server gave that the ledger holds no row for:
+answered non-cache rows, plus the attempts it holds as sent and possibly paid whose worker died mid-request,
+`ledger_rows_in_flight_at_a_kill`), slots_leaked (pool slots still claimed `--slot-grace-s` after all runs ended; slots_held_at_end right at
 the end), heal_s, runs by status, person_needed (a run ended FAILURE/CANCELED with no retry after it, or the
 backfill timed out), the faults with their times, and the first line of every run failure. Nothing is hidden:
 a failed run stays in the figures. It is a benchmark, not a test: it asserts nothing.
@@ -347,12 +348,16 @@ def rows_accounted(days: list[str], rows_per_day: int) -> tuple[int, dict]:
                   "quarantined": len(quarantined & expected)}
 
 
-def ledger_answered() -> int:
+def ledger_counts() -> tuple[int, int]:
+    """(answered non-cache ledger rows, attempts the ledger holds as possibly paid with no answer: `unknown` rows a
+    later send of the same request settled, plus `llm_sent` rows never settled: their worker died mid-request)."""
     from resources.llm.ledger import CallLedger, summarize
     from resources.state.resource import StateResource
 
     store = StateResource(home=os.environ["AIWF_HOME"], pg_url=os.environ["AIWF_PG_URL"]).store()
-    return summarize(CallLedger(store).rows())["llm_calls"]
+    rows = CallLedger(store).rows()
+    unsettled = int(store.execute("SELECT COUNT(*) FROM llm_sent", [])[0][0])
+    return summarize(rows)["llm_calls"], sum(1 for r in rows if r["status"] == "unknown") + unsettled
 
 
 def claimed_slots(instance) -> int:
@@ -495,7 +500,7 @@ def main(argv=None) -> dict:
             leaked = claimed_slots(instance)
         counters = progress.model_counters()
         lost, where = rows_accounted(days, args.rows_per_day)
-        ledger_rows = ledger_answered()
+        ledger_rows, ledger_unknown = ledger_counts()
         return {
             "rows": args.days * args.rows_per_day,
             "rows_lost": lost,
@@ -503,7 +508,8 @@ def main(argv=None) -> dict:
             "requests_answered": counters["answered_total"],
             "requests_paid_twice": counters["duplicate_bodies"],
             "ledger_rows": ledger_rows,
-            "ledger_rows_missing": counters["answered_total"] - ledger_rows,
+            "ledger_rows_in_flight_at_a_kill": ledger_unknown,
+            "ledger_rows_missing": max(0, counters["answered_total"] - ledger_rows - ledger_unknown),
             "slots_leaked": leaked,
             "slots_held_at_end": held_at_end,
             "heal_s": {f["fault"]: f.get("heal_s") for f in faults},

@@ -8,6 +8,11 @@ young, and resets once it has stayed up a minute. Each service runs in a process
 worker's pool goes with it) and logs to DIR/<name>.log; DIR/supervisor.json says what runs, since when, and how
 often it was restarted (`make status`). SIGTERM or SIGINT stops every service (SIGTERM to the group, SIGKILL
 after 30 s) and then the supervisor. Standard library only: nothing to install on the server.
+
+Services inherit the supervisor's environment plus TEAM_SERVER_DEFAULTS for what the operator left unset: on a
+team server nobody watches a run, so a model provider outage is waited out (AIWF_MODEL_OUTAGE_WAIT_S, 300 s, as
+long as AIWF_INFRA_WAIT_S waits for the store and broker) instead of failing the step once its circuit opens, as
+it does on a laptop.
 """
 
 import argparse
@@ -21,6 +26,7 @@ import time
 from pathlib import Path
 
 FIRST_PAUSE_S, LONGEST_PAUSE_S, STEADY_S, STOP_GRACE_S = 1.0, 60.0, 60.0, 30.0
+TEAM_SERVER_DEFAULTS = {"AIWF_MODEL_OUTAGE_WAIT_S": "300"}  # resources/llm/retrying.py
 
 
 class Service:
@@ -137,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     if not pairs or any(len(p) != 2 or not p[0].isidentifier() for p in pairs):
         parser.error("give each service as NAME=COMMAND")
     args.run_dir.mkdir(parents=True, exist_ok=True)
+    for name, value in TEAM_SERVER_DEFAULTS.items():
+        os.environ.setdefault(name, value)
     return supervise([Service(name, command, args.run_dir) for name, command in pairs], args.run_dir)
 
 

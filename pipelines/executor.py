@@ -56,8 +56,9 @@ def celery_settings() -> dict:
     died is handed back to the broker at once (`task_reject_on_worker_lost`): a killed worker's step is
     redelivered to another worker instead of waiting for the run watchdog. With RabbitMQ that is immediate for
     any worker death; with Redis a SIGKILLed main worker process's step comes back after `visibility_s()`.
-    A broker or result backend that is unreachable is waited out for AIWF_INFRA_WAIT_S (publish, connect and
-    result polls retry with backoff) instead of failing every run in flight after a second.
+    A broker or result backend that is unreachable is waited out for AIWF_INFRA_WAIT_S (publish, connect, the
+    result backend's reconnects and result polls retry with backoff) instead of failing every run in flight after
+    a second (or, for the Redis result backend's reconnect when a step is sent, after Celery's 20 s).
     Workers import the telemetry hooks before forking their pool (`include`, kept apart from the `imports`
     that `aiwf worker --preload` sets), so a step's spans are exported when it ends."""
     tries = _reconnect_tries(infra_wait_s())
@@ -72,6 +73,8 @@ def celery_settings() -> dict:
         "result_backend_always_retry": True,
         "result_backend_max_retries": tries,
         "result_backend_max_sleep_between_retries_ms": 5000,
+        # Redis result backend: its reconnects when a step is sent (Celery's default gives up after 20 s)
+        "result_backend_transport_options": {"retry_policy": {"max_retries": tries, **_RECONNECT}},
     }
 
 

@@ -1,10 +1,17 @@
 """The retry layer: limiter waits, the endpoint's breaker, backoff on transient errors, a ledger row per attempt.
 
+A provider outage (connection errors, timeouts, 5xx; not auth) at the last provider a request can go to is waited
+out for `outage_wait_s()` (AIWF_MODEL_OUTAGE_WAIT_S, default 0: fail as soon as the circuit opens; the team
+server's supervisor sets 300): attempts are not counted against `max_attempts` meanwhile, and while the circuit is
+open the request only looks at it every OPEN_LOOK_S, so the endpoint sees one probe per `breaker_cooldown_s`. A
+provider with a failover after it is left at once, as before.
+
 Waits (limiter, backoff) are yielded as pauses in slices; after each slice the request's claim in the shared
 Store is renewed (resources/llm/claims.py), so another run never takes over a request still being sent. The
 sync and async drivers (resources/llm/transport.py) sleep them; the logic here is written once.
 """
 
+import os
 import time
 from typing import TYPE_CHECKING
 
@@ -17,6 +24,39 @@ from resources.llm.pricing import Usage
 from resources.llm.recording import Recorder
 from resources.llm.request import ChatRequest
 from resources.safety.secrets import scrub
+
+OUTAGE_WAIT_ENV = "AIWF_MODEL_OUTAGE_WAIT_S"
+OUTAGE = ("connection", "timeout", "server_error")  # an endpoint that is down, not one that refuses us (auth)
+OPEN_LOOK_S = 1.0  # while the circuit is open, how often a waiting request looks at it again
+
+
+def outage_wait_s() -> float:
+    """Seconds a provider outage is waited out at the last provider: AIWF_MODEL_OUTAGE_WAIT_S, default 0."""
+    raw = os.environ.get(OUTAGE_WAIT_ENV, "").strip()
+    try:
+        value = float(raw) if raw else 0.0
+    except ValueError:
+        raise ValueError(f"{OUTAGE_WAIT_ENV} must be a number of seconds, got {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"{OUTAGE_WAIT_ENV} must be 0 or more seconds, got {raw!r}")
+    return value
+
+
+class Outage:
+    """One request's wait for its endpoint to come back: starts at the first outage it sees, lasts `budget_s`."""
+
+    def __init__(self, budget_s: float, clock=time.monotonic):
+        self.budget_s, self.clock, self.since = budget_s, clock, None
+
+    def waits(self, kind: str | None) -> bool:
+        """Whether a failure of this class is waited out now (starting the wait at the first one)."""
+        if self.budget_s <= 0 or kind not in OUTAGE:
+            return False
+        self.since = self.clock() if self.since is None else self.since
+        return self.clock() - self.since < self.budget_s
+
+    def pause(self, pause_s: float) -> float:
+        return max(0.0, min(pause_s, self.since + self.budget_s - self.clock()))
 
 if TYPE_CHECKING:
     import openai
@@ -61,22 +101,32 @@ class Retrying:
         self.recorder, self.keep, self.slice_s = recorder, keep, slice_s
         self.secrets = [api_key or resource.api_key]  # this provider's key, scrubbed from every cause
         self.failover_after_s = failover_after_s  # a longer Retry-After moves the request on (None: waits)
+        # the last provider (None above) waits an outage out; one with a failover after it moves on at once
+        self.outage_wait_s = outage_wait_s() if failover_after_s is None else 0.0
 
     def request(self, request: ChatRequest):
         import openai  # here, not with the module: a step whose answers are all cached never loads the client
 
-        for attempt in range(1, self.resource.max_attempts + 1):
-            self.breaker.before(request.what)
+        attempt, outage = 0, Outage(self.outage_wait_s)
+        while True:
+            try:
+                self.breaker.before(request.what)
+            except retry.CircuitOpen as exc:
+                if not outage.waits(exc.error_class):
+                    raise
+                yield from pauses(outage.pause(OPEN_LOOK_S), self.slice_s, self.keep)
+                continue
+            attempt += 1
             yield from self._throttle(request)
             sent = self.recorder.sent(request, attempt)  # in the ledger before it leaves: never paid unrecorded
             started = time.perf_counter()
             try:
                 raw = yield from self.inner.request(request)
             except openai.APIError as exc:
-                yield from pauses(self._failed(request, exc, attempt, started, sent), self.slice_s, self.keep)
+                yield from pauses(self._failed(request, exc, attempt, started, sent, outage), self.slice_s,
+                                  self.keep)
                 continue
             return self._answered(request, raw, attempt, started, sent)
-        raise AssertionError("unreachable")  # _failed raises on the last attempt
 
     def _throttle(self, request: ChatRequest):
         """Wait for the limiter: once for a reservation (per process), or until the shared budget lets it go."""
@@ -85,8 +135,10 @@ class Retrying:
             if self.limiter.reserves_ahead:
                 return
 
-    def _failed(self, request: ChatRequest, exc, attempt: int, started: float, sent: int | None = None) -> float:
-        """Record the failed attempt; return how long to wait, or raise when retrying cannot help."""
+    def _failed(self, request: ChatRequest, exc, attempt: int, started: float, sent: int | None = None,
+                outage: Outage | None = None) -> float:
+        """Record the failed attempt; return how long to wait, or raise when retrying cannot help (an outage
+        being waited out lifts `max_attempts`)."""
         kind = retry.error_class(exc)
         self.recorder.row(request, status="error", attempt=attempt, error_class=kind,
                           latency_ms=(time.perf_counter() - started) * 1000, sent_id=sent)
@@ -97,7 +149,7 @@ class Retrying:
         if not retry.is_retryable(exc):
             raise retry.LLMRequestRejected(f"{request.what} rejected the request: {why}", error_class=kind,
                                            attempts=attempt) from None
-        if attempt >= self.resource.max_attempts:
+        if attempt >= self.resource.max_attempts and not (outage is not None and outage.waits(kind)):
             raise retry.LLMUnavailable(f"{request.what} failed {attempt} attempts; last: {why}", error_class=kind,
                                        attempts=attempt) from None
         if kind == "rate_limit" and self.failover_after_s is not None:
