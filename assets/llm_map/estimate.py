@@ -4,10 +4,12 @@ a partition against the budgets across runs (AIWF_BUDGETS) it falls under. No mo
 Rows to do are the partition's valid rows less those checkpointed under the prompt in force; rows whose request
 the cache already answers are counted apart (`rows_cached`, free). Tokens per request come from the ledger's
 history of the prompt version in force: median and p90 of its answered calls on the asset's tier, as many per
-request as it made (repairs), plus the escalation tier's calls in the proportion they were made; a version with no history counts characters/4 of each
-rendered request and its output cap (the prompt is flagged in `no_history`). Cost is at current prices, the
-model's batch price in batch mode; wall time is the history's median latency over the asset's concurrency, or
-the rate limit where that is slower (batch mode: the provider's batch window is not predicted).
+request as it made (repairs), plus the escalation tier's calls in the proportion they were made; a version with no
+history counts characters/4 of each rendered request and its output cap (the prompt is flagged in `no_history`).
+Cost is at current prices, the model's batch price in batch mode; wall time is the history's median latency over
+the asset's concurrency, or the rate limit where that is slower (batch mode: the provider's batch window is not
+predicted). A step's `prepare` hook is run on the rows first (`prepared`) unless it looks things up through the
+model session, a resource or the run; then what it adds counts as empty, and the figure is a lower bound.
 """
 
 import math
@@ -20,6 +22,7 @@ import pandas as pd
 from assets.llm_map.canary import effective_live
 from assets.llm_map.report import LLMMapSpec, RunReport, model_key
 from assets.llm_map.rows import RowRequest, prepare_rows
+from assets.llm_map.step import MapStep
 from resources.llm.cache import ResponseCache
 from resources.llm.ledger_reads import prompt_history
 from resources.llm.pricing import Usage, price
@@ -43,12 +46,14 @@ class Estimate:
     wall_s: float = 0.0
     unpriced_models: set = field(default_factory=set)
     no_history: set = field(default_factory=set)  # prompt refs estimated at characters/4
+    lower_bound: set = field(default_factory=set)  # "step [partition]" whose prepare hook could not run here
 
     def add(self, other: "Estimate") -> None:
         for name in ("rows", "rows_cached", "tokens_in", "tokens_out", "cost_usd", "cost_usd_p90", "wall_s"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.unpriced_models |= other.unpriced_models
         self.no_history |= other.no_history
+        self.lower_bound |= other.lower_bound
 
     def figures(self, budget_left_usd: float | None) -> dict:
         """The `aiwf estimate --json` line, exactly these keys."""
@@ -56,15 +61,61 @@ class Estimate:
                 "tokens_out": self.tokens_out, "cost_usd": round(self.cost_usd, 6),
                 "cost_usd_p90": round(self.cost_usd_p90, 6), "wall_s": round(self.wall_s, 1),
                 "unpriced_models": sorted(self.unpriced_models),
-                "budget_left_usd": None if budget_left_usd is None else round(budget_left_usd, 6)}
+                "budget_left_usd": None if budget_left_usd is None else round(budget_left_usd, 6),
+                "lower_bound": sorted(self.lower_bound)}
 
 
-def rows_to_do(spec: LLMMapSpec, llm, store, asset_key: str, frame: pd.DataFrame, partition: str
-               ) -> tuple[LLMMapSpec, list[RowRequest]]:
-    """The spec with its prompt in force, and the requests its valid rows need beyond the checkpointed ones."""
-    spec = effective_live(spec, store)
+class LookupNeeded(RuntimeError):
+    """A `prepare` hook reached for the model session, a resource or the run: an estimate does neither."""
+
+
+class _Refused:
+    """Stands in for what a hook must not use in an estimate (the session, resources, the run's context): any
+    attribute raises LookupNeeded, and the use is noted even where the hook catches it."""
+
+    def __init__(self, what: str, used: list):
+        self._what, self._used = what, used
+
+    def __getattr__(self, name: str):
+        self._used.append(f"{self._what}.{name}")
+        raise LookupNeeded(f"{self._what}.{name}")
+
+
+def prepared(spec: LLMMapSpec, frame: pd.DataFrame, partition: str, inputs: dict[str, pd.DataFrame]
+             ) -> tuple[pd.DataFrame, str | None]:
+    """The rows a step's `prepare` hook gives for `frame` (its other upstream tables in `inputs`), run as the asset
+    runs it but with no model session, resources or run: (rows, None). A hook that looks something up through
+    them cannot run here: (frame as read, what it used), and the step's estimate is a lower bound."""
+    if spec.hooks.prepare is None:
+        return frame, None
+    used: list[str] = []
+    step = MapStep(context=_Refused("context", used), session=_Refused("session", used),
+                   resources=_Refused("resources", used), partition=partition, inputs=inputs, shadow=True)
+    try:
+        rows = spec.hooks.prepare(frame.copy(), step)
+    except LookupNeeded:
+        pass
+    return (frame, f"its prepare hook uses {used[0]}") if used else (rows, None)
+
+
+class _Blank(dict):
+    """A row whose missing columns read as empty: what a hook that was not run would have added."""
+
+    def __missing__(self, key):
+        return ""
+
+
+def rows_to_do(spec: LLMMapSpec, llm, store, asset_key: str, frame: pd.DataFrame, partition: str,
+               lenient: bool = False) -> tuple[LLMMapSpec, list[RowRequest]]:
+    """The spec with its prompt in force, and the requests its valid rows need beyond the checkpointed ones.
+    `lenient`: `frame` lacks what the step's `prepare` hook adds; those columns count as (nearly) empty."""
+    spec, variables = effective_live(spec, store), spec.variables
+    if lenient:
+        frame = frame.assign(**{c: "-" for c in spec.text_columns or [] if c not in frame.columns},
+                             **{c: None for c in spec.keep_columns if c not in frame.columns})
+        variables = (lambda row: spec.variables(_Blank(row))) if spec.variables else None
     good, bad = prepare_rows(frame, key_column=spec.key_column, prompt=spec.prompt, text_columns=spec.text_columns,
-                             variables=spec.variables, row_model=spec.row_model,
+                             variables=variables, row_model=spec.row_model,
                              max_input_tokens=spec.max_input_tokens, keep_columns=spec.keep_columns)
     report = RunReport(spec, asset_key, partition, "", quarantine=None)
     report.bad = bad

@@ -7,7 +7,9 @@ checkpointed and counted apart when the cache answers them, priced from the ledg
 in force (assets/llm_map/estimate.py). The upstream rows come from the upstream table when it was materialized
 (the Parquet IO manager under AIWF_HOME/tables); for a day never run, the upstream step itself is run in this
 process with nothing stored (a step that reads inbox files reads them, so the day's returns are counted as they
-are dropped), unless it needs the model: then the day is reported as unknown. `budget_left_usd` is the least any
+are dropped), unless it needs the model: then the day is reported as unknown. A step's `prepare` hook is run on
+those rows (with its other upstream tables) when it needs nothing else; one that reaches for the model session or a
+resource is not, and the step's figure is a lower bound (`lower_bound`). `budget_left_usd` is the least any
 budget across runs (AIWF_BUDGETS) covering the steps has left now; `--tag` names the run tags that choose budgets.
 `--json` ends with one line of figures.
 """
@@ -16,15 +18,16 @@ import json
 import sys
 
 
-def upstream_frame(defs, asset_def, partition: str, state):
-    """The rows an llm_map asset would read for one partition (see the module doc); None when unknown."""
+def upstream_frame(defs, asset_def, partition: str, state, name: str = "rows"):
+    """The rows an llm_map asset would read for one partition as its input `name` (`rows`, or another upstream
+    table of its `inputs=`; see the module doc); None when unknown."""
     import dagster as dg
     import pandas as pd
 
     from assets.llm_map.factory import LLM_MAP_TAG
     from resources.state.parquet_io_manager import ParquetIOManager
 
-    key = asset_def.keys_by_input_name["rows"]
+    key = asset_def.keys_by_input_name[name]
     path = ParquetIOManager(state=state).path_for(key, partition or None)
     if path.exists():
         return pd.read_parquet(path)
@@ -59,7 +62,7 @@ def partitions_of(job, spec: str) -> list[str]:
 def estimate_job(job_name: str, partitions: str, asset: str | None = None, tags: dict | None = None,
                  say=print) -> dict:
     """The figures of `--json` for a job over a partition range; a line per step and partition through `say`."""
-    from assets.llm_map.estimate import Estimate, estimate, rows_to_do
+    from assets.llm_map.estimate import Estimate, estimate, prepared, rows_to_do
     from assets.llm_map.factory import spec_of
     from pipelines.definitions import defs
     from pipelines.resource_bindings import local_state
@@ -81,16 +84,24 @@ def estimate_job(job_name: str, partitions: str, asset: str | None = None, tags:
         spec, asset_def = spec_of(key.to_user_string()), defs.resolve_assets_def(key)
         workflows.add(spec.workflow)
         for partition in days:
-            frame = upstream_frame(defs, asset_def, partition, state)
-            if frame is None:
-                unknown.append(f"{key.to_user_string()} [{partition}]")
+            label = f"{key.to_user_string()} [{partition}]"
+            tables = {name: upstream_frame(defs, asset_def, partition, state, name)
+                      for name in ("rows", *spec.hooks.inputs)}
+            if any(table is None for table in tables.values()):
+                unknown.append(label)
                 continue
-            live, todo = rows_to_do(spec, llm, store, key.to_user_string(), frame, partition)
+            frame = tables.pop("rows")
+            rows, why = prepared(spec, frame, partition, tables)  # the step's prepare hook, where it can run here
+            live, todo = rows_to_do(spec, llm, store, key.to_user_string(), rows, partition, lenient=bool(why))
             part = estimate(live, llm, store, todo)
-            say(f"{key.to_user_string()} [{partition}]: {len(frame)} rows in, {part.rows} to send, "
+            if why:
+                part.lower_bound.add(label)
+            say(f"{label}: {len(frame)} rows in, {part.rows} to send, "
                 f"{part.rows_cached} cached, ~{part.tokens_in + part.tokens_out} tokens, ${part.cost_usd:.4f} "
                 f"(p90 ${part.cost_usd_p90:.4f}), ~{part.wall_s:.0f} s"
-                + (f"; no history for {live.prompt.ref}: characters/4" if part.no_history else ""))
+                + (f"; no history for {live.prompt.ref}: characters/4" if part.no_history else "")
+                + (f"; a lower bound: {why}, which an estimate does not call, so what it adds counts as empty"
+                   if why else ""))
             total.add(part)
     if unknown:
         say(f"unknown (upstream not materialized and it needs the model): {', '.join(unknown)}")
@@ -101,7 +112,9 @@ def estimate_job(job_name: str, partitions: str, asset: str | None = None, tags:
     say(f"total: {figures['rows']} rows to send, {figures['rows_cached']} cached, ${figures['cost_usd']:.4f} "
         f"(p90 ${figures['cost_usd_p90']:.4f}), ~{figures['wall_s']:.0f} s"
         + ("" if left is None else f"; budgets have ${figures['budget_left_usd']:.4f} left")
-        + (f"; unpriced: {', '.join(figures['unpriced_models'])}" if figures["unpriced_models"] else ""))
+        + (f"; unpriced: {', '.join(figures['unpriced_models'])}" if figures["unpriced_models"] else "")
+        + (f"; a lower bound (steps whose prepare hook looks things up): {', '.join(figures['lower_bound'])}"
+           if figures["lower_bound"] else ""))
     return figures
 
 

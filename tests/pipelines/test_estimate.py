@@ -54,7 +54,7 @@ def test_estimate_of_days_never_run_costs_no_request_and_matches_the_backfill(en
     figures = estimate(capsys, "--partitions", f"{DAYS[0]}...{DAYS[-1]}", "--json")
     assert endpoint.counters()["requests"] == 0
     assert list(figures) == ["rows", "rows_cached", "tokens_in", "tokens_out", "cost_usd", "cost_usd_p90", "wall_s",
-                             "unpriced_models", "budget_left_usd"]
+                             "unpriced_models", "budget_left_usd", "lower_bound"]
     assert figures["rows"] >= 90 and figures["unpriced_models"] == [] and figures["budget_left_usd"] is None
 
     for day in DAYS:
