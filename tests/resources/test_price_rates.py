@@ -1,6 +1,6 @@
-"""A catalogue price is worked out once per model, minute and input-size tier, then each answer is priced from its per-token rates:
-the same figure genai-prices gives (tiers, batch prices and time-of-day prices included), many times faster, and
-the AIWF_PRICES file still wins."""
+"""A catalogue price is worked out once per model, minute and input-size tier, then each answer is priced from its
+per-token rates: the same figure genai-prices gives (tiers, batch prices and time-of-day prices included), many
+times faster, and the AIWF_PRICES file still wins."""
 
 import time
 import types
