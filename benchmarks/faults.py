@@ -25,16 +25,17 @@ Faults, one after another, each once the previous one has healed (progress seen)
    flight (or after `--max-heal-s` of waiting for some).
 A fault whose moment never comes (the backfill finished first) is reported `injected: false`.
 
-heal_s per fault: seconds from the fault's end until the next progress: a row checkpointed (an answer kept) or
-a step success in the instance's event log (any run: on two workers another run's progress counts too).
+heal_s per fault: seconds from the fault's end until every run it hit (those in progress when it began) has
+completed a step or succeeded after it, itself or through its retry run (None: not within 3 x `--max-heal-s`);
+first_progress_s: until the first progress of any run (a row checkpointed or a step success).
 
 It ends when the backfill is no longer requested and every run has ended with no run retry pending (or at
 `--timeout`). Last line of stdout: one JSON object: rows, rows_lost (rows in the input files not in a day's
 output, quarantine or checkpoints), requests_paid_twice (answers to a request body already answered once, as
 counted by the model server), ledger_rows_missing (answers the server gave that the ledger holds no row for:
-answered non-cache rows, plus the attempts it holds as sent and possibly paid whose worker died mid-request,
-`ledger_rows_in_flight_at_a_kill`), slots_leaked (pool slots still claimed `--slot-grace-s` after all runs ended; slots_held_at_end right at
-the end), heal_s, runs by status, person_needed (a run ended FAILURE/CANCELED with no retry after it, or the
+answered non-cache rows, plus the attempts it holds as sent and possibly paid whose worker died
+mid-request, `ledger_rows_in_flight_at_a_kill`), slots_leaked (pool slots still claimed `--slot-grace-s` after
+all runs ended; slots_held_at_end right at the end), heal_s, runs by status, person_needed (a run ended FAILURE/CANCELED with no retry after it, or the
 backfill timed out), the faults with their times, and the first line of every run failure. Nothing is hidden:
 a failed run stays in the figures. It is a benchmark, not a test: it asserts nothing.
 """
@@ -228,6 +229,8 @@ class Progress:
         self.store = StateResource(home=os.environ["AIWF_HOME"], pg_url=os.environ["AIWF_PG_URL"]).store()
         self.answered, self.steps, self.last_change = 0, 0, time.time()
         self.runs: list = []
+        self.run_steps: dict[str, int] = {}  # run id -> step successes (SUCCESS counts as one more)
+        self.run_moved: dict[str, float] = {}  # run id -> when that count last grew
         self._stop = threading.Event()
         self.thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -245,9 +248,15 @@ class Progress:
             answered = self.answered
         try:
             runs = list(self.instance.get_runs())
-            steps = sum(len(self.instance.get_records_for_run(r.run_id, of_type=DagsterEventType.STEP_SUCCESS,
-                                                              limit=10000).records) for r in runs)
-            self.runs = runs
+            per_run = {r.run_id: len(self.instance.get_records_for_run(
+                r.run_id, of_type=DagsterEventType.STEP_SUCCESS, limit=10000).records) + (r.status.value == "SUCCESS")
+                for r in runs}
+            steps, self.runs = sum(per_run.values()), runs
+            now = time.time()
+            for run_id, count in per_run.items():
+                if count > self.run_steps.get(run_id, 0):
+                    self.run_moved[run_id] = now
+            self.run_steps = per_run
         except Exception:  # Postgres down: no change seen
             steps = self.steps
         if answered > self.answered or steps > self.steps:
@@ -266,8 +275,8 @@ class Progress:
         self._stop.set()
         self.thread.join(timeout=30)
 
-    def heal_after(self, end: float, deadline: float, done) -> float | None:
-        """Seconds from `end` until the next progress (None if none came by `deadline` or the backfill ended)."""
+    def first_progress_after(self, end: float, deadline: float, done) -> float | None:
+        """Seconds from `end` until any progress (None if none came by `deadline` or the backfill ended)."""
         while time.time() < deadline:
             if self.last_change > end:
                 return round(self.last_change - end, 1)
@@ -276,10 +285,33 @@ class Progress:
             time.sleep(0.5)
         return None
 
-    def any_run_in_progress(self) -> bool:
+    def moved_after(self, run_id: str, end: float) -> float | None:
+        """When `run_id`, or a retry of it, first completed a step (or succeeded) after `end`; None if not yet."""
+        if self.run_moved.get(run_id, 0) > end:
+            return self.run_moved[run_id]
+        retries = [r.run_id for r in self.runs if r.tags.get("dagster/parent_run_id") == run_id]
+        times = [t for child in retries if (t := self.moved_after(child, end)) is not None]
+        return min(times) if times else None
+
+    def heal_after(self, end: float, deadline: float, done, hit: set[str]) -> float | None:
+        """Seconds from `end` until every run the fault hit (in progress when it began), or its retry, completed
+        a step or succeeded; with no run hit, until any progress. None if that did not happen by `deadline`."""
+        if not hit:
+            return self.first_progress_after(end, deadline, done)
+        while time.time() < deadline:
+            moved = [self.moved_after(run_id, end) for run_id in hit]
+            if all(t is not None for t in moved):
+                return round(max(moved) - end, 1)
+            time.sleep(0.5)
+        return None
+
+    def in_progress(self) -> set[str]:
         from dagster import DagsterRunStatus
 
-        return any(r.status == DagsterRunStatus.STARTED for r in self.runs)
+        return {r.run_id for r in self.runs if r.status == DagsterRunStatus.STARTED}
+
+    def any_run_in_progress(self) -> bool:
+        return bool(self.in_progress())
 
 
 def backfill_done(instance, backfill_id: str) -> bool:
@@ -438,10 +470,12 @@ def main(argv=None) -> dict:
                 say(args, f"{name}: not injected (its moment did not come before the backfill ended)")
                 return
             record["at_s"] = round(time.time() - launched, 1)
+            hit = progress.in_progress()
             record.update(action() or {})
             end = time.time()
-            record.update(injected=True, ended_at_s=round(end - launched, 1))
-            record["heal_s"] = progress.heal_after(end, min(end + args.max_heal_s, deadline), done)
+            record.update(injected=True, ended_at_s=round(end - launched, 1), runs_hit=len(hit))
+            record["heal_s"] = progress.heal_after(end, min(end + args.max_heal_s * 3, deadline), done, hit)
+            record["first_progress_s"] = round(progress.last_change - end, 1) if progress.last_change > end else None
             say(args, f"{name}: {record}")
             time.sleep(3)
 

@@ -7,7 +7,9 @@ again. Here each step's result is watched: every LOOK_EVERY_S seconds without a 
 the workers (Celery's `query_task`) are asked for it; a step found nowhere twice in a row is removed from the
 broker's unacknowledged set (so it is not handed out again an hour later) and submitted again, with an engine
 event naming the step. The step then pays only for rows not yet checkpointed. Result polls that fail while the
-broker is down are waited out for AIWF_INFRA_WAIT_S (resources/state/blips.py) instead of ending the run.
+broker is down are waited out for AIWF_INFRA_WAIT_S (resources/state/blips.py) instead of ending the run. A step
+that failed on infrastructure outside aiwf's waits (Dagster's own storage calls in the step during a Postgres
+restart: `is_infrastructure_failure`) tags its run so the daemon retries it from failure (deploy/dagster.yaml).
 With RabbitMQ (durable queue, unacknowledged messages requeued when a worker's connection drops) nothing is
 watched.
 """
@@ -18,7 +20,7 @@ import time
 import dagster as dg
 from dagster_celery.executor import CeleryExecutor, celery_executor
 
-from resources.state.blips import infra_wait_s
+from resources.state.blips import RETRY_ON_STEP_FAILURE_TAG, infra_wait_s, is_infrastructure_failure, wait_out
 from sensors.dagster_internals import submit_celery_step
 
 log = logging.getLogger("aiwf.celery_steps")
@@ -153,7 +155,25 @@ class WatchedCeleryExecutor(CeleryExecutor):
     def execute(self, plan_context, execution_plan):
         from dagster_celery.core_execution_loop import core_celery_execution_loop
 
-        return core_celery_execution_loop(plan_context, execution_plan, step_execution_fn=_submit_watched)
+        tagged = False
+        for event in core_celery_execution_loop(plan_context, execution_plan, step_execution_fn=_submit_watched):
+            if not tagged and event.is_step_failure and is_infrastructure_failure(event.step_failure_data.error):
+                tagged = _retry_from_failure(plan_context, event.step_key)
+            yield event
+
+
+def _retry_from_failure(plan_context, step_key: str) -> bool:
+    """Tag the run so that its failure is retried by the daemon (before the run fails: Dagster decides then)."""
+    instance, run = plan_context.instance, plan_context.dagster_run
+    try:
+        wait_out(lambda: instance.add_run_tags(run.run_id, {RETRY_ON_STEP_FAILURE_TAG: "true"}),
+                 "the Dagster run storage", replayable=lambda exc: True)
+        instance.report_engine_event(f"aiwf: step {step_key} failed on infrastructure (a store, broker or backend "
+                                     "that was unreachable); the daemon retries this run from failure.", run)
+    except Exception as exc:  # never hide the step's own failure behind this one
+        log.warning(f"could not tag run {run.run_id} for a retry: {type(exc).__name__}")
+        return False
+    return True
 
 
 @dg.executor(name="celery", config_schema=celery_executor.config_schema,

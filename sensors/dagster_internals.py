@@ -83,6 +83,7 @@ TEST_SUPPORT = {
     "ReexecutionStrategy": "dagster._core.execution.plan.resume_retry",  # a re-execution as the UI creates one
     "MonitoringDaemon": "dagster._daemon.daemon",  # run monitoring, and freeing the slots of ended runs
     "dagster_instance_config": "dagster._core.instance.config",  # a dagster.yaml validated as Dagster loads it
+    "serializable_error_info_from_exc_info": "dagster._utils.error",  # a step failure's error, as events carry it
 }
 
 

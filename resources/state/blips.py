@@ -7,6 +7,12 @@ to AIWF_INFRA_WAIT_S seconds (default 300). When that is spent the step fails on
 first line, without Dagster's step retries (they would only wait again), and its run is tagged so the daemon's
 run retries re-execute it from failure (dagster.yaml: run_retries). Model errors keep their own policy
 (resources/llm/).
+
+A blip can also fail a step outside aiwf's code: Dagster's own reads and writes of its Postgres storage in the
+step (processing a check result, writing an event) raise a connection error that no wait here wraps, and the step
+fails without its retry policy. `is_infrastructure_failure` tells such a failure (its error chain ends in a
+connection error of Postgres, Redis or the Celery backend) from a bug or bad data, so the run's executor
+(pipelines/celery_steps.py) can tag the run for the daemon's retry from failure as `wait_out` does.
 """
 
 import random
@@ -76,6 +82,30 @@ def wait_out(attempt: Callable[[], T], what: str, replayable: Callable[[BaseExce
                 raise InfrastructureUnavailable(what, waited, exc) from exc
             sleep(pause)
             waited += pause
+
+
+# An error of a service that was unreachable for a moment, by class name and what its message says.
+_BLIP_CLASSES = ("OperationalError", "InterfaceError", "ConnectionError", "ConnectionRefusedError",
+                 "ConnectionResetError", "BrokenPipeError", "RuntimeError")
+_BLIP_WORDS = ("server closed the connection", "connection refused", "could not connect", "terminating connection",
+               "the database system is", "connection already closed", "connection reset", "connection timed out",
+               "reconnect to the celery result store", "connection to server")
+
+
+def is_infrastructure_failure(error) -> bool:
+    """Whether a step failure's error (Dagster's SerializableErrorInfo, with its cause and context chain) is the
+    store, broker or result backend being unreachable: InfrastructureUnavailable, or a connection error."""
+    seen, todo = 0, [error]
+    while todo and seen < 20:
+        info, seen = todo.pop(), seen + 1
+        if info is None:
+            continue
+        name, message = getattr(info, "cls_name", "") or "", (getattr(info, "message", "") or "").lower()
+        if name == InfrastructureUnavailable.__name__ or (name in _BLIP_CLASSES and any(w in message for w in
+                                                                                         _BLIP_WORDS)):
+            return True
+        todo += [getattr(info, "cause", None), getattr(info, "context", None)]
+    return False
 
 
 def mark_run_for_retry() -> None:

@@ -23,3 +23,19 @@ def marked_step(context) -> int:
 @dg.job(executor_def=watched_celery_executor)
 def watched_job():
     marked_step()
+
+
+@dg.op(config_schema={"blip": bool})
+def failing_step(context) -> None:
+    """Fails as a Postgres restart fails Dagster's storage calls in a step (blip), or as a bug does."""
+    if context.op_config["blip"]:
+        import psycopg2
+
+        raise psycopg2.OperationalError("server closed the connection unexpectedly\n\tThis probably means the "
+                                        "server terminated abnormally")
+    raise ValueError("a bug")
+
+
+@dg.job(executor_def=watched_celery_executor)
+def failing_job():
+    failing_step()

@@ -158,3 +158,18 @@ def test_result_polls_wait_out_a_broker_outage_and_give_up_after_the_infra_wait(
     now[0] = 61.0
     with pytest.raises(ConnectionError):
         watched.ready()
+
+
+@pytest.mark.parametrize("blip", [True, False])
+def test_a_step_failed_on_infrastructure_has_its_run_retried_and_a_bug_does_not(deploy_instance, own_redis,
+                                                                               celery_workers, blip):
+    from lost_steps_jobs import failing_job
+
+    celery_workers([f"fail-{os.getpid()}"])
+    config = {"execution": {"config": celery_executor_config()}, "ops": {"failing_step": {"config": {"blip": blip}}}}
+    with dg.execute_job(dg.reconstructable(failing_job), instance=deploy_instance, run_config=config,
+                        raise_on_error=False) as result:
+        assert not result.success
+        run = deploy_instance.get_run_by_id(result.run_id)
+    assert run.tags.get("dagster/will_retry") == ("true" if blip else "false")
+    assert (run.tags.get("dagster/retry_on_asset_or_op_failure") == "true") is blip
