@@ -20,6 +20,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.llm_map.canary import effective_live
+from assets.llm_map.input_cap import input_cap
 from assets.llm_map.report import LLMMapSpec, RunReport, model_key
 from assets.llm_map.rows import RowRequest, prepare_rows
 from assets.llm_map.step import MapStep
@@ -114,9 +115,10 @@ def rows_to_do(spec: LLMMapSpec, llm, store, asset_key: str, frame: pd.DataFrame
         frame = frame.assign(**{c: "-" for c in spec.text_columns or [] if c not in frame.columns},
                              **{c: None for c in spec.keep_columns if c not in frame.columns})
         variables = (lambda row: spec.variables(_Blank(row))) if spec.variables else None
+    cap = input_cap(spec, llm, (spec.tier, spec.escalate_to if spec.escalate_on else None))  # as the run's
     good, bad = prepare_rows(frame, key_column=spec.key_column, prompt=spec.prompt, text_columns=spec.text_columns,
                              variables=variables, row_model=spec.row_model,
-                             max_input_tokens=spec.max_input_tokens, keep_columns=spec.keep_columns)
+                             max_input_tokens=cap, keep_columns=spec.keep_columns)
     report = RunReport(spec, asset_key, partition, "", quarantine=None)
     report.bad = bad
     scope = Scope(asset_key, partition, spec.prompt.version, spec.prompt.hash, model_key(spec, llm, spec.tier))

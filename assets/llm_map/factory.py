@@ -38,11 +38,12 @@ from assets.llm_map.batch_mode import MODES, BatchSettings, answer_batch_mode
 from assets.llm_map.canary import canary_plan, effective_live
 from assets.llm_map.engine import BatchEngine, Budget, Reask, Validator, run_async
 from assets.llm_map.estimate import check_budget_left
+from assets.llm_map.input_cap import input_cap
 from assets.llm_map.lease import lease_name, partition_lease
 from assets.llm_map.progress import Progress, batch_line
 from assets.llm_map.ranges import per_partition
 from assets.llm_map.report import LLMMapSpec, RunReport, model_key
-from assets.llm_map.rows import prepare_rows
+from assets.llm_map.rows import bad_summary, prepare_rows
 from assets.llm_map.step import MapStep, StepHooks
 from assets.pools import LLM_POOL
 from resources.llm import LLMResource
@@ -184,10 +185,11 @@ def _run_batch(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResource
     if spec.hooks.prepare is not None:
         progress.phase(f"preparing {len(frame):,} rows")
         frame = spec.hooks.prepare(frame, step)
-    progress.phase(f"checking {len(frame):,} rows")
+    cap = input_cap(spec, llm, (tier, escalate))  # the step's, the operator's or the models' limit per row
+    progress.phase(f"checking {len(frame):,} rows (at most {cap.tokens:,} tokens a request: {cap.source})")
     good, bad = prepare_rows(frame, key_column=spec.key_column, prompt=spec.prompt, text_columns=spec.text_columns,
                              variables=spec.variables, row_model=spec.row_model,
-                             max_input_tokens=spec.max_input_tokens, keep_columns=spec.keep_columns,
+                             max_input_tokens=cap, keep_columns=spec.keep_columns,
                              tick=lambda n: progress.every(lambda: f"checked {n:,}/{len(frame):,} rows"))
     step.input_hashes = {key: request.input_hash for key, request in good}
     canary = canary_plan(spec, checkpoints.store)  # None unless the prompt's candidate has a share of rows
@@ -195,7 +197,7 @@ def _run_batch(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResource
         good, unrenderable = canary.apply(good)
         bad, report.versions = bad + unrenderable, canary.versions
     if bad:
-        progress.phase(f"quarantining {len(bad):,} bad input rows")
+        progress.phase(f"quarantining {len(bad):,} bad input rows, never sent: {bad_summary(bad)}")
     report.quarantine_bad(bad, tick=lambda n: progress.every(lambda: f"quarantined {n:,}/{len(bad):,} bad rows"))
     scope = Scope(report.asset_key, partition, spec.prompt.version, spec.prompt.hash, models)
     todo = report.resume(good, canary.load(checkpoints, scope) if canary else checkpoints.load(scope))
@@ -236,6 +238,7 @@ def _run_batch(spec: LLMMapSpec, context, config: LLMMapConfig, llm: LLMResource
         stopped = None
     progress.phase(("stopped: " if stopped else "done: ") + line())
     metadata = {**_metadata(report, writer, engine, models, ai), "lease_wait_s": round(waited, 1),
+                "max_input_tokens": cap.tokens, "max_input_tokens_source": cap.source,
                 **(canary.metadata() if canary else {})}
     if stopped is not None:
         raise dg.Failure(f"{spec.name}: {stopped}. {writer.written} answers of this run are checkpointed; "

@@ -12,7 +12,10 @@ from typing import Any, Callable, Sequence
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
+from assets.llm_map.input_cap import InputCap
 from resources.llm.prompts import Prompt
+
+KEPT_CHARS = 2000  # an oversized row's text values are kept this long in the quarantine (the reason gives the size)
 
 
 @dataclass
@@ -76,15 +79,18 @@ def _text_variables(row: dict, columns: Sequence[str]) -> dict:
 
 def prepare_rows(frame: pd.DataFrame, *, key_column: str, prompt: Prompt, text_columns: Sequence[str] | None,
                  variables: Callable[[dict], dict] | None, row_model: type[BaseModel] | None,
-                 max_input_tokens: int, keep_columns: Sequence[str] = (),
+                 max_input_tokens: int | InputCap, keep_columns: Sequence[str] = (),
                  tick: Callable[[int], None] | None = None) -> tuple[list[tuple[str, RowRequest]], list[BadRow]]:
     """(row key, request) for each good row in order, and the bad rows with their reasons.
 
-    `tick(rows checked)` is called every 1,000 rows, so a long preparation can report progress."""
+    A row whose request would be over `max_input_tokens` (a number, or an InputCap naming its source) is bad:
+    `oversized_input`, never sent. `tick(rows checked)` is called every 1,000 rows, so a long preparation can
+    report progress."""
     needed = [key_column, *(text_columns or []), *keep_columns]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         raise ValueError(f"upstream table has no column(s) {missing}; it has {list(frame.columns)}")
+    cap = max_input_tokens if isinstance(max_input_tokens, InputCap) else InputCap(max_input_tokens, "max_input_tokens")
     good, bad, seen = [], [], set()
     for position, raw in enumerate(frame.to_dict("records")):
         if tick is not None and position % 1000 == 0:
@@ -101,10 +107,12 @@ def prepare_rows(frame: pd.DataFrame, *, key_column: str, prompt: Prompt, text_c
             continue
         seen.add(key)
         try:
-            request = _request(row, prompt, text_columns, variables, row_model, max_input_tokens)
+            request = _request(row, prompt, text_columns, variables, row_model, cap)
+        except _Oversized as err:
+            bad.append(BadRow(key, _trimmed(row), "oversized_input", str(err)))
+            continue
         except (ValueError, TypeError, ValidationError) as err:
-            kind = getattr(err, "error_class", "oversized_input" if isinstance(err, _Oversized) else "invalid_row")
-            bad.append(BadRow(key, row, kind, _reason(err)))
+            bad.append(BadRow(key, row, getattr(err, "error_class", "invalid_row"), _reason(err)))
             continue
         request.keys, request.rows = [key], [row]
         good.append((key, request))
@@ -115,14 +123,31 @@ class _Oversized(ValueError):
     pass
 
 
-def _request(row, prompt, text_columns, variables, row_model, max_input_tokens) -> RowRequest:
+def _request(row, prompt, text_columns, variables, row_model, cap: InputCap) -> RowRequest:
     subject = row_model.model_validate(row).model_dump(mode="json") if row_model else row
     values = variables(subject) if variables else _text_variables(subject, text_columns or [])
     messages = prompt.render(**values)
     est = sum(len(m["content"]) for m in messages) // 4 + 1
-    if est > max_input_tokens:
-        raise _Oversized(f"request is about {est} tokens, over the {max_input_tokens}-token limit for one row")
+    if est > cap.tokens:
+        raise _Oversized(f"request is about {est:,} tokens, over the {cap.tokens}-token limit for one row "
+                         f"({cap.source}); not sent")
     return RowRequest([], row, values, input_hash(values), est)
+
+
+def _trimmed(row: dict) -> dict:
+    """The row as quarantined: text values cut to KEPT_CHARS, saying how long they were (a 20 MB value would
+    make the quarantine write, and every read of it, as slow as the value is long)."""
+    return {k: f"{v[:KEPT_CHARS]}... [{len(v):,} characters, cut]" if isinstance(v, str) and len(v) > KEPT_CHARS
+            else v for k, v in row.items()}
+
+
+def bad_summary(bad: list[BadRow], examples: int = 3) -> str:
+    """Bad rows by class, then the reasons of the first few: what a log line says before any request."""
+    classes: dict[str, int] = {}
+    for row in bad:
+        classes[row.error_class] = classes.get(row.error_class, 0) + 1
+    counts = ", ".join(f"{n:,} {kind}" for kind, n in classes.items())
+    return f"{counts}; e.g. " + "; ".join(f"{row.row_key}: {row.reason[:300]}" for row in bad[:examples])
 
 
 def _reason(err: Exception) -> str:
