@@ -3,10 +3,12 @@
 A file's day is the YYYY-MM-DD in its name (returns_2026-03-02.csv), else the day it was dropped (the one
 file-day rule, also for a file that cannot be read, so it is reported and quarantined under its own day). Values are
 read as text, exactly as received: typing and validation happen per row in the triage step, where each bad
-row is quarantined with its reason. An unreadable file, or one missing columns, is quarantined whole.
+row is quarantined with its reason. An unreadable file, or one missing columns, is quarantined whole. A CSV is
+read in chunks within the inbox limits (resources/state/inbox_limits.py), telling `progress` how far it got.
 """
 
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 from pydantic import BaseModel, Field
@@ -43,13 +45,15 @@ def feed_files(folder: Path | None = None) -> list[Path]:
     return list_files(folder or returns_dir(), SUFFIXES)
 
 
-def feed_for_day(folder: Path, day: str) -> tuple[pd.DataFrame, list[Path], dict[str, str]]:
-    """The rows of every file of `day`, the files read, and the files of `day` that cannot be used: name -> reason."""
+def feed_for_day(folder: Path, day: str, progress: Callable[[str], None] | None = None
+                 ) -> tuple[pd.DataFrame, list[Path], dict[str, str]]:
+    """The rows of every file of `day`, the files read, and the files of `day` that cannot be used: name -> reason.
+    `progress` gets a line as each chunk of a CSV file is read."""
     files = [p for p in feed_files(folder) if file_day(p) == day]
     frames, rejected, encodings = [], {}, {}
     for path in files:
         try:
-            frames.append(read_feed_file(path))
+            frames.append(read_feed_file(path, progress))
         except ValueError as err:
             rejected[path.name] = str(err)
             continue
@@ -60,7 +64,7 @@ def feed_for_day(folder: Path, day: str) -> tuple[pd.DataFrame, list[Path], dict
     return frame, files, rejected
 
 
-def read_feed_file(path: Path) -> pd.DataFrame:
+def read_feed_file(path: Path, progress: Callable[[str], None] | None = None) -> pd.DataFrame:
     """One file's rows as text (None where empty), a CSV's encoding in `attrs`; raises ValueError with the
     reason when unusable (over the inbox size cap, unreadable, columns missing)."""
     check_size(path)
@@ -69,7 +73,8 @@ def read_feed_file(path: Path) -> pd.DataFrame:
         if path.suffix.lower() == ".parquet":
             frame = pd.read_parquet(path)
         else:
-            frame, encoding = read_csv(path, dtype=str)
+            told = (lambda rows: progress(f"{path.name}: {rows:,} rows read")) if progress else None
+            frame, encoding = read_csv(path, told, dtype=str)
     except Exception as exc:  # pandas/pyarrow raise many types for a broken file
         raise ValueError(f"unreadable {path.suffix[1:]} file: {type(exc).__name__}: {str(exc)[:200]}") from exc
     missing = [c for c in COLUMNS if c not in frame.columns]

@@ -87,7 +87,7 @@ def return_requests(context: dg.AssetExecutionContext, state: StateResource):
     own day) and named by the return_files_are_all_readable warning."""
     folder, frames, files, rejected = returns_dir(state), {}, 0, {}
     for day in partition_keys(context):
-        frames[day], day_files, day_rejected = feed_for_day(folder, day)
+        frames[day], day_files, day_rejected = feed_for_day(folder, day, context.log.info)
         quarantine_rejected(context, state, workflow=GROUP, folder=folder, rejected=day_rejected,
                             error_class="invalid_file", partition_key=day)
         files, rejected = files + len(day_files), {**rejected, **day_rejected}
