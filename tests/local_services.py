@@ -29,6 +29,13 @@ def require_redis(url: str = REDIS_URL) -> str:
     return url
 
 
+def worker_tag() -> str:
+    """'gw1_' under pytest-xdist worker gw1, '' in a plain run: names of things made on a shared service (databases,
+    queues, keys) carry it beside their random part, so what a worker left behind says which worker made it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return f"{worker}_" if worker else ""
+
+
 @contextmanager
 def scratch_pg_database(prefix: str = "aiwf_test") -> Iterator[str]:
     """A fresh Postgres database (dropped after), so stores under test never see each other's rows."""
@@ -39,7 +46,7 @@ def scratch_pg_database(prefix: str = "aiwf_test") -> Iterator[str]:
     except psycopg2.OperationalError as exc:
         require_service("PostgreSQL", f"127.0.0.1:5432 db test user postgres ({type(exc).__name__})")
     admin.autocommit = True
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{worker_tag()}{uuid.uuid4().hex[:10]}"
     with admin.cursor() as cur:
         cur.execute(f"CREATE DATABASE {name}")
     try:

@@ -106,7 +106,7 @@ def test_postgres_store_survives_restarts_forks_and_nesting(fresh_schema):
 
     with psycopg2.connect(url) as admin, admin.cursor() as cur:  # the server drops aiwf's pooled connections
         cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE application_name = 'aiwf' AND pid <> pg_backend_pid()")
+                    "WHERE application_name = 'aiwf' AND datname = current_database() AND pid <> pg_backend_pid()")
     assert store.execute("SELECT count(*) FROM t") == [(2,)]  # replayed once on a fresh connection
 
     child = multiprocessing.get_context("fork").Process(target=_fork_writer, args=(url, 20))
