@@ -286,9 +286,12 @@ class Progress:
         return None
 
     def moved_after(self, run_id: str, end: float) -> float | None:
-        """When `run_id`, or a retry of it, first completed a step (or succeeded) after `end`; None if not yet."""
+        """When `run_id`, or a retry of it, first completed a step (or succeeded) after `end` (`end` itself for a
+        run that had succeeded by then); None if not yet."""
         if self.run_moved.get(run_id, 0) > end:
             return self.run_moved[run_id]
+        if any(r.run_id == run_id and r.status.value == "SUCCESS" for r in self.runs):
+            return end
         retries = [r.run_id for r in self.runs if r.tags.get("dagster/parent_run_id") == run_id]
         times = [t for child in retries if (t := self.moved_after(child, end)) is not None]
         return min(times) if times else None
@@ -302,6 +305,8 @@ class Progress:
             moved = [self.moved_after(run_id, end) for run_id in hit]
             if all(t is not None for t in moved):
                 return round(max(moved) - end, 1)
+            if done():
+                return None
             time.sleep(0.5)
         return None
 

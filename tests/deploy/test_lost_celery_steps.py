@@ -173,3 +173,14 @@ def test_a_step_failed_on_infrastructure_has_its_run_retried_and_a_bug_does_not(
         run = deploy_instance.get_run_by_id(result.run_id)
     assert run.tags.get("dagster/will_retry") == ("true" if blip else "false")
     assert (run.tags.get("dagster/retry_on_asset_or_op_failure") == "true") is blip
+
+
+def test_the_result_backend_reconnects_for_as_long_as_the_infra_wait(monkeypatch):
+    from pipelines.executor import celery_settings
+
+    for budget in (30, 300):
+        monkeypatch.setenv("AIWF_INFRA_WAIT_S", str(budget))
+        policy = celery_settings()["result_backend_transport_options"]["retry_policy"]
+        slept = sum(min(policy["interval_start"] + i * policy["interval_step"], policy["interval_max"])
+                    for i in range(policy["max_retries"]))
+        assert slept >= budget  # Celery's own policy: 20 tries 1 s apart, then the run failed
