@@ -5,9 +5,10 @@ the broker, result backend and queue are read from the same variables on both si
 its workers always agree. Broker URLs may hold passwords: they are passed as Dagster env references,
 resolved at run time, never baked into a job definition.
 
-Under the multiprocess executor, step processes fork from a warm server (Dagster's `start_method:
-forkserver`) instead of each starting Python and importing dagster, pandas, the definitions and the
-instance's storage modules anew: that start-up was most of a cached run (`forked_multiprocess_executor`).
+Under the multiprocess executor, step processes fork from the run worker, which has imported the definitions
+already (or from a warm server, `start_method: forkserver`, while the run worker runs other threads) instead
+of each starting Python and importing dagster, pandas, the definitions and the instance's storage modules
+anew: that start-up was most of a cached run (`forked_multiprocess_executor`).
 """
 
 import math
@@ -15,6 +16,7 @@ import multiprocessing
 import multiprocessing.forkserver
 import os
 import sys
+import threading
 
 import dagster as dg
 
@@ -127,11 +129,17 @@ def run_executor() -> dg.ExecutorDefinition:
     raise ValueError(f"{EXECUTOR_ENV} must be multiprocess, celery or k8s, got {choice!r}")
 
 
-# What a step process needs before its first line of work, imported once per run by the fork server:
-# Dagster's step machinery, the code location's module and the modules the run's instance is built from
-# (storage, run launcher, compute logs: without them each step spent a second importing them to open the
-# instance). Importing opens nothing: no store, pool or thread exists in the server, so a forked step
-# starts with none either. Steps import what only they use (great-expectations, LanceDB) themselves.
+# Where a step process starts from. Default: a fork of the run worker itself, which has already imported the
+# definitions and Dagster's step machinery and opened the instance, so a step starts with none of that to do
+# (`fork`, safe while the run worker has one thread: a fork copies only the calling thread, and a lock another
+# thread held would stay locked in the child). Each step is still its own process: a crash, a leak or a
+# module-level change in one step reaches neither the run worker nor another step, and the run cancels steps
+# as before. Storage engines hold no pooled connection between calls (NullPool), and a step opens its own
+# instance from the run's InstanceRef. When the run worker has other threads (a test process, a server that
+# runs runs in-process), steps fork from a warm server instead (`forkserver`), which imports what a step needs
+# before its first line of work: Dagster's step machinery, the code location's module and the modules the
+# run's instance is built from. Importing opens nothing: no store, pool or thread exists in the server.
+# Either way steps import what only they use (great-expectations, LanceDB) themselves.
 STEP_MACHINERY = ["dagster._core.executor.multiprocess"]
 _server_started_for: tuple | None = None
 
@@ -153,21 +161,27 @@ def _fresh_server_for(preload: list[str]) -> None:
     _server_started_for = wanted
 
 
+def fork_is_safe() -> bool:
+    """Whether steps may fork from the run worker itself: a POSIX fork is there and this process runs one
+    thread (a fork copies only the calling thread; a lock another thread held would stay locked in the step)."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
 @dg.executor(name="multiprocess", config_schema=dg.multiprocess_executor.config_schema,
              requirements=dg.multiprocess_executor.get_requirements)
 def forked_multiprocess_executor(init_context: dg.InitExecutorContext):
-    """Dagster's multiprocess executor, same config; `start_method` defaults to forkserver with the
-    modules of `step_preload` (run config may still choose `spawn` or its own preload list)."""
+    """Dagster's multiprocess executor, same config. With no `start_method` in run config, steps fork from the
+    run worker (`fork_is_safe`) or else from a fork server preloaded with `step_preload`; run config may still
+    choose `spawn`, or `forkserver` with its own preload list."""
     config = dict(init_context.executor_config)
-    if "forkserver" in multiprocessing.get_all_start_methods():
+    fork = not config.get("start_method") and fork_is_safe()
+    if not fork and "forkserver" in multiprocessing.get_all_start_methods():
         start = config.get("start_method") or {"forkserver": {}}
         if "forkserver" in start:
             preload = start["forkserver"].get("preload_modules") or step_preload(init_context)
             config["start_method"] = {"forkserver": {"preload_modules": preload}}
             _fresh_server_for(preload)
-    ex = executor_with_config(dg.multiprocess_executor, init_context, config)
-    if os.environ.get("AIWF_EXP_FORK"):
-        import threading
-        print("EXP threads", [t.name for t in threading.enumerate()], file=sys.stderr)
-        ex._start_method = "fork"
-    return ex
+    executor = executor_with_config(dg.multiprocess_executor, init_context, config)
+    if fork:
+        executor._start_method = "fork"  # Dagster's config offers spawn and forkserver; its executor takes any
+    return executor

@@ -1,17 +1,19 @@
-"""Step processes fork from a warm server (pipelines/executor.py): each run's steps see that run's environment,
-the server imports what steps need and nothing that starts a thread or is heavy, and spawn stays available."""
+"""Step processes fork from the run worker when it runs one thread, else from a warm server (pipelines/executor.py):
+each run's steps see that run's environment, the server imports what steps need and nothing that starts a thread
+or is heavy, and spawn stays available."""
 
 import json
 import multiprocessing.forkserver
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from pipelines.executor import forked_multiprocess_executor, run_executor, step_preload
+from pipelines.executor import fork_is_safe, forked_multiprocess_executor, run_executor, step_preload
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,11 +40,46 @@ def instance(tmp_path, monkeypatch):
     multiprocessing.forkserver._forkserver._stop()  # the server outlives runs; leave none to later tests
 
 
+FORKSERVER = {"execution": {"config": {"start_method": {"forkserver": {}}}}}  # the fallback, chosen explicitly
+
+
+def test_steps_fork_from_a_single_threaded_run_worker_with_the_definitions_already_imported(tmp_path):
+    """The run worker is a process of its own here, as `dagster job execute` or a launched run is (this test's
+    process may run threads, and then steps would fork from the server instead)."""
+    code = ("import json, os, dagster as dg, pipelines.definitions\n"
+            "from test_step_processes import where_job\n"
+            f"with dg.DagsterInstance.local_temp({str(tmp_path)!r}) as instance:\n"
+            "    with dg.execute_job(dg.reconstructable(where_job), instance=instance) as result:\n"
+            "        print(json.dumps({'success': result.success, 'worker': os.getpid(),"
+            " 'step': result.output_for_node('where_am_i')}))\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), str(ROOT)]),
+           "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["success"] and seen["step"]["parent"] == seen["worker"] and seen["step"]["warm"]
+    assert seen["step"]["pid"] != seen["worker"]  # still a process of its own
+
+
+def test_a_run_worker_with_threads_forks_steps_from_the_server(instance, tmp_path, monkeypatch):
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait, daemon=True)
+    helper.start()
+    try:
+        assert not fork_is_safe()
+        with dg.execute_job(dg.reconstructable(where_job), instance=instance) as result:
+            assert result.success
+            assert result.output_for_node("where_am_i")["parent"] != os.getpid()
+    finally:
+        stop.set()
+
+
 def test_each_run_gets_its_own_environment_from_the_fork_server(instance, tmp_path, monkeypatch):
     seen = []
     for name in ("first", "second", "second"):
         monkeypatch.setenv("AIWF_HOME", str(tmp_path / name))
-        with dg.execute_job(dg.reconstructable(where_job), instance=instance) as result:
+        with dg.execute_job(dg.reconstructable(where_job), instance=instance, run_config=FORKSERVER) as result:
             assert result.success
             seen.append(result.output_for_node("where_am_i"))
     assert [s["home"] for s in seen] == [str(tmp_path / n) for n in ("first", "second", "second")]
