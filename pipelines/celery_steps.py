@@ -9,7 +9,9 @@ broker's unacknowledged set (so it is not handed out again an hour later) and su
 event naming the step. The step then pays only for rows not yet checkpointed. Result polls that fail while the
 broker is down are waited out for AIWF_INFRA_WAIT_S (resources/state/blips.py) instead of ending the run. A step
 that failed on infrastructure outside aiwf's waits (Dagster's own storage calls in the step during a Postgres
-restart: `is_infrastructure_failure`) tags its run so the daemon retries it from failure (deploy/dagster.yaml).
+restart: `is_infrastructure_failure`) is sent again the same way, before the run sees the failure (Dagster never
+retries its own framework errors); after MAX_RESENDS it tags its run so the daemon retries it from failure
+(deploy/dagster.yaml).
 With RabbitMQ (durable queue, unacknowledged messages requeued when a worker's connection drops) nothing is
 watched.
 """
@@ -83,7 +85,7 @@ class WatchedResult:
         self.submit, self.app, self.queue, self.step_key, self.report = submit, app, queue, step_key, report
         self.clock = clock
         self.inner = submit()
-        self.resends, self.missing, self.failing_since = 0, 0, None
+        self.resends, self.missing, self.failing_since, self.events = 0, 0, None, None
         self.next_look = clock() + LOOK_EVERY_S
 
     def ready(self) -> bool:
@@ -97,9 +99,36 @@ class WatchedResult:
                 raise
             return False
         self.failing_since = None
-        if not done and self.resends < MAX_RESENDS and self.clock() >= self.next_look:
+        if done:
+            return not self._failed_on_infrastructure()
+        if self.resends < MAX_RESENDS and self.clock() >= self.next_look:
             self._look()
-        return done
+        return False
+
+    def _failed_on_infrastructure(self) -> bool:
+        """Whether the step failed on infrastructure (a Postgres restart under Dagster's own storage calls in the
+        step) and was sent again; the run then never sees that failure. Any other result is kept for `get`."""
+        if self.resends >= MAX_RESENDS:
+            return False
+        try:
+            self.events = self.inner.get()
+            failure = next((e for e in (dg.deserialize_value(raw, dg.DagsterEvent) for raw in self.events)
+                            if e.is_step_failure and is_infrastructure_failure(e.step_failure_data.error)), None)
+        except Exception:  # `get` raises it again for dagster-celery's loop
+            self.events = None
+            return False
+        if failure is None:
+            return False
+        first = next((line for line in failure.step_failure_data.error.to_string().splitlines() if line.strip()), "")
+        self._send_again(f"failed on infrastructure ({first[:200]})")
+        return True
+
+    def _send_again(self, why: str) -> None:
+        old = self.inner.id
+        self.inner, self.events, self.missing = self.submit(), None, 0
+        self.resends += 1
+        self.report(f"aiwf: step {self.step_key}'s Celery task {old} {why}; sent again as {self.inner.id} "
+                    f"({self.resends}/{MAX_RESENDS}).")
 
     def _look(self) -> None:
         self.next_look = self.clock() + LOOK_EVERY_S
@@ -116,11 +145,7 @@ class WatchedResult:
         if self.missing < LOOKS_MISSING or self._ready_now():
             return
         forget_unacked(self.app, task_id)
-        self.inner, self.missing = self.submit(), 0
-        self.resends += 1
-        self.report(f"aiwf: step {self.step_key}'s Celery task {task_id} was in no queue and at no worker "
-                    f"(broker restarted or worker killed); sent again as {self.inner.id} "
-                    f"({self.resends}/{MAX_RESENDS}).")
+        self._send_again("was in no queue and at no worker (broker restarted or worker killed)")
 
     def _ready_now(self) -> bool:
         try:
@@ -129,7 +154,7 @@ class WatchedResult:
             return True  # cannot tell: do not send it twice
 
     def get(self):
-        return self.inner.get()
+        return self.events if self.events is not None else self.inner.get()
 
     def revoke(self):
         return self.inner.revoke()

@@ -25,9 +25,15 @@ def watched_job():
     marked_step()
 
 
-@dg.op(config_schema={"blip": bool})
+@dg.op(config_schema={"blip": bool, "once_marker": dg.Field(str, default_value="")})
 def failing_step(context) -> None:
-    """Fails as a Postgres restart fails Dagster's storage calls in a step (blip), or as a bug does."""
+    """Fails as a Postgres restart fails Dagster's storage calls in a step (blip), or as a bug does; with
+    `once_marker`, only the first delivery fails (it leaves the marker)."""
+    marker = Path(context.op_config["once_marker"]) if context.op_config["once_marker"] else None
+    if marker is not None and marker.exists():
+        return None
+    if marker is not None:
+        marker.write_text("failed once")
     if context.op_config["blip"]:
         import psycopg2
 

@@ -173,6 +173,20 @@ def test_a_step_failed_on_infrastructure_has_its_run_retried_and_a_bug_does_not(
         run = deploy_instance.get_run_by_id(result.run_id)
     assert run.tags.get("dagster/will_retry") == ("true" if blip else "false")
     assert (run.tags.get("dagster/retry_on_asset_or_op_failure") == "true") is blip
+    assert len(_resent(deploy_instance, result.run_id)) == (celery_steps.MAX_RESENDS if blip else 0)
+
+
+def test_a_step_that_a_blip_failed_once_is_sent_again_and_its_run_succeeds(deploy_instance, own_redis,
+                                                                           celery_workers, tmp_path):
+    from lost_steps_jobs import failing_job
+
+    celery_workers([f"once-{os.getpid()}"])
+    marker = tmp_path / "failed-once"
+    config = {"execution": {"config": celery_executor_config()},
+              "ops": {"failing_step": {"config": {"blip": True, "once_marker": str(marker)}}}}
+    with dg.execute_job(dg.reconstructable(failing_job), instance=deploy_instance, run_config=config) as result:
+        assert result.success and marker.exists()
+        assert len(_resent(deploy_instance, result.run_id)) == 1
 
 
 def test_the_result_backend_reconnects_for_as_long_as_the_infra_wait(monkeypatch):
