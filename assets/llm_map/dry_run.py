@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from assets.llm_map.engine import BatchEngine, Budget, run_async
+from assets.llm_map.input_cap import input_cap
 from assets.llm_map.report import LLMMapSpec, RunReport, model_key
 from assets.llm_map.rows import prepare_rows
 from assets.llm_map.step import MapStep
@@ -34,9 +35,10 @@ def answer_rows(spec: LLMMapSpec, session, frame: pd.DataFrame, step: MapStep, *
     if spec.hooks.prepare is not None:
         frame = spec.hooks.prepare(frame, step)
     report = RunReport(spec, spec.name, step.partition, step.run_id, quarantine=None)
+    cap = input_cap(spec, session.resource, (spec.tier, spec.escalate_to if escalate and spec.escalate_on else None))
     good, bad = prepare_rows(frame, key_column=spec.key_column, prompt=spec.prompt, text_columns=spec.text_columns,
                              variables=spec.variables, row_model=spec.row_model,
-                             max_input_tokens=spec.max_input_tokens, keep_columns=spec.keep_columns)
+                             max_input_tokens=cap, keep_columns=spec.keep_columns)
     step.input_hashes = {key: request.input_hash for key, request in good}
     report.quarantine_bad(bad)
     todo = report.resume(good, {})
