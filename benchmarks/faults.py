@@ -14,7 +14,8 @@ benchmarks/faults_defs.py: returns triage's daily chain with its checks, the rea
 run watchdog sensor, `--per-run` partitions per backfill run (default 1). The backfill of `--days` days x
 `--rows-per-day` rows is launched through GraphQL `launchPartitionBackfill`, as the UI does.
 
-Faults, one after another, each once the previous one has healed (progress seen) or `--max-heal-s` passed:
+Faults, one after another, each once the runs the previous one hit have moved on (heal_s below) or 3 x
+`--max-heal-s` passed:
 1. `worker_kill`: SIGKILL to the process group of the worker whose step holds a connection to the model (the
    first worker if none is found), once requests are in flight; the supervisor restarts it (1 s). Its end is
    the kill.
