@@ -12,8 +12,8 @@ that failed on infrastructure outside aiwf's waits (Dagster's own storage calls 
 restart: `is_infrastructure_failure`) is sent again the same way, before the run sees the failure (Dagster never
 retries its own framework errors); after MAX_RESENDS it tags its run so the daemon retries it from failure
 (deploy/dagster.yaml).
-With RabbitMQ (durable queue, unacknowledged messages requeued when a worker's connection drops) nothing is
-watched.
+With RabbitMQ (durable queue, unacknowledged messages requeued when a worker's connection drops) no step is looked
+for.
 """
 
 import logging
@@ -30,6 +30,7 @@ LOOK_EVERY_S = 10.0  # how often a step still without a result is looked for
 LOOKS_MISSING = 2  # consecutive looks that found it nowhere before it is sent again
 MAX_RESENDS = 3  # per step; past that the run watchdog (sensors/run_watchdog.py) decides
 QUERY_TIMEOUT_S = 3.0
+_WORKERS: dict = {}  # run id -> Workers: a run worker process runs one run
 
 
 def _redis_channel(conn):
@@ -51,13 +52,28 @@ def queued(app, queue: str, task_id: str) -> bool | None:
         return None
 
 
-def held_by_worker(app, task_id: str) -> bool | None:
-    """Whether a live worker has the task reserved or running; None when the broker cannot be reached."""
-    try:
-        replies = app.control.inspect(timeout=QUERY_TIMEOUT_S).query_task(task_id) or {}
-    except Exception:
-        return None
-    return any(task_id in (tasks or {}) for tasks in replies.values())
+class Workers:
+    """What the live workers hold (reserved or running) of a run's steps still without a result: one `query_task`
+    for all of them, reused for LOOK_EVERY_S / 2, so the run's loop waits QUERY_TIMEOUT_S once a round, not once
+    per step. An answer that old cannot repeat a miss: consecutive looks at a step are LOOK_EVERY_S apart."""
+
+    def __init__(self, app, clock=time.monotonic):
+        self.app, self.clock, self.waiting = app, clock, set()
+        self.asked_at, self.asked, self.held = None, frozenset(), frozenset()
+
+    def hold(self, task_id: str) -> bool | None:
+        """Whether a live worker holds the task; None when the broker cannot be reached."""
+        fresh = self.asked_at is not None and self.clock() - self.asked_at < LOOK_EVERY_S / 2
+        if not (fresh and task_id in self.asked):
+            ids = self.waiting | {task_id}
+            try:
+                replies = self.app.control.inspect(timeout=QUERY_TIMEOUT_S).query_task(*ids) or {}
+            except Exception:
+                self.asked_at = None
+                return None
+            self.asked_at, self.asked = self.clock(), frozenset(ids)
+            self.held = frozenset(t for tasks in replies.values() for t in (tasks or {}))
+        return task_id in self.held
 
 
 def forget_unacked(app, task_id: str) -> int:
@@ -81,10 +97,12 @@ def forget_unacked(app, task_id: str) -> int:
 class WatchedResult:
     """A step's AsyncResult as dagster-celery's loop uses it (`ready`, `get`, `revoke`), sent again when lost."""
 
-    def __init__(self, submit, app, queue: str, step_key: str, report, clock=time.monotonic):
+    def __init__(self, submit, app, queue: str, step_key: str, report, clock=time.monotonic,
+                 workers: Workers | None = None):
         self.submit, self.app, self.queue, self.step_key, self.report = submit, app, queue, step_key, report
-        self.clock = clock
+        self.clock, self.workers = clock, workers or Workers(app, clock)
         self.inner = submit()
+        self.workers.waiting.add(self.inner.id)
         self.resends, self.missing, self.failing_since, self.events = 0, 0, None, None
         self.next_look = clock() + LOOK_EVERY_S
 
@@ -100,6 +118,7 @@ class WatchedResult:
             return False
         self.failing_since = None
         if done:
+            self.workers.waiting.discard(self.inner.id)
             return not self._failed_on_infrastructure()
         if self.resends < MAX_RESENDS and self.clock() >= self.next_look:
             self._look()
@@ -125,7 +144,9 @@ class WatchedResult:
 
     def _send_again(self, why: str) -> None:
         old = self.inner.id
+        self.workers.waiting.discard(old)
         self.inner, self.events, self.missing = self.submit(), None, 0
+        self.workers.waiting.add(self.inner.id)
         self.resends += 1
         self.report(f"aiwf: step {self.step_key}'s Celery task {old} {why}; sent again as {self.inner.id} "
                     f"({self.resends}/{MAX_RESENDS}).")
@@ -137,7 +158,7 @@ class WatchedResult:
         if where is None or where:
             self.missing = 0
             return
-        held = held_by_worker(self.app, task_id)
+        held = self.workers.hold(task_id)
         if held is None or held:
             self.missing = 0
             return
@@ -171,7 +192,8 @@ def _submit_watched(app, plan_context, step, queue, priority, known_state):
         except Exception:
             pass
 
-    return WatchedResult(submit, app, queue, step.key, report)
+    workers = _WORKERS.setdefault(plan_context.dagster_run.run_id, Workers(app))
+    return WatchedResult(submit, app, queue, step.key, report, workers=workers)
 
 
 class WatchedCeleryExecutor(CeleryExecutor):
@@ -181,10 +203,14 @@ class WatchedCeleryExecutor(CeleryExecutor):
         from dagster_celery.core_execution_loop import core_celery_execution_loop
 
         tagged = False
-        for event in core_celery_execution_loop(plan_context, execution_plan, step_execution_fn=_submit_watched):
-            if not tagged and event.is_step_failure and is_infrastructure_failure(event.step_failure_data.error):
-                tagged = _retry_from_failure(plan_context, event.step_key)
-            yield event
+        try:
+            for event in core_celery_execution_loop(plan_context, execution_plan,
+                                                    step_execution_fn=_submit_watched):
+                if not tagged and event.is_step_failure and is_infrastructure_failure(event.step_failure_data.error):
+                    tagged = _retry_from_failure(plan_context, event.step_key)
+                yield event
+        finally:
+            _WORKERS.pop(plan_context.dagster_run.run_id, None)
 
 
 def _retry_from_failure(plan_context, step_key: str) -> bool:

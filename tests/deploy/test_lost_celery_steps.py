@@ -198,3 +198,29 @@ def test_the_result_backend_reconnects_for_as_long_as_the_infra_wait(monkeypatch
         slept = sum(min(policy["interval_start"] + i * policy["interval_step"], policy["interval_max"])
                     for i in range(policy["max_retries"]))
         assert slept >= budget  # Celery's own policy: 20 tries 1 s apart, then the run failed
+
+
+class _Control:
+    """Celery's control API as Workers uses it: counts the broadcasts, answers that `held` is running."""
+
+    def __init__(self, held):
+        self.held, self.asked = held, []
+        self.control = self
+
+    def inspect(self, timeout):
+        return self
+
+    def query_task(self, *ids):
+        self.asked.append(set(ids))
+        return {"w1@host": {t: ["active", {}] for t in ids if t in self.held}}
+
+
+def test_one_query_to_the_workers_answers_for_every_waiting_step_of_a_run():
+    now, app = [0.0], _Control(held={"a"})
+    workers = celery_steps.Workers(app, clock=lambda: now[0])
+    workers.waiting |= {"a", "b", "c"}
+    assert [workers.hold(t) for t in ("a", "b", "c")] == [True, False, False]
+    assert app.asked == [{"a", "b", "c"}]  # one broadcast for the three steps
+    now[0] = celery_steps.LOOK_EVERY_S  # a later round asks again: a miss is never repeated from an old answer
+    app.held = {"a", "b"}
+    assert workers.hold("b") is True and len(app.asked) == 2
