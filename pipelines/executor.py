@@ -167,6 +167,30 @@ def fork_is_safe() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
+_migration_scripts: dict = {}
+
+
+def read_migration_scripts_once(instance: dg.DagsterInstance) -> None:
+    """Dagster reads its ~350 alembic migration scripts anew whenever it opens a storage, four times per step on
+    SQLite (a third of a cached step's CPU). They cannot change while a process runs, so this process keeps one
+    read per script folder, made here by opening the run's instance once, and every forked step inherits it."""
+    from alembic.script import ScriptDirectory
+
+    if not _migration_scripts:
+        read = ScriptDirectory.from_config.__func__
+
+        def from_config(cls, config):
+            key = (cls, config.get_main_option("script_location"), config.get_main_option("version_locations"))
+            if key not in _migration_scripts:
+                _migration_scripts[key] = read(cls, config)
+            return _migration_scripts[key]
+
+        _migration_scripts[None] = None  # installed
+        ScriptDirectory.from_config = classmethod(from_config)
+    with dg.DagsterInstance.from_ref(instance.get_ref()) as opened:  # as a step opens it: storages check their
+        opened.event_log_storage.get_maximum_record_id()  # schema against the scripts (the event log when used)
+
+
 @dg.executor(name="multiprocess", config_schema=dg.multiprocess_executor.config_schema,
              requirements=dg.multiprocess_executor.get_requirements)
 def forked_multiprocess_executor(init_context: dg.InitExecutorContext):
@@ -184,4 +208,5 @@ def forked_multiprocess_executor(init_context: dg.InitExecutorContext):
     executor = executor_with_config(dg.multiprocess_executor, init_context, config)
     if fork:
         executor._start_method = "fork"  # Dagster's config offers spawn and forkserver; its executor takes any
+        read_migration_scripts_once(init_context.instance)
     return executor

@@ -13,7 +13,13 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.executor import fork_is_safe, forked_multiprocess_executor, run_executor, step_preload
+from pipelines.executor import (
+    fork_is_safe,
+    forked_multiprocess_executor,
+    read_migration_scripts_once,
+    run_executor,
+    step_preload,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -114,3 +120,18 @@ def test_the_server_preloads_the_step_machinery_and_nothing_that_starts_a_thread
                           timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {"threads": 1, "heavy": []}
+
+
+def test_a_run_worker_reads_the_migration_scripts_once_and_its_steps_inherit_the_read(instance, monkeypatch):
+    """Opening the instance as a step does (its storages and event log) reads no migration script again."""
+    from alembic.script import ScriptDirectory
+
+    read_migration_scripts_once(instance)
+    reads = []
+    original = ScriptDirectory._load_revisions
+    monkeypatch.setattr(ScriptDirectory, "_load_revisions", lambda self: reads.append(self) or original(self))
+    with dg.DagsterInstance.from_ref(instance.get_ref()) as opened:
+        opened.event_log_storage.get_maximum_record_id()
+        with dg.execute_job(dg.reconstructable(where_job), instance=opened) as result:
+            assert result.success
+    assert reads == []
