@@ -5,8 +5,9 @@
 A temporary AIWF_HOME (Dagster's SQLite instance under it) is seeded from pipelines/cli/demo_samples as
 `aiwf demo` does, with the offline model server and the test-double shop running. Each workflow's first
 demo day runs once to warm the cache, then again, timed, through `dagster job execute` in a fresh process
-(the Definitions' default executor, multiprocess; `--start-method spawn` runs the executor as it was before
-forkserver, for comparison). Per job: `wall_s` of the timed command, `step_compute_s` (sum of step
+(the Definitions' default executor, multiprocess, whose steps fork from the run worker; `--start-method
+forkserver` starts them from a fork server that imports the definitions again, as before steps forked from the
+run worker, and `spawn` as before that, for comparison). Per job: `wall_s` of the timed command, `step_compute_s` (sum of step
 durations from the run's events), `steps`, `overhead_per_step_s` = (wall_s - step_compute_s) / steps,
 `import_s`: one import of the definitions in a fresh process (`python -c "import pipelines.definitions"`), timed
 alternately with the runs (the machine's load changes both alike), and `ratio` = wall_s / import_s (goal: <= 3).
@@ -27,7 +28,7 @@ JOBS = ["content_ops_job", "returns_triage_job", "catalog_job"]
 DAGSTER = Path(sys.executable).with_name("dagster")
 PROJECT = Path(__file__).resolve().parents[1]
 START_METHODS = {"spawn": {"spawn": {}},  # how every step started before aiwf's executor chose forkserver
-                 "forkserver": {"forkserver": {}},  # the executor's own preload list (pipelines/executor.py)
+                 "forkserver": {"forkserver": {}},  # its fallback and former default (pipelines/executor.py)
                  "forkserver-definitions": {"forkserver": {"preload_modules": ["pipelines.definitions"]}}}
 
 
