@@ -46,9 +46,12 @@ def storage_job():
     ledger_step()
 
 
-@dg.op(config_schema={"seconds": float})
+@dg.op(config_schema={"seconds": float, "release": dg.Field(str, is_required=False)})
 def queued_work(context) -> None:
-    time.sleep(context.op_config["seconds"])
+    """Sleeps `seconds`; with `release` (a file path), ends as soon as that file exists, at most after `seconds`."""
+    release, deadline = context.op_config.get("release"), time.time() + context.op_config["seconds"]
+    while time.time() < deadline and not (release and os.path.exists(release)):
+        time.sleep(min(0.1, max(0.0, deadline - time.time())))
 
 
 @dg.job(executor_def=dg.in_process_executor)
