@@ -7,6 +7,8 @@ export AIWF_HOME ?= $(CURDIR)/.aiwf
 export DAGSTER_HOME ?= $(AIWF_HOME)/dagster
 
 PORT   ?= 3000
+# pytest-xdist workers for `make test` (0: one process): many tests wait on subprocesses (dagster, celery), so more than cores
+TEST_WORKERS ?= 3
 .PHONY: install demo test browser ui up down status clean
 
 $(STAMP): pyproject.toml
@@ -25,7 +27,7 @@ test: $(STAMP) browser
 	$(BIN)/aiwf home >/dev/null  # creates $$DAGSTER_HOME, which `dagster` requires to exist
 	$(BIN)/python -W 'ignore:Function `definitions_validate_command` is superseded' -m dagster definitions validate -w workspace.yaml
 	$(BIN)/aiwf prompts check  # a prompt edited without a version bump fails here, naming it (loading definitions does no I/O)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup  # pytest-xdist: docs/reference.md, "Tests in parallel"
 
 ui: $(STAMP)
 	$(BIN)/aiwf ui --port $(PORT)
