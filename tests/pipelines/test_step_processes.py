@@ -135,3 +135,52 @@ def test_a_run_worker_reads_the_migration_scripts_once_and_its_steps_inherit_the
         with dg.execute_job(dg.reconstructable(where_job), instance=opened) as result:
             assert result.success
     assert reads == []
+
+
+@dg.op
+def sleeps_until_stopped() -> None:
+    import time
+
+    print(f"step pid {os.getpid()}", flush=True)
+    time.sleep(120)
+
+
+@dg.job(executor_def=forked_multiprocess_executor)
+def sleeping_job():
+    sleeps_until_stopped()
+
+
+def test_an_interrupted_run_worker_stops_its_forked_step(tmp_path):
+    """SIGINT to the run worker (as `dagster job execute` or a run termination gets) reaches the forked step: it
+    is interrupted, not left running, and the run fails."""
+    import signal
+    import time
+
+    code = ("import json, os, sys, dagster as dg\n"
+            "from test_step_processes import sleeping_job\n"
+            f"with dg.DagsterInstance.local_temp({str(tmp_path)!r}) as instance:\n"
+            "    with dg.execute_job(dg.reconstructable(sleeping_job), instance=instance) as result:\n"
+            "        print(json.dumps({'success': result.success}), flush=True)\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), str(ROOT)]),
+           "PYTHONWARNINGS": "ignore"}
+    worker = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    lines = []
+    for line in worker.stdout:  # the step says its pid once it runs
+        lines.append(line)
+        if line.startswith("step pid "):
+            break
+    step = int(lines[-1].split()[-1])
+    worker.send_signal(signal.SIGINT)
+    out, _ = worker.communicate(timeout=120)
+    assert '{"success": false}' in out, "".join(lines) + out[-2000:]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(step, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(step, signal.SIGKILL)
+        raise AssertionError("the forked step outlived its interrupted run worker")
