@@ -55,14 +55,25 @@ def demo_home(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def offline_server():
-    """One offline OpenAI-compatible server for the session; tests reset its faults with .configure()."""
+def offline_server_process():
+    """One offline OpenAI-compatible server for the session (for each pytest-xdist worker)."""
     from resources.offline.llm_server import OfflineLLMServer
 
     server = OfflineLLMServer()
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def offline_server(offline_server_process):
+    """The session's offline server with its settings back at the server's defaults (no faults, no latency) and
+    its counters at zero: a test sees the same server whichever tests ran before it on its worker; it sets its
+    own faults with .configure()."""
+    from resources.offline.llm_server import DEFAULTS
+
+    offline_server_process.configure(reset_counters=True, **DEFAULTS)
+    return offline_server_process
 
 
 @pytest.fixture
