@@ -7,7 +7,8 @@ synchronously shows as a duplicate). Settings (``/_control`` or ``configure``), 
 ``batch_delay_s`` (in progress until then, answered when first looked at after it), ``batch_fail_rate`` (each
 request fails with a 500 line in the error file, drawn from ``random.Random(batch_seed)``; ``fail_400_on`` gives
 400 lines too), ``batch_expire_share`` (the batch ends ``expired``: that last share of its requests gets a
-``batch_expired`` error line and no answer). Counters: ``files_uploaded``, ``batches_created``,
+``batch_expired`` error line and no answer). ``batch_hold`` is read live, not captured: while it is true every
+batch stays in progress whatever its delay (a test ends the wait when it chooses, not when a clock does). Counters: ``files_uploaded``, ``batches_created``,
 ``batches_cancelled``, ``batch_requests`` (submitted), ``batch_answered`` and ``batch_requests_resubmitted`` (a
 request, by custom_id and body, submitted in more than one batch: what a client re-attaching must never do).
 """
@@ -29,7 +30,7 @@ from starlette.routing import Route
 from resources.offline.schema_answer import answer_chat, digest, last_user
 
 BATCH_DEFAULTS: dict[str, Any] = {"batch_delay_s": 0.0, "batch_fail_rate": 0.0, "batch_expire_share": 0.0,
-                                  "batch_seed": 0}
+                                  "batch_seed": 0, "batch_hold": False}
 CHAT_URL = "/v1/chat/completions"
 TERMINAL = ("completed", "failed", "expired", "cancelled")
 
@@ -148,7 +149,7 @@ def _current(state, book: _Book, batch_id: str) -> dict | None:
         obj = entry["obj"]
         if obj["status"] == "cancelling":
             obj.update(status="cancelled", cancelled_at=int(time.time()))
-        elif obj["status"] == "in_progress" and time.time() >= entry["due"]:
+        elif obj["status"] == "in_progress" and time.time() >= entry["due"] and not state.config["batch_hold"]:
             _finish(state, book, entry)
         return dict(obj)
 
