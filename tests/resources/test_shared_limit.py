@@ -68,48 +68,56 @@ def test_a_bad_url_is_a_clear_error():
     assert "s3cret" not in str(err.value)
 
 
-def _worker(base_url: str, limit_url: str | None, rpm: int, seconds: float, home: str, ready, go, out) -> None:
+def _worker(base_url: str, limit_urls: list, rpm: int, seconds: float, home: str, ready, go, out) -> None:
+    """One process calling as fast as it can, once per limit URL in turn (None: its own limiter), each phase
+    released by its own `go` event."""
     import os
 
     os.environ["AIWF_HOME"] = home
     from resources.llm import LLMResource
     from resources.llm.prompts import Prompt
 
-    llm = LLMResource(base_url=base_url, api_key="sk-test", use_cache=False, requests_per_minute=rpm,
-                      rate_limit_url=limit_url)
-    session, prompt, sent = llm.session(), Prompt("ping", "1", template="ping {i}"), 0
-    session.complete(prompt, {"i": -1})  # imports and connections before the clock starts, not inside it
+    prompt = Prompt("ping", "1", template="ping {i}")
+    sessions = [LLMResource(base_url=base_url, api_key="sk-test", use_cache=False, requests_per_minute=rpm,
+                            rate_limit_url=url).session() for url in limit_urls]
+    for session in sessions:  # imports and connections before the clock starts, not inside it
+        session.complete(prompt, {"i": -1})
     ready.put(os.getpid())
-    go.wait(120)
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        session.complete(prompt, {"i": sent})
-        sent += 1
-    out.put(sent)
+    for session, phase in zip(sessions, go):
+        phase.wait(120)
+        sent, end = 0, time.monotonic() + seconds
+        while time.monotonic() < end:
+            session.complete(prompt, {"i": sent})
+            sent += 1
+        out.put(sent)
 
 
-def run_workers(server, limit_url, rpm: int, seconds: float, tmp_path, n: int = 3) -> list[float]:
-    """`n` warmed-up processes calling as fast as they can through LLMSession, all released at once; the
-    server's arrival times of the requests sent after the release."""
+def run_workers(server, limit_urls: list, rpm: int, seconds: float, tmp_path, n: int = 3) -> list[list[float]]:
+    """`n` warmed-up processes calling as fast as they can through LLMSession, all released at once, one phase per
+    limit URL (the processes are started once for all phases); per phase, the server's arrival times of the requests
+    sent after its release."""
     import httpx
 
     server.configure(latency_ms=0, jitter_ms=0, fail_429_rate=0, fail_500_rate=0, timeout_rate=0, reset_counters=True)
     ctx = multiprocessing.get_context("spawn")
-    ready, go, out = ctx.Queue(), ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_worker, args=(server.url, limit_url, rpm, seconds, str(tmp_path / f"w{i}"),
+    ready, go, out = ctx.Queue(), [ctx.Event() for _ in limit_urls], ctx.Queue()
+    procs = [ctx.Process(target=_worker, args=(server.url, limit_urls, rpm, seconds, str(tmp_path / f"w{i}"),
                                                 ready, go, out)) for i in range(n)]
     for p in procs:
         p.start()
     for _ in procs:  # a loaded machine may take seconds to start a process: the clock starts when all are up
         ready.get(timeout=180)
-    server.configure(reset_counters=True)  # the warm-up requests are not counted
-    go.set()
-    sent = [out.get(timeout=120) for _ in procs]
+    phases = []
+    for phase in go:
+        server.configure(reset_counters=True)  # the warm-up requests and the phase before are not counted
+        phase.set()
+        sent = [out.get(timeout=120) for _ in procs]
+        arrivals = httpx.get(f"{server.root_url}/_control?arrivals=1").json()["arrivals"]
+        assert len(arrivals) == sum(sent)
+        phases.append(sorted(arrivals))
     for p in procs:
         p.join(30)
-    arrivals = httpx.get(f"{server.root_url}/_control?arrivals=1").json()["arrivals"]
-    assert len(arrivals) == sum(sent)
-    return sorted(arrivals)
+    return phases
 
 
 # A request is charged by the limiter, then built, sent and received: a loaded machine may deliver a few of them
@@ -122,12 +130,12 @@ DELIVERY_SLACK_S = 0.5
 def test_three_processes_share_one_budget(offline_server, backend, tmp_path, request):
     limit_url = request.getfixturevalue("redis_url" if backend == "redis" else "pg_url")
     rate, seconds, window = 20, 4.0, 3.0  # 1200 requests/min shared by three processes
-    times = run_workers(offline_server, limit_url, rate * 60, seconds, tmp_path)
+    # The same three processes, first through the shared limiter, then each with its own.
+    times, alone = run_workers(offline_server, [limit_url, None], rate * 60, seconds, tmp_path)
     # Any 3 s at the server hold at most one burst request + 20/s x (3 s + the delivery slack).
     assert most_in_window(times, window) <= 1 + rate * (window + DELIVERY_SLACK_S)
     assert len(times) >= 0.75 * rate * seconds  # and the budget is used, not starved
     # Without the shared limiter each process has its own 20/s: together about three times as many.
-    alone = run_workers(offline_server, None, rate * 60, seconds, tmp_path)
     assert most_in_window(alone, window) >= 2 * (1 + rate * (window + DELIVERY_SLACK_S))
 
 
