@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -70,10 +71,26 @@ def test_every_file_written_is_valid_python_or_data():
             assert list(pd.read_csv(pd.io.common.StringIO(text)).columns) == ["id", "text", "label"]
 
 
+def _cli(commands: list[list[str]], cwd: Path, env: dict) -> list[str]:
+    """Several `aiwf` commands in one Python process (one start-up instead of several; `aiwf` is `main(argv)`):
+    each command's standard output, after asserting each exited 0."""
+    script = ("import sys\nfrom pipelines.cli import main\n"
+              f"for argv in {commands!r}:\n    print('@@exit', main(argv), flush=True)\n")
+    parts = _run([sys.executable, "-c", script], cwd, env).stdout.split("@@exit ")
+    outputs, codes = [parts[0]], []
+    for part in parts[1:]:
+        code, _, rest = part.partition("\n")
+        codes.append(int(code))
+        outputs.append(rest)
+    assert codes == [0] * len(commands), (commands, codes, outputs)
+    return outputs[:-1]
+
+
 def _scaffold_and_materialize_a_day(tmp_path, offline_server, *flags: str,
-                                    checks: tuple[str, str]) -> tuple[Path, dict]:
-    """In a copy of the project: `aiwf new workflow tickets *flags`, its own tests, `dagster definitions validate`,
-    then a 20-row day materialized through `dagster asset materialize` with both `checks` passing."""
+                                    checks: tuple[str, str]) -> tuple[Path, dict, str]:
+    """In a copy of the project: `aiwf new workflow tickets *flags`; then, side by side, its own tests, `dagster
+    definitions validate`, and a 20-row day materialized through `dagster asset materialize` with both `checks`
+    passing, followed by `aiwf prompts list` and `aiwf report` (one process). Returns the report's output."""
     project = _copy_project(tmp_path / "project")
     home = tmp_path / "home"
     env = {**os.environ, "PYTHONPATH": str(project), "AIWF_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
@@ -82,8 +99,6 @@ def _scaffold_and_materialize_a_day(tmp_path, offline_server, *flags: str,
     env.pop("AIWF_PG_URL", None)
     made = _run([sys.executable, "-m", "pipelines.cli", "new", "workflow", "tickets", *flags], project, env)
     assert "wrote tests/pipelines/test_tickets.py" in made.stdout
-    _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/pipelines/test_tickets.py"],
-         project, env)
 
     (home / "dagster").mkdir(parents=True)
     inbox = home / "inbox" / "tickets"
@@ -91,26 +106,35 @@ def _scaffold_and_materialize_a_day(tmp_path, offline_server, *flags: str,
     pd.DataFrame({"id": [f"T-{i:03d}" for i in range(20)],
                   "text": [f"My order {i} arrived late, where is it?" for i in range(20)]}
                  ).to_csv(inbox / f"tickets_{DAY}.csv", index=False)
-    _run([str(BIN / "dagster"), "definitions", "validate", "-w", "workspace.yaml"], project, env)
-    done = _run([str(BIN / "dagster"), "asset", "materialize", "-m", "pipelines.definitions", "--select",
-                 "tickets_rows,tickets_labels", "--partition", DAY], project, env)
-    log = done.stdout + done.stderr
+
+    def materialize_then_list() -> tuple[str, list[str]]:
+        done = _run([str(BIN / "dagster"), "asset", "materialize", "-m", "pipelines.definitions", "--select",
+                     "tickets_rows,tickets_labels", "--partition", DAY], project, env)
+        return done.stdout + done.stderr, _cli([["prompts", "list", "tickets_label"],
+                                                ["report", "--workflow", "tickets", "--json"]], project, env)
+
+    with ThreadPoolExecutor(3) as pool:  # independent processes: the wall time is the longest, not the sum
+        own_tests = pool.submit(_run, [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                                       "tests/pipelines/test_tickets.py"], project, {**env, "AIWF_HOME": str(
+                                           tmp_path / "own_tests_home")})  # its own home: it runs beside the day
+        validated = pool.submit(_run, [str(BIN / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
+                                project, env)
+        log, (listed, report) = pool.submit(materialize_then_list).result()
+        own_tests.result(), validated.result()
     assert "RUN_SUCCESS" in log
     for check, asset in zip(checks, ("tickets_rows", "tickets_labels")):
         assert f"Asset check '{check}' on '{asset}' passed." in log
-    listed = _run([sys.executable, "-m", "pipelines.cli", "prompts", "list", "tickets_label"], project, env)
-    assert "tickets_label@1" in listed.stdout and "live" in listed.stdout
-    return project, env
+    assert "tickets_label@1" in listed and "live" in listed
+    return project, env, report
 
 
 def test_a_scaffolded_workflow_validates_materializes_and_shows_in_prompts_list(tmp_path, offline_server):
-    project, env = _scaffold_and_materialize_a_day(
+    project, env, report = _scaffold_and_materialize_a_day(
         tmp_path, offline_server, checks=("tickets_files_are_all_readable", "tickets_labels_are_known_and_unique"))
     assert sorted(p.relative_to(project).as_posix() for p in project.rglob("*tickets*")) == [
         "pipelines/tickets", "pipelines/tickets/prompts/tickets_label.eval.csv",
         "pipelines/tickets/prompts/tickets_label.yaml", "tests/pipelines/test_tickets.py"]
-    report = _run([sys.executable, "-m", "pipelines.cli", "report", "--workflow", "tickets", "--json"], project, env)
-    tickets = json.loads(report.stdout.strip().splitlines()[-1])["workflows"]["tickets"]
+    tickets = json.loads(report.strip().splitlines()[-1])["workflows"]["tickets"]
     assert (tickets["runs_succeeded"], tickets["llm_calls"], tickets["checks"]) == (1, 20, {"passed": 2, "failed": 0})
 
 
@@ -129,15 +153,20 @@ def test_every_yaml_file_written_is_valid_and_names_the_component():
 def test_a_yaml_workflow_validates_materializes_and_shows_in_dg_and_prompts_list(tmp_path, offline_server):
     """`aiwf new workflow tickets --yaml` (a folder of YAML plus a prompt file) does the same, and `dg check defs`
     and `dg list defs` accept it."""
-    project, env = _scaffold_and_materialize_a_day(
+    project, env, report = _scaffold_and_materialize_a_day(
         tmp_path, offline_server, "--yaml", checks=("tickets_files_are_all_readable", "tickets_labels_fit_the_schema"))
     assert sorted(p.relative_to(project).as_posix() for p in (project / "pipelines" / "tickets").rglob("*")) == [
         "pipelines/tickets/defs.yaml", "pipelines/tickets/prompts", "pipelines/tickets/prompts/tickets_label.eval.csv",
         "pipelines/tickets/prompts/tickets_label.yaml"]
+    tickets = json.loads(report.strip().splitlines()[-1])["workflows"]["tickets"]
+    assert (tickets["runs_succeeded"], tickets["llm_calls"], tickets["checks"]) == (1, 20, {"passed": 2, "failed": 0})
     with open(project / "pipelines" / "tickets" / "defs.yaml", "a") as defs:  # a second step reading the first
         defs.write(SECOND_STEP)
-    assert "All definitions loaded successfully" in _run([str(BIN / "dg"), "check", "defs"], project, env).stdout
-    listed = json.loads(_run([str(BIN / "dg"), "list", "defs", "--json"], project, env).stdout)
+    with ThreadPoolExecutor(2) as pool:
+        checked = pool.submit(_run, [str(BIN / "dg"), "check", "defs"], project, env)
+        listed = pool.submit(_run, [str(BIN / "dg"), "list", "defs", "--json"], project, env)
+        assert "All definitions loaded successfully" in checked.result().stdout
+        listed = json.loads(listed.result().stdout)
     assert {"tickets_rows", "tickets_labels", "tickets_urgency"} <= {a["asset_key"] for a in listed["assets"]}
     checks = {c["key"]: c.get("source", "") for c in listed["asset_checks"]}
     assert checks["tickets_urgency:tickets_urgency_fit_the_schema"].startswith("pipelines/tickets/defs.yaml:")
