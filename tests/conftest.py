@@ -31,27 +31,49 @@ def aiwf_home(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def demo_home(tmp_path_factory):
     """One `aiwf demo --json` on an empty home for the whole session (tests/demo_home.py), recorded to a cassette,
-    with the session's counting test-double shop as AIWF_SHOP_URL. Tests copy the home (`copy_to`) and never
-    change it; a test that watches a demo run on purpose (faults, traces, leaks) runs its own."""
-    from demo_home import CountingApp, DemoHome, materialized, run_demo_json
+    with a counting test-double shop as AIWF_SHOP_URL. Under pytest-xdist the first worker that asks runs it and the
+    others reuse it (`built_once`; one that asks while it is being built runs its own rather than wait); each worker
+    gets its own copy of home, cassette and shop state, with its own shop serving that state. Tests copy the home
+    (`copy_to`) and never change it; a test that watches a demo run on purpose (faults, traces, leaks) runs its own."""
+    import json
+    import os
+    import shutil
+    from pathlib import Path
+
+    from demo_home import CountingApp, DemoHome, built_once, materialized, run_demo_json, tree_key
 
     from resources.offline.shop_server import ShopServer
 
-    scratch = tmp_path_factory.mktemp("demo_home")
-    home, tape = scratch / "aiwf", scratch / "demo.jsonl"
-    server = ShopServer()
-    counting = server.app = CountingApp(server.app)
-    with server:
-        with pytest.MonkeyPatch.context() as patch:  # the environment is the test's again after the demo
-            isolate(patch, home, scratch)
-            patch.setenv("DAGSTER_HOME", str(home / "dagster"))  # the demo exports it: restored with the rest
-            patch.setenv("AIWF_CASSETTE", str(tape))
+    def build(folder):
+        server = ShopServer(state_path=folder / "shop.json")
+        counting = server.app = CountingApp(server.app)
+        with server, pytest.MonkeyPatch.context() as patch:  # the environment is the test's again after the demo
+            isolate(patch, folder / "aiwf", folder)
+            patch.setenv("DAGSTER_HOME", str(folder / "aiwf" / "dagster"))  # the demo exports it: restored too
+            patch.setenv("AIWF_CASSETTE", str(folder / "demo.jsonl"))
             patch.setenv("AIWF_CASSETTE_MODE", "record")
             patch.setenv("AIWF_SHOP_URL", server.url)
             code, summary, stdout = run_demo_json()
-            done = materialized()
-        yield DemoHome(home=home, exit=code, summary=summary, stdout=stdout, tape=tape, materialized=done,
-                       shop_url=server.url, shop=counting, shop_requests_by_demo=list(counting.requests))
+            done = {"exit": code, "summary": summary, "stdout": stdout, "materialized": materialized(),
+                    "shop_requests": list(counting.requests)}
+        (folder / "done.json").write_text(json.dumps(done))
+
+    root = Path(__file__).resolve().parents[1]
+    shared = (tmp_path_factory.getbasetemp().parent if os.environ.get("PYTEST_XDIST_WORKER")
+              else tmp_path_factory.mktemp("demo_build"))  # xdist: the session's folder, above each worker's
+    built = built_once(shared, tree_key(root), build, tmp_path_factory.mktemp("demo_build"))
+    scratch = tmp_path_factory.mktemp("demo_home")
+    shutil.copytree(built / "aiwf", scratch / "aiwf", symlinks=True)
+    for name in ("demo.jsonl", "shop.json"):
+        if (built / name).exists():
+            shutil.copy(built / name, scratch / name)
+    done = json.loads((built / "done.json").read_text())
+    server = ShopServer(state_path=scratch / "shop.json")  # the shop as the demo left it
+    counting = server.app = CountingApp(server.app)
+    with server:
+        yield DemoHome(home=scratch / "aiwf", exit=done["exit"], summary=done["summary"], stdout=done["stdout"],
+                       tape=scratch / "demo.jsonl", materialized=done["materialized"], shop_url=server.url,
+                       shop=counting, shop_requests_by_demo=done["shop_requests"])
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 watch the demo itself, work on a private copy of it instead of running the demo again (about 15 s each)."""
 
 import contextlib
+import hashlib
 import io
 import json
 import shutil
@@ -62,3 +63,39 @@ def materialized() -> dict:
     with open_dagster_instance() as instance:
         return {k.to_user_string(): sorted(instance.get_materialized_partitions(k)) for k in
                 instance.get_asset_keys() if instance.get_latest_materialization_event(k) is not None}
+
+
+SOURCES = ("pipelines", "assets", "resources", "sensors", "tests/demo_home.py", "tests/conftest.py", "dagster.yaml",
+           "pyproject.toml")
+
+
+def tree_key(root: Path) -> str:
+    """A digest of the code a demo runs (paths and contents), so a build made from other code is never reused."""
+    digest = hashlib.sha256()
+    for name in SOURCES:
+        top = root / name
+        for path in sorted([top] if top.is_file() else top.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def built_once(shared: Path, key: str, build, private: Path) -> Path:
+    """`shared/key` once a first process has built it with `build(folder)` (pytest-xdist workers share `shared`);
+    a process that finds that build still under way builds its own in `private` rather than wait idle for it.
+    A build is used only once its `done.json` is written."""
+    from filelock import FileLock, Timeout
+
+    folder = shared / key
+    try:
+        with FileLock(str(shared / f"{key}.lock"), timeout=0):
+            if not (folder / "done.json").exists():
+                shutil.rmtree(folder, ignore_errors=True)  # a build that died half-way
+                folder.mkdir(parents=True)
+                build(folder)
+            return folder
+    except Timeout:
+        if (folder / "done.json").exists():  # built, and the lock only held by a reader checking it
+            return folder
+        build(private)
+        return private
