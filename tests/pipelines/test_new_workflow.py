@@ -86,6 +86,12 @@ def _cli(commands: list[list[str]], cwd: Path, env: dict) -> list[str]:
     return outputs[:-1]
 
 
+def _own_instance(env: dict, home: Path) -> dict:
+    """`env` with a Dagster instance of its own: processes side by side would race to create one SQLite storage."""
+    (home / "dagster").mkdir(parents=True)
+    return {**env, "AIWF_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
+
+
 def _scaffold_and_materialize_a_day(tmp_path, offline_server, *flags: str,
                                     checks: tuple[str, str]) -> tuple[Path, dict, str]:
     """In a copy of the project: `aiwf new workflow tickets *flags`; then, side by side, its own tests, `dagster
@@ -115,10 +121,10 @@ def _scaffold_and_materialize_a_day(tmp_path, offline_server, *flags: str,
 
     with ThreadPoolExecutor(3) as pool:  # independent processes: the wall time is the longest, not the sum
         own_tests = pool.submit(_run, [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                                       "tests/pipelines/test_tickets.py"], project, {**env, "AIWF_HOME": str(
-                                           tmp_path / "own_tests_home")})  # its own home: it runs beside the day
+                                       "tests/pipelines/test_tickets.py"], project,
+                                _own_instance(env, tmp_path / "own_tests"))
         validated = pool.submit(_run, [str(BIN / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
-                                project, env)
+                                project, _own_instance(env, tmp_path / "validate"))
         log, (listed, report) = pool.submit(materialize_then_list).result()
         own_tests.result(), validated.result()
     assert "RUN_SUCCESS" in log
@@ -164,7 +170,8 @@ def test_a_yaml_workflow_validates_materializes_and_shows_in_dg_and_prompts_list
         defs.write(SECOND_STEP)
     with ThreadPoolExecutor(2) as pool:
         checked = pool.submit(_run, [str(BIN / "dg"), "check", "defs"], project, env)
-        listed = pool.submit(_run, [str(BIN / "dg"), "list", "defs", "--json"], project, env)
+        listed = pool.submit(_run, [str(BIN / "dg"), "list", "defs", "--json"], project,
+                             _own_instance(env, tmp_path / "list"))
         assert "All definitions loaded successfully" in checked.result().stdout
         listed = json.loads(listed.result().stdout)
     assert {"tickets_rows", "tickets_labels", "tickets_urgency"} <= {a["asset_key"] for a in listed["assets"]}
