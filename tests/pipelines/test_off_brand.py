@@ -78,8 +78,9 @@ def test_step_processes_and_a_retry_from_failure_hold_the_off_brand_draft(off_br
     job = deployed_job("content_ops_job")
 
     offline_server.configure(fail_400_on=JUDGE_DOWN)  # no tone verdict in this run: nothing may go past it
-    with dg.execute_job(job, instance=instance, run_config=forked_steps, tags={"dagster/partition": TODAY},
-                        raise_on_error=False) as first:
+    no_step_retries = {"execution": {"config": {**forked_steps["execution"]["config"], "retries": {"disabled": {}}}}}
+    with dg.execute_job(job, instance=instance, run_config=no_step_retries, tags={"dagster/partition": TODAY},
+                        raise_on_error=False) as first:  # the judge stays down: a step retry would only wait
         assert not first.success
         starts = [e for e in first.all_events if e.event_type == dg.DagsterEventType.STEP_START]
         assert len({e.pid for e in starts}) > 1  # steps ran in processes of their own
