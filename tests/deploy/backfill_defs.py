@@ -3,7 +3,9 @@ resource), records each attempt and fails its first one. It declares no pool and
 must come from pipelines.policy, applied here exactly as pipelines/definitions.py applies it.
 
 A first attempt holds its slot until every run of its backfill has started, so all of them want the pool
-at once: without a limit they would all be in the step together."""
+at once: without a limit they would all be in the step together. Or until the daemon's run queue says it holds a
+run back for the pool: on a database where the pool's limit is already known (any earlier run claimed a slot in it,
+as on a team server after its first day), Dagster's queue does not launch a run whose steps the pool would block."""
 
 import json
 import os
@@ -40,10 +42,19 @@ def model_answers(context: dg.AssetExecutionContext, llm: StubModel) -> None:
         raise RuntimeError("provider unavailable (first attempt of every day, on purpose)")
 
 
+QUEUE_BLOCKED = "is blocked by global concurrency limits"  # the queued-run daemon's log line (Dagster 1.13)
+
+
+def queue_held_a_run(daemon_log: Path) -> bool:
+    return daemon_log.exists() and QUEUE_BLOCKED in daemon_log.read_text(errors="replace")
+
+
 def _wait_for_all_runs(context: dg.AssetExecutionContext, deadline: float) -> None:
     backfill = dg.RunsFilter(tags={"dagster/backfill": context.run.tags.get("dagster/backfill", "")},
                              statuses=[dg.DagsterRunStatus.STARTED])
-    while len(context.instance.get_runs(backfill)) < RUNS and time.time() < deadline:
+    daemon_log = Path(os.environ[STEP_LOG_ENV]).parent / "daemon.log"  # start_daemon's log, beside the steps
+    while (len(context.instance.get_runs(backfill)) < RUNS and not queue_held_a_run(daemon_log)
+           and time.time() < deadline):
         time.sleep(0.2)
 
 
