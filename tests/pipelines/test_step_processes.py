@@ -141,8 +141,8 @@ def test_a_run_worker_reads_the_migration_scripts_once_and_its_steps_inherit_the
 def sleeps_until_stopped() -> None:
     import time
 
-    print(f"step pid {os.getpid()}", flush=True)
-    time.sleep(120)
+    Path(os.environ["STEP_PID_FILE"]).write_text(str(os.getpid()))  # a file, not stdout: the step's own
+    time.sleep(120)  # output goes through Dagster's compute-log capture, which need not reach the test's pipe
 
 
 @dg.job(executor_def=forked_multiprocess_executor)
@@ -161,19 +161,20 @@ def test_an_interrupted_run_worker_stops_its_forked_step(tmp_path):
             f"with dg.DagsterInstance.local_temp({str(tmp_path)!r}) as instance:\n"
             "    with dg.execute_job(dg.reconstructable(sleeping_job), instance=instance) as result:\n"
             "        print(json.dumps({'success': result.success}), flush=True)\n")
+    pid_file = tmp_path / "step.pid"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), str(ROOT)]),
-           "PYTHONWARNINGS": "ignore"}
-    worker = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
-    lines = []
-    for line in worker.stdout:  # the step says its pid once it runs
-        lines.append(line)
-        if line.startswith("step pid "):
-            break
-    step = int(lines[-1].split()[-1])
+           "PYTHONWARNINGS": "ignore", "STEP_PID_FILE": str(pid_file)}
+    log = tmp_path / "worker.log"
+    with open(log, "w") as out:
+        worker = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=out,
+                                  stderr=subprocess.STDOUT, text=True)
+    while not (pid_file.exists() and pid_file.read_text()):  # the step writes its pid once it runs
+        assert worker.poll() is None, "the run worker ended before its step ran:\n" + log.read_text()[-4000:]
+        time.sleep(0.1)
+    step = int(pid_file.read_text())
     worker.send_signal(signal.SIGINT)
-    out, _ = worker.communicate(timeout=120)
-    assert '{"success": false}' in out, "".join(lines) + out[-2000:]
+    worker.wait(timeout=120)
+    assert '{"success": false}' in log.read_text(), log.read_text()[-4000:]
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
