@@ -244,6 +244,8 @@ def test_limiter_never_exceeds_its_rates():
 
 
 def test_resource_limit_slows_a_batch(offline_llm):
-    llm = configured(offline_llm, requests_per_minute=1200)  # 20/s, burst of 20
-    result = run(build(frame(30), concurrency=16), llm)
+    # 10/s with a burst of 10, and every row asks at once (concurrency = rows): 20 rows must wait for the limiter
+    # however slow the machine answers (with fewer slots than rows, slow answers alone could pace the rest)
+    llm = configured(offline_llm, requests_per_minute=600)
+    result = run(build(frame(30), concurrency=30), llm)
     assert result.success and labels_meta(result)["limiter_wait_s"] >= 0.4
